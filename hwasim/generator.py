@@ -1,0 +1,228 @@
+"""Deterministic plan generator: workstations, job streams, a dependency DAG and run history.
+
+The structure and every outcome come from ``random.Random(seed)``; times are anchored at
+``anchor`` (the current time by default) so that the plan always shows today's production day
+in progress, with earlier days complete in the history.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime, timedelta
+
+from .model import FAILURE_KINDS, Dependency, Job, JobRun, JobStream, Workstation
+
+DOMAINS: list[tuple[str, str, list[str]]] = [
+    # (stream prefix, job prefix, job verbs)
+    ("PAYROLL", "PAYROLL", ["NIGHTLY", "EXTRACT", "CALC_TAXES", "POST_GL", "REPORT", "ARCHIVE"]),
+    ("BILLING", "BILLING", ["EXTRACT", "RATE_CALLS", "INVOICE_GEN", "SEND_EDI", "RECONCILE", "CLEANUP"]),
+    ("ETL_SALES", "ETL_SALES", ["EXTRACT", "TRANSFORM", "LOAD_DW", "VALIDATE", "AGGREGATE", "PUBLISH"]),
+    ("GL_CLOSE", "GL", ["IMPORT_JOURNALS", "POSTING", "TRIAL_BALANCE", "CONSOLIDATE", "REPORT"]),
+    ("BACKUP", "BACKUP", ["DB_PROD", "DB_DW", "FILES_NAS", "VERIFY", "PURGE_OLD"]),
+    ("CRM_SYNC", "CRM", ["EXPORT_LEADS", "SYNC_ACCOUNTS", "MERGE_DUPES", "NOTIFY"]),
+    ("INVENTORY", "INV", ["SNAPSHOT", "RESTOCK_CALC", "SUPPLIER_FEED", "REPORT"]),
+    ("HR_FEED", "HR", ["EMPLOYEE_FEED", "BENEFITS_SYNC", "BADGE_EXPORT", "AUDIT"]),
+    ("TREASURY", "TRS", ["BANK_STATEMENTS", "CASH_POSITION", "FX_RATES", "PAYMENTS_OUT"]),
+    ("RISK", "RISK", ["MARKET_DATA", "VAR_CALC", "LIMITS_CHECK", "REGULATORY_RPT"]),
+]
+
+#: incidents every plan has, so that demos and tests can rely on them: (job, day) -> outcome
+SCRIPTED_INCIDENTS = {
+    ("PAYROLL_NIGHTLY", 0): "missing_file",
+    ("PAYROLL_NIGHTLY", 1): "missing_file",
+    ("BILLING_INVOICE_GEN", 0): "deadlock",
+    ("BILLING_INVOICE_GEN", 2): "deadlock",
+    ("BACKUP_DB_PROD", 0): "launch_failure",
+}
+
+LOGINS = ["twsuser", "batchusr", "etl_svc", "oracle", "db2inst1"]
+
+
+class _Ids:
+    """Seeded identifiers so the same seed yields the same UUIDs and job numbers."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.job_number = 400_000 + rng.randrange(10_000)
+        self.stream_seq = 0
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def next_job_number(self) -> int:
+        self.job_number += 1 + self.rng.randrange(3)
+        return self.job_number
+
+    def stream_internal_id(self) -> str:
+        self.stream_seq += 1
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+        n, chars = self.stream_seq, []
+        for _ in range(3):
+            n, rem = divmod(n, len(alphabet))
+            chars.append(alphabet[rem])
+        return "0AAAAAAAAAA" + "".join(reversed(chars))
+
+
+def _workstations(ids: _Ids, count: int, down_from: datetime) -> list[Workstation]:
+    """Fixed core workstations plus generated agents; AGT4 (and ~8% of the rest) went down today."""
+    fixed = [
+        Workstation(ids.uuid(), "MASTER", "MANAGER", "LINUX", "mdm01.corp.local", 31111),
+        Workstation(ids.uuid(), "AGT1", "AGENT", "LINUX", "batch01.corp.local", 31114),
+        Workstation(ids.uuid(), "AGT2", "AGENT", "LINUX", "batch02.corp.local", 31114),
+        Workstation(ids.uuid(), "AGT3", "AGENT", "AIX", "aix-prod01.corp.local", 31114),
+        Workstation(ids.uuid(), "AGT4", "AGENT", "LINUX", "batch04.corp.local", 31114, down_from),
+        Workstation(ids.uuid(), "FTA_WIN01", "FTA", "WINDOWS", "winbatch01.corp.local", 31111),
+    ]
+    for i in range(len(fixed), count):
+        down = down_from + timedelta(minutes=ids.rng.randrange(300)) if ids.rng.random() < 0.08 else None
+        fixed.append(Workstation(ids.uuid(), f"AGT{i}", "AGENT", "LINUX", f"batch{i:02d}.corp.local", 31114, down))
+    for ws in fixed:
+        ws.description = f"{ws.type.lower()} on {ws.node_name}"
+    return fixed
+
+
+def _roll_outcome(rng: random.Random, failure_rate: float) -> str:
+    if rng.random() >= failure_rate:
+        return "SUCC"
+    return rng.choice(list(FAILURE_KINDS))
+
+
+def new_run(ids: _Ids, job: Job, status: str, outcome: str, rerun_type: str = "REGULAR") -> JobRun:
+    run = JobRun(
+        id=ids.uuid(),
+        job_number=ids.next_job_number(),
+        status=status,
+        outcome=outcome,
+        duration_s=max(5, int(job.estimated_s * ids.rng.uniform(0.7, 1.4))),
+        rerun_type=rerun_type,
+        workstation=job.workstation.name,
+    )
+    return run
+
+
+class PlanBuilder:
+    """Builds job streams and jobs for ``days`` production days ending with today's."""
+
+    def __init__(self, seed: int, jobs: int, anchor: datetime, days: int, failure_rate: float) -> None:
+        self.rng = random.Random(seed)
+        self.ids = _Ids(self.rng)
+        self.total_jobs = max(jobs, 1)
+        self.anchor = anchor
+        self.days = max(1, min(days, self.total_jobs))
+        self.failure_rate = failure_rate
+        # today's production day started 18 hours before the anchor
+        self.today_start = (anchor - timedelta(hours=18)).replace(minute=0, second=0, microsecond=0)
+        per_day = self.total_jobs // self.days
+        down_from = self.today_start + timedelta(hours=9)
+        self.workstations = _workstations(self.ids, min(max(6, per_day // 40), 80), down_from)
+        self.streams: list[JobStream] = []
+        self.jobs: list[Job] = []
+        self.dependencies = 0
+
+    def _names(self, per_day: int) -> list[tuple[str, list[str], int]]:
+        """Stream layout for one day: (stream name, job names, workstation index)."""
+        rng = random.Random(self.rng.random())
+        layout: list[tuple[str, list[str], int]] = []
+        used: set[str] = set()
+        remaining, n = per_day, 0
+        while remaining > 0:
+            prefix, job_prefix, verbs = DOMAINS[n % len(DOMAINS)]
+            round_ = n // len(DOMAINS)
+            stream_name = f"{prefix}_DAILY" if round_ == 0 else f"{prefix}_{round_:03d}"
+            size = min(remaining, rng.randint(3, 10))
+            names: list[str] = []
+            for i in range(size):
+                base = f"{job_prefix}_{verbs[i % len(verbs)]}"
+                name = base if round_ == 0 and base not in used else f"{base}_{round_:03d}_{i:02d}"
+                used.add(name)
+                names.append(name)
+            ws_index = 1 if prefix == "PAYROLL" and round_ == 0 else rng.randrange(len(self.workstations))
+            layout.append((stream_name, names, ws_index))
+            remaining -= size
+            n += 1
+        return layout
+
+    def build(self) -> None:
+        """Every production day runs the same streams (as a real plan repeats its schedule)."""
+        layout = self._names(self.total_jobs // self.days)
+        for day in range(self.days - 1, -1, -1):
+            self._build_day(day, layout)
+
+    def _build_day(self, day: int, layout: list[tuple[str, list[str], int]]) -> None:
+        rng = self.rng
+        start = self.today_start - timedelta(days=day)
+        day_streams: list[JobStream] = []
+        day_jobs: list[Job] = []
+        for index, (stream_name, job_names, ws_index) in enumerate(layout):
+            ws = self.workstations[ws_index]
+            offset = timedelta(minutes=30 + int(index / max(len(layout), 1) * 22 * 60))
+            if stream_name == "PAYROLL_DAILY":
+                offset = timedelta(minutes=60)
+            stream = JobStream(
+                id=self.ids.uuid(), name=stream_name, internal_id=self.ids.stream_internal_id(),
+                workstation=ws, sched_time=start + offset, day=day,
+            )
+            if day_streams and rng.random() < 0.2:
+                pred = rng.choice(day_streams[-20:])
+                stream.deps.append(self._dep("EXTERNAL_JOBSTREAM", pred_stream=pred))
+                pred.successors.append(stream)
+            for position, name in enumerate(job_names, start=1):
+                job_ws = ws if rng.random() < 0.8 else rng.choice(self.workstations[1:])
+                job = self._job(name, stream, job_ws, position)
+                self._add_job_deps(job, stream, day_jobs)
+                stream.jobs.append(job)
+                day_jobs.append(job)
+            day_streams.append(stream)
+        self.streams.extend(day_streams)
+        self.jobs.extend(day_jobs)
+
+    def _dep(self, kind: str, **kwargs: object) -> Dependency:
+        self.dependencies += 1
+        return Dependency(id=self.ids.uuid(), kind=kind, sequence=1000 + self.dependencies, **kwargs)  # type: ignore[arg-type]
+
+    def _job(self, name: str, stream: JobStream, ws: Workstation, position: int) -> Job:
+        rng = self.rng
+        estimated = int(min(max(rng.lognormvariate(5.5, 1.0), 20), 3 * 3600))
+        if stream.day == 0 and position == 1 and timedelta(0) < self.anchor - stream.sched_time < timedelta(hours=3):
+            estimated = 4 * 3600  # long batch windows: something is always running now
+        domain = name.split("_")[0].lower()
+        job = Job(
+            id=self.ids.uuid(), name=name, stream=stream, workstation=ws, position=position,
+            sched_time=stream.sched_time, script=f"/opt/batch/{domain}/{name.lower()}.sh",
+            user_login=rng.choice(LOGINS), estimated_s=estimated,
+            critical=rng.random() < 0.05, requires_confirmation=rng.random() < 0.01,
+            recovery_option=rng.choice(["STOP", "STOP", "STOP", "CONTINUE", "RERUN"]),
+            description=f"{name.replace('_', ' ').title()} ({stream.name})",
+        )
+        if stream.day == 0 and rng.random() < 0.01:
+            job.priority = 0  # held by an operator earlier today
+        if job.critical:
+            job.deadline = stream.sched_time + timedelta(seconds=estimated * 3 + 3600)
+        outcome = SCRIPTED_INCIDENTS.get((name, stream.day), _roll_outcome(rng, self.failure_rate))
+        job.runs.append(new_run(self.ids, job, "HOLD", outcome))
+        return job
+
+    def _add_job_deps(self, job: Job, stream: JobStream, day_jobs: list[Job]) -> None:
+        rng = self.rng
+        if len(stream.jobs) > 0:
+            pred = stream.jobs[-1] if rng.random() < 0.85 else rng.choice(stream.jobs)
+            self._link(job, pred, "INTERNAL")
+        if len(day_jobs) > len(stream.jobs) and rng.random() < 0.12:
+            earlier = day_jobs[: len(day_jobs) - len(stream.jobs)]
+            self._link(job, rng.choice(earlier[-200:]), "EXTERNAL_JOB")
+        roll = rng.random()
+        if roll < 0.04:
+            job.deps.append(self._dep("RESOURCE", resource=f"DB_CONN_{job.workstation.name}"))
+        elif roll < 0.07:
+            path = f"/data/in/{job.name.lower()}.trg"
+            arrives = job.sched_time + timedelta(minutes=rng.randint(5, 240))
+            job.deps.append(self._dep("FILE", file_path=path, file_arrives_at=arrives))
+        elif roll < 0.075 and stream.day == 0:
+            job.deps.append(self._dep("PROMPT", prompt_text=f"Start {job.name}? Check upstream feed first (y/n)"))
+
+    def _link(self, job: Job, pred: Job, kind: str) -> None:
+        if any(d.pred_job is pred for d in job.deps):
+            return
+        job.deps.append(self._dep(kind, pred_job=pred))
+        pred.successors.append(job)

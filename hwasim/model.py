@@ -1,0 +1,208 @@
+"""In-memory plan objects of the simulator: workstations, job streams, jobs, runs, dependencies.
+
+Internal statuses use the v2 ``JobInPlanStatus`` enum values; the common (DWC) status is
+derived from them as the product does (notes section 5.2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+NOT_STARTED = frozenset({"HOLD", "READY", "WAIT"})
+FINISHED = frozenset({"SUCC", "ABEND", "FAIL", "CANCL"})
+
+#: failure kinds: (return code, human description). ``FAIL`` has no return code: never launched.
+FAILURE_KINDS: dict[str, int | None] = {
+    "missing_file": 12,
+    "deadlock": 8,
+    "disk_full": 28,
+    "timeout": 124,
+    "permission_denied": 126,
+    "launch_failure": None,
+}
+
+
+@dataclass(slots=True)
+class Workstation:
+    id: str
+    name: str
+    type: str
+    os: str
+    node_name: str
+    tcp_port: int
+    down_since: datetime | None = None
+    domain: str = "MASTERDM"
+    limit: int = 100
+    fence: int = 0
+    description: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"/{self.name}"
+
+    @property
+    def linked(self) -> bool:
+        return self.down_since is None
+
+    def accepts_launch_at(self, at: datetime) -> bool:
+        return self.down_since is None or at < self.down_since
+
+
+@dataclass(slots=True)
+class Dependency:
+    """A dependency of a job or job stream; ``kind`` is the v2 ``dependencyType``."""
+
+    id: str
+    kind: str
+    sequence: int
+    pred_job: Job | None = None
+    pred_stream: JobStream | None = None
+    resource: str | None = None
+    file_path: str | None = None
+    file_arrives_at: datetime | None = None
+    prompt_text: str | None = None
+    prompt_answered: bool = False
+    released: bool = False
+
+
+@dataclass(slots=True)
+class JobRun:
+    id: str
+    job_number: int
+    status: str
+    outcome: str  # "SUCC" or a key of FAILURE_KINDS, rolled when the run is created
+    duration_s: int
+    rerun_type: str = "REGULAR"
+    substatus: str | None = None
+    return_code: int | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    submitted: datetime | None = None
+    canceled: bool = False
+    cancel_pending: bool = False
+    confirmed: bool = False
+    killed: bool = False
+    last_in_chain: bool = True
+    workstation: str = ""
+
+
+@dataclass(slots=True, eq=False)
+class Job:
+    id: str
+    name: str
+    stream: JobStream
+    workstation: Workstation
+    position: int
+    sched_time: datetime
+    script: str
+    user_login: str
+    estimated_s: int
+    priority: int = 10
+    orig_priority: int = 10
+    critical: bool = False
+    requires_confirmation: bool = False
+    deadline: datetime | None = None
+    recovery_option: str = "STOP"
+    description: str = ""
+    deps: list[Dependency] = field(default_factory=list)
+    successors: list[Job] = field(default_factory=list)
+    runs: list[JobRun] = field(default_factory=list)
+    time_released: bool = False
+
+    @property
+    def last_run(self) -> JobRun:
+        return self.runs[-1]
+
+    @property
+    def status(self) -> str:
+        return self.last_run.status
+
+    @property
+    def held(self) -> bool:
+        return self.priority == 0
+
+
+@dataclass(slots=True, eq=False)
+class JobStream:
+    id: str
+    name: str
+    internal_id: str
+    workstation: Workstation
+    sched_time: datetime
+    day: int
+    priority: int = 10
+    deadline: datetime | None = None
+    jobs: list[Job] = field(default_factory=list)
+    deps: list[Dependency] = field(default_factory=list)
+    successors: list[JobStream] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """Job-stream internal status derived from its jobs."""
+        statuses = [j.status for j in self.jobs]
+        if any(s == "EXEC" for s in statuses):
+            return "EXEC"
+        if all(s in {"SUCC", "CANCL"} for s in statuses):
+            return "SUCC"
+        if any(s in {"ABEND", "FAIL"} for s in statuses):
+            return "ABEND" if not any(s in NOT_STARTED for s in statuses) else "STUCK"
+        if all(s in NOT_STARTED for s in statuses):
+            return "HOLD" if statuses and statuses[0] == "HOLD" else "READY"
+        return "EXEC"
+
+    @property
+    def end(self) -> datetime | None:
+        if self.status != "SUCC":
+            return None
+        ends = [j.last_run.end for j in self.jobs if j.last_run.end is not None]
+        return max(ends) if ends else self.sched_time
+
+
+def common_status(run: JobRun, job: Job) -> str:
+    """The v2 ``CommonStatusV2`` of a run (DWC mapping, notes section 5.2)."""
+    if run.canceled:
+        return "CANCELED"
+    status = run.status
+    if status in {"HOLD", "READY", "WAIT"} and job.held and run is job.last_run:
+        return "HELD"
+    return {
+        "HOLD": "WAITING",
+        "WAIT": "WAITING",
+        "PEND": "WAITING",
+        "READY": "READY",
+        "EXEC": "RUNNING",
+        "SUCC": "SUCCESSFUL",
+        "ABEND": "ERROR",
+        "FAIL": "ERROR",
+        "CANCL": "CANCELED",
+    }.get(status, "UNDECIDED")
+
+
+def stream_common_status(stream: JobStream) -> str:
+    return {
+        "EXEC": "RUNNING",
+        "SUCC": "SUCCESSFUL",
+        "ABEND": "ERROR",
+        "STUCK": "BLOCKED",
+        "HOLD": "WAITING",
+        "READY": "READY",
+    }.get(stream.status, "UNDECIDED")
+
+
+def dependency_status(dep: Dependency, now: datetime | None = None) -> str:
+    """The v2 ``dependencyStatus`` of a dependency (a file needs the clock, else UNDECIDED)."""
+    if dep.released:
+        return "SATISFIED"
+    if dep.pred_job is not None:
+        run = dep.pred_job.last_run
+        return "SATISFIED" if run.status == "SUCC" or run.canceled else "UNSATISFIED"
+    if dep.pred_stream is not None:
+        return "SATISFIED" if dep.pred_stream.status == "SUCC" else "UNSATISFIED"
+    if dep.kind == "RESOURCE":
+        return "SATISFIED"
+    if dep.kind == "PROMPT":
+        return "SATISFIED" if dep.prompt_answered else "UNSATISFIED"
+    if dep.kind == "FILE" and now is not None and dep.file_arrives_at is not None:
+        return "SATISFIED" if dep.file_arrives_at <= now else "UNSATISFIED"
+    return "UNDECIDED"
