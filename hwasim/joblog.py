@@ -71,6 +71,8 @@ def _body(job: Job, run: JobRun, progress: float) -> list[str]:
     lines = [f"Starting {job.script} at {run.start.strftime('%H:%M:%S')}", f"Environment: PROD, user {job.user_login}"]
     steps = rng.randint(3, 9)
     records = 0
+    if run.status == "ABEND" and not run.killed:
+        progress = min(progress, rng.uniform(0.1, 0.6))  # failures happen part-way through
     for step in range(1, int(steps * min(progress, 1.0)) + 1):
         records += rng.randint(500, 50_000)
         lines.append(f"Step {step}/{steps}: processed {records} records")

@@ -1,0 +1,42 @@
+# Two commands on a fresh clone: `make run` (main job) and `make test` (full suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+SYNCED := $(VENV)/.synced
+
+.PHONY: install run sim test lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(BIN)/uv: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# install exactly what uv.lock pins (uv itself stays: --inexact)
+$(SYNCED): pyproject.toml uv.lock | $(BIN)/uv
+	$(BIN)/uv sync --frozen --inexact --quiet
+	touch $(SYNCED)
+
+install: $(SYNCED)
+
+run: install
+	$(BIN)/resync sim --host 127.0.0.1 --port 31115
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python -m bench.sim_scale
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

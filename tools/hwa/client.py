@@ -1,0 +1,362 @@
+"""Async client of the HWA REST v2 API (``/twsd/api/v2``), the one way the app talks to the scheduler.
+
+Retries with backoff on idempotent GETs only (never on PUT: an action must not run twice), a
+circuit breaker that fails fast while the engine is down, typed errors, and pagination.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel
+from purgatory import AsyncCircuitBreakerFactory
+from purgatory.domain.model import OpenedState
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from . import oql
+from .errors import (
+    HWABadRequest,
+    HWACircuitOpen,
+    HWAConflict,
+    HWAError,
+    HWAForbidden,
+    HWANotFound,
+    HWATimeout,
+    HWAUnauthorized,
+    HWAUnavailable,
+    error_for_status,
+)
+from .models import (
+    ActionResult,
+    EngineInfo,
+    FilterActionResult,
+    FlowNode,
+    GroupedCount,
+    JobInPlan,
+    JobStreamInPlan,
+    Page,
+    WorkstationInPlan,
+    parse_flow_node,
+)
+
+API_PREFIX = "/twsd/api/v2"
+M = TypeVar("M", bound=BaseModel)
+
+
+class JobAction(StrEnum):
+    HOLD = "hold"
+    RELEASE = "release"
+    CANCEL = "cancel"
+    CANCEL_PENDING = "cancel-pending"
+    KILL = "kill"
+    CONFIRM_SUCC = "confirm-succ"
+    CONFIRM_ABEND = "confirm-abend"
+    RELEASE_ALL_DEPENDENCIES = "release-all-dependencies"
+
+
+@dataclass(frozen=True)
+class Justification:
+    """The engine's audit headers for a mutating call."""
+
+    category: str | None = None
+    description: str | None = None
+    ticket_number: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        values = {
+            "Justification-Category": self.category,
+            "Justification-Description": self.description,
+            "Justification-Ticket-Num": self.ticket_number,
+        }
+        return {k: v for k, v in values.items() if v}
+
+
+@dataclass(frozen=True)
+class HWAClientConfig:
+    base_url: str
+    username: str | None = None
+    password: str | None = None
+    api_key: str | None = None
+    verify_tls: bool = True
+    ca_bundle: str | None = None
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    max_retries: int = 3
+    backoff_initial: float = 0.2
+    backoff_max: float = 3.0
+    breaker_threshold: int = 5
+    breaker_reset_seconds: float = 30.0
+    page_size: int = 500
+
+
+def _tls(config: HWAClientConfig) -> ssl.SSLContext | bool:
+    if config.ca_bundle:
+        return ssl.create_default_context(cafile=config.ca_bundle)
+    return config.verify_tls
+
+
+def _auth_headers(config: HWAClientConfig) -> tuple[httpx.Auth | None, dict[str, str]]:
+    if config.api_key:
+        return None, {"Authorization": f"Bearer {config.api_key}"}
+    if config.username:
+        return httpx.BasicAuth(config.username, config.password or ""), {}
+    return None, {}
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, HWAError) and exc.retryable
+
+
+def _engine_messages(response: httpx.Response) -> list[str]:
+    try:
+        body = response.json()
+    except ValueError:
+        return [response.text[:500]] if response.text else []
+    if isinstance(body, dict) and isinstance(body.get("messages"), list):
+        return [str(m) for m in body["messages"]]
+    return [str(body)[:500]]
+
+
+class HWAClient:
+    """One client per engine; share it (it pools connections). Use ``async with`` or ``aclose()``."""
+
+    def __init__(self, config: HWAClientConfig, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.config = config
+        auth, headers = _auth_headers(config)
+        self._http = httpx.AsyncClient(
+            base_url=config.base_url.rstrip("/") + API_PREFIX,
+            auth=auth,
+            headers={"Accept": "application/json", **headers},
+            verify=_tls(config),
+            timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
+            transport=transport,
+        )
+        self._breakers = AsyncCircuitBreakerFactory(
+            default_threshold=config.breaker_threshold,
+            default_ttl=config.breaker_reset_seconds,
+            exclude=[HWABadRequest, HWAUnauthorized, HWAForbidden, HWANotFound, HWAConflict],
+        )
+
+    async def __aenter__(self) -> HWAClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def breaker_state(self) -> str:
+        """``closed`` (normal), ``opened`` (failing fast) or ``half-opened`` (trying again)."""
+        breaker = await self._breakers.get_breaker("hwa")
+        return str(breaker.context.state)
+
+    # ------------------------------------------------------------------ transport
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            breaker = await self._breakers.get_breaker("hwa")
+            async with breaker:
+                return await self._send_once(method, path, **kwargs)
+        except OpenedState as exc:
+            raise HWACircuitOpen("the scheduler is failing: circuit breaker open, not calling it for now") from exc
+
+    async def _send_once(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            kind = HWAUnavailable if isinstance(exc, httpx.ConnectTimeout) else HWATimeout
+            raise kind(f"the scheduler did not answer in time ({type(exc).__name__}) on {method} {path}") from exc
+        except httpx.TransportError as exc:
+            raise HWAUnavailable(f"cannot reach the scheduler at {self.config.base_url}: {exc}") from exc
+        if response.status_code >= 400:
+            raise error_for_status(response.status_code, _engine_messages(response), response.reason_phrase)
+        return response
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if method != "GET":
+            return await self._send(method, path, **kwargs)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.config.max_retries + 1),
+            wait=wait_exponential_jitter(
+                multiplier=self.config.backoff_initial, max=self.config.backoff_max, jitter=self.config.backoff_initial
+            ),
+            retry=retry_if_exception(_is_retryable),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._send(method, path, **kwargs)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _get(self, path: str, model: type[M], params: Mapping[str, Any] | None = None, **kwargs: Any) -> M:
+        response = await self._request("GET", path, params=_params(params), **kwargs)
+        return model.model_validate(response.json())
+
+    async def _page(self, path: str, model: type[M], params: Mapping[str, Any]) -> Page[M]:
+        response = await self._request("GET", path, params=_params(params), headers={"Include-Count": "true"})
+        body = response.json()
+        return Page[model](  # type: ignore[valid-type]
+            count=body.get("count"),
+            results=[model.model_validate(item) for item in body.get("results", [])],
+            next=body.get("next"),
+            previous=body.get("previous"),
+        )
+
+    # ------------------------------------------------------------------ jobs in plan
+    async def query_jobs(
+        self, oql_text: str | None = None, plan_filter: str | None = None, limit: int | None = None, offset: int = 0
+    ) -> Page[JobInPlan]:
+        params = {"oql": oql_text, "plan_filter": plan_filter, "limit": limit or self.config.page_size, "offset": offset}
+        return await self._page("/plan/job", JobInPlan, params)
+
+    async def iter_jobs(
+        self, oql_text: str | None = None, plan_filter: str | None = None, page_size: int | None = None
+    ) -> AsyncIterator[JobInPlan]:
+        """Every matching job, page by page (``offset`` advanced while the engine says ``next``)."""
+        offset, size = 0, page_size or self.config.page_size
+        while True:
+            page = await self.query_jobs(oql_text, plan_filter, limit=size, offset=offset)
+            for job in page.results:
+                yield job
+            offset += len(page.results)
+            if not page.next or not page.results:
+                return
+
+    async def find_jobs(self, name: str, workstation: str | None = None, job_stream: str | None = None) -> list[JobInPlan]:
+        """Jobs with exactly this name (newest schedule first), optionally on a workstation/job stream."""
+        where = oql.all_of(
+            oql.field("name").eq(name),
+            oql.field("workstation").eq(_ws_key(workstation)) if workstation else None,
+            oql.field("jobStreamName").eq(job_stream) if job_stream else None,
+        )
+        text = oql.query(where, order_by="schedTime", descending=True)
+        return [job async for job in self.iter_jobs(text)]
+
+    async def failed_jobs(self, since: datetime | None = None) -> list[JobInPlan]:
+        """Jobs whose latest run is ABEND or FAIL (ended after ``since`` when given)."""
+        where = oql.all_of(
+            oql.field("jobruns.compositeStatus.status").in_(["ABEND", "FAIL"]),
+            oql.field("jobruns.timeInfo.actualEndTime").ge(since) if since else None,
+        )
+        jobs = [job async for job in self.iter_jobs(oql.query(where, order_by="schedTime", descending=True))]
+        return [job for job in jobs if job.is_failed]
+
+    async def get_job(self, job_id: str) -> JobInPlan:
+        return await self._get(f"/plan/job/{_segment(job_id)}", JobInPlan)
+
+    async def _flow_nodes(self, job_id: str, direction: str, depth: int) -> list[FlowNode]:
+        response = await self._request("GET", f"/plan/job/{_segment(job_id)}/{direction}", params={"depth": depth})
+        return [parse_flow_node(item) for item in response.json().get("results", [])]
+
+    async def job_predecessors(self, job_id: str, depth: int = 1) -> list[FlowNode]:
+        return await self._flow_nodes(job_id, "predecessors", depth)
+
+    async def job_successors(self, job_id: str, depth: int = 1) -> list[FlowNode]:
+        return await self._flow_nodes(job_id, "successors", depth)
+
+    async def count_jobs(self, grouping: tuple[str, ...] = ("status",), plan_filter: str = "/@/@#/@/@.@") -> GroupedCount:
+        params = {"plan_filter": plan_filter, "grouping_filters": ",".join(grouping) or None}
+        return await self._get("/plan/job/count", GroupedCount, params)
+
+    async def job_log(
+        self, run_id: str, content_only: bool = False, from_line: int | None = None, to_line: int | None = None
+    ) -> str:
+        """The stdlist of one run (``jobruns[].id``) as text."""
+        params = {"contentOnly": str(content_only).lower(), "from_line": from_line, "to_line": to_line}
+        response = await self._request(
+            "GET", f"/plan/job/run/{_segment(run_id)}/joblog", params=_params(params), headers={"Accept": "text/plain"}
+        )
+        return response.text
+
+    async def job_log_by_filter(
+        self, oql_text: str, content_only: bool = False, from_line: int | None = None, to_line: int | None = None
+    ) -> str:
+        params = {"oql": oql_text, "contentOnly": str(content_only).lower(), "from_line": from_line, "to_line": to_line}
+        response = await self._request("GET", "/plan/job/joblog", params=_params(params), headers={"Accept": "text/plain"})
+        return response.text
+
+    # ------------------------------------------------------------------ actions (never retried)
+    async def job_action(
+        self, job_id: str, action: JobAction, justification: Justification | None = None
+    ) -> ActionResult:
+        response = await self._request(
+            "PUT", f"/plan/job/{_segment(job_id)}/action/{JobAction(action).value}", headers=_audit(justification)
+        )
+        return ActionResult.model_validate(response.json())
+
+    async def job_action_by_filter(
+        self, action: JobAction | str, oql_text: str, max_object_affected: int = 1, justification: Justification | None = None
+    ) -> FilterActionResult:
+        verb = action.value if isinstance(action, JobAction) else action
+        if verb not in {a.value for a in JobAction} | {"rerun"}:
+            raise ValueError(f"unknown job action {verb!r}")
+        response = await self._request(
+            "PUT", f"/plan/job/action/{verb}",
+            params={"oql": oql_text, "max_object_affected": max_object_affected}, headers=_audit(justification),
+        )
+        return FilterActionResult.model_validate(response.json())
+
+    async def release_dependencies(
+        self, job_id: str, dependency_ids: list[str], justification: Justification | None = None
+    ) -> ActionResult:
+        body = {"dependencies": [{"id": dep_id} for dep_id in dependency_ids]}
+        response = await self._request(
+            "PUT", f"/plan/job/{_segment(job_id)}/action/release-dependencies", json=body, headers=_audit(justification)
+        )
+        return ActionResult.model_validate(response.json())
+
+    async def rerun_run(
+        self, run_id: str, justification: Justification | None = None, details: dict[str, Any] | None = None
+    ) -> ActionResult:
+        """Rerun by run id (v2 has no rerun by job id); the result's ``id`` is the new run."""
+        response = await self._request(
+            "PUT", f"/plan/job/run/{_segment(run_id)}/action/rerun", json=details or {}, headers=_audit(justification)
+        )
+        return ActionResult.model_validate(response.json())
+
+    # ------------------------------------------------------------------ job streams, workstations, engine
+    async def query_job_streams(
+        self, oql_text: str | None = None, plan_filter: str | None = None, limit: int | None = None, offset: int = 0
+    ) -> Page[JobStreamInPlan]:
+        params = {"oql": oql_text, "plan_filter": plan_filter, "limit": limit or self.config.page_size, "offset": offset}
+        return await self._page("/plan/jobstream", JobStreamInPlan, params)
+
+    async def get_job_stream(self, jobstream_id: str) -> JobStreamInPlan:
+        return await self._get(f"/plan/jobstream/{_segment(jobstream_id)}", JobStreamInPlan)
+
+    async def query_workstations(
+        self, oql_text: str | None = None, plan_filter: str | None = None, limit: int | None = None, offset: int = 0
+    ) -> Page[WorkstationInPlan]:
+        params = {"oql": oql_text, "plan_filter": plan_filter, "limit": limit or self.config.page_size, "offset": offset}
+        return await self._page("/plan/workstation", WorkstationInPlan, params)
+
+    async def get_workstation(self, workstation_id: str) -> WorkstationInPlan:
+        return await self._get(f"/plan/workstation/{_segment(workstation_id)}", WorkstationInPlan)
+
+    async def engine_info(self) -> EngineInfo:
+        return await self._get("/engine/info", EngineInfo)
+
+
+def _params(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (params or {}).items() if v is not None and v != ""}
+
+
+def _audit(justification: Justification | None) -> dict[str, str]:
+    return justification.headers() if justification else {}
+
+
+def _segment(identifier: str) -> str:
+    """Ids go in the path: refuse anything that could change the path."""
+    if not identifier or any(ch in identifier for ch in "/?#%\\") or identifier in {".", ".."}:
+        raise ValueError(f"invalid identifier {identifier!r}")
+    return identifier
+
+
+def _ws_key(workstation: str) -> str:
+    return workstation if workstation.startswith("/") else f"/{workstation}"
