@@ -19,10 +19,22 @@ from .oql import OQLError, apply_order, compile_oql
 
 T = TypeVar("T")
 JOB_VERBS = {
-    "hold", "release", "cancel", "cancel-pending", "kill", "confirm-succ", "confirm-abend",
-    "release-all-dependencies", "release-dependencies",
+    "hold",
+    "release",
+    "cancel",
+    "cancel-pending",
+    "kill",
+    "confirm-succ",
+    "confirm-abend",
+    "release-all-dependencies",
+    "release-dependencies",
 }
-JUSTIFICATION_HEADERS = ("Justification-Category", "Justification-Description", "Justification-Ticket-Num", "Context-Session")
+JUSTIFICATION_HEADERS = (
+    "Justification-Category",
+    "Justification-Description",
+    "Justification-Ticket-Num",
+    "Context-Session",
+)
 LimitParam = Annotated[int, Query(ge=0, le=100_000)]
 OffsetParam = Annotated[int, Query(ge=0)]
 
@@ -63,7 +75,12 @@ def select(items: Sequence[T], fields: dict[str, Any], oql: str | None, plan_fil
 
 
 def paginate(
-    request: Request, items: list[T], serializer: Callable[[T], dict[str, Any]], limit: int, offset: int, include_count: str | None
+    request: Request,
+    items: list[T],
+    serializer: Callable[[T], dict[str, Any]],
+    limit: int,
+    offset: int,
+    include_count: str | None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"results": [serializer(item) for item in items[offset : offset + limit]]}
     if (include_count or "true").lower() != "false":
@@ -89,11 +106,23 @@ def justification(request: Request) -> dict[str, str]:
 # ---------------------------------------------------------------------------- jobs
 @router.get("/plan/job")
 async def query_jobs(
-    request: Request, plan: PlanDep, oql: str | None = None, plan_filter: str | None = None,
-    limit: LimitParam = 10_000, offset: OffsetParam = 0, include_count: Annotated[str | None, Header()] = None,
+    request: Request,
+    plan: PlanDep,
+    oql: str | None = None,
+    plan_filter: str | None = None,
+    limit: LimitParam = 10_000,
+    offset: OffsetParam = 0,
+    include_count: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     jobs = select(plan.jobs, JOB_FIELDS, oql, plan_filter, "job")
-    return paginate(request, jobs, lambda j: serialize.job(j, plan.now, with_dependencies=False), limit, offset, include_count)
+    return paginate(
+        request,
+        jobs,
+        lambda j: serialize.job(j, plan.now, with_dependencies=False),
+        limit,
+        offset,
+        include_count,
+    )
 
 
 @router.get("/plan/job/count")
@@ -102,7 +131,11 @@ async def count_jobs(
 ) -> dict[str, Any]:
     jobs = select(plan.jobs, JOB_FIELDS, None, plan_filter, "job")
     groups = [g.strip() for g in (grouping_filters or "").split(",") if g.strip()]
-    getters = {"status": lambda j: j.status, "workstation": lambda j: j.workstation.key, "folder": lambda j: "/"}
+    getters = {
+        "status": lambda j: j.status,
+        "workstation": lambda j: j.workstation.key,
+        "folder": lambda j: "/",
+    }
     unknown = [g for g in groups if g not in getters]
     if unknown:
         raise bad_request(f"AWSSIM0101E Unknown grouping filter(s) {unknown}; use workstation, status, folder.")
@@ -114,13 +147,19 @@ async def count_jobs(
     return {"count": len(jobs), "groupedCount": grouped}
 
 
-def _joblog(plan: Plan, job: Job, run_id: str, content_only: str | None, from_line: int | None, to_line: int | None) -> PlainTextResponse:
+def _joblog(
+    plan: Plan, job: Job, run_id: str, content_only: str | None, from_line: int | None, to_line: int | None
+) -> PlainTextResponse:
     if from_line is not None and to_line is not None and from_line > to_line:
         raise bad_request(f"AWSSIM0102E from_line ({from_line}) is after to_line ({to_line}).")
     run = next(r for r in job.runs if r.id == run_id)
     lines = render(job, run, plan.now)
     if lines is None:
-        raise EngineError(404, f"AWSSIM0405E The run {run_id} of job {job.name} has not started: no job log yet.", "ObjectNotFoundException")
+        raise EngineError(
+            404,
+            f"AWSSIM0405E The run {run_id} of job {job.name} has not started: no job log yet.",
+            "ObjectNotFoundException",
+        )
     text = slice_lines(lines, (content_only or "").lower() == "true", from_line, to_line)
     return PlainTextResponse(text, media_type="text/plain; charset=utf-8")
 
@@ -130,8 +169,12 @@ LineParam = Annotated[int | None, Query(ge=1)]
 
 @router.get("/plan/job/joblog", response_class=PlainTextResponse)
 async def joblog_by_filter(
-    plan: PlanDep, oql: str | None = None, plan_filter: str | None = None, contentOnly: str | None = None,
-    from_line: LineParam = None, to_line: LineParam = None,
+    plan: PlanDep,
+    oql: str | None = None,
+    plan_filter: str | None = None,
+    contentOnly: str | None = None,
+    from_line: LineParam = None,
+    to_line: LineParam = None,
 ) -> PlainTextResponse:
     if not oql and not plan_filter:
         raise bad_request("AWSSIM0103E Specify oql or plan_filter to select the job.")
@@ -144,10 +187,16 @@ async def joblog_by_filter(
 
 @router.get("/plan/job/run/{run_id}/joblog", response_class=PlainTextResponse)
 async def joblog_by_run(
-    run_id: str, plan: PlanDep, contentOnly: str | None = None, from_line: LineParam = None, to_line: LineParam = None
+    run_id: str,
+    plan: PlanDep,
+    contentOnly: str | None = None,
+    from_line: LineParam = None,
+    to_line: LineParam = None,
 ) -> PlainTextResponse:
     if run_id not in plan.runs_by_id:
-        raise EngineError(404, f"AWSSIM0407E No job run instance with id {run_id} was found.", "ObjectNotFoundException")
+        raise EngineError(
+            404, f"AWSSIM0407E No job run instance with id {run_id} was found.", "ObjectNotFoundException"
+        )
     job, _ = plan.runs_by_id[run_id]
     return _joblog(plan, job, run_id, contentOnly, from_line, to_line)
 
@@ -176,24 +225,38 @@ def _predecessors(job: Job) -> list[Job]:
 @router.get("/plan/job/{job_id}/predecessors")
 async def predecessors(job_id: str, plan: PlanDep, depth: Annotated[int, Query(ge=1, le=50)] = 1) -> dict[str, Any]:
     jobs = _walk(find_job(plan, job_id), _predecessors, depth)
-    return {"count": len(jobs), "results": [serialize.job(j, plan.now, with_dependencies=False) for j in jobs]}
+    return {
+        "count": len(jobs),
+        "results": [serialize.job(j, plan.now, with_dependencies=False) for j in jobs],
+    }
 
 
 @router.get("/plan/job/{job_id}/successors")
 async def successors(job_id: str, plan: PlanDep, depth: Annotated[int, Query(ge=1, le=50)] = 1) -> dict[str, Any]:
     jobs = _walk(find_job(plan, job_id), lambda j: j.successors, depth)
-    return {"count": len(jobs), "results": [serialize.job(j, plan.now, with_dependencies=False) for j in jobs]}
+    return {
+        "count": len(jobs),
+        "results": [serialize.job(j, plan.now, with_dependencies=False) for j in jobs],
+    }
 
 
-def _apply(plan: Plan, job: Job, verb: str, user: Principal, headers: dict[str, str], body: dict[str, Any] | None) -> str:
+def _apply(
+    plan: Plan, job: Job, verb: str, user: Principal, headers: dict[str, str], body: dict[str, Any] | None
+) -> str:
     wanted = {str(d.get("id")) for d in (body or {}).get("dependencies", []) if isinstance(d, dict)}
     return plan.act(job, verb, user.name, headers, dependency_ids=wanted)
 
 
 @router.put("/plan/job/action/{verb}")
 async def job_action_by_filter(
-    verb: str, request: Request, plan: PlanDep, user: WriterDep, oql: str | None = None, plan_filter: str | None = None,
-    max_object_affected: Annotated[int, Query(ge=1)] = 1, body: Annotated[dict[str, Any] | None, Body()] = None,
+    verb: str,
+    request: Request,
+    plan: PlanDep,
+    user: WriterDep,
+    oql: str | None = None,
+    plan_filter: str | None = None,
+    max_object_affected: Annotated[int, Query(ge=1)] = 1,
+    body: Annotated[dict[str, Any] | None, Body()] = None,
 ) -> dict[str, Any]:
     if verb not in JOB_VERBS | {"rerun"}:
         raise EngineError(404, f"AWSSIM0408E Unknown action {verb!r}.", "ObjectNotFoundException")
@@ -222,9 +285,17 @@ async def job_action_by_filter(
 
 
 @router.put("/plan/job/run/{run_id}/action/rerun")
-async def rerun(run_id: str, request: Request, plan: PlanDep, user: WriterDep, body: Annotated[dict[str, Any] | None, Body()] = None) -> dict[str, Any]:
+async def rerun(
+    run_id: str,
+    request: Request,
+    plan: PlanDep,
+    user: WriterDep,
+    body: Annotated[dict[str, Any] | None, Body()] = None,
+) -> dict[str, Any]:
     if run_id not in plan.runs_by_id:
-        raise EngineError(404, f"AWSSIM0407E No job run instance with id {run_id} was found.", "ObjectNotFoundException")
+        raise EngineError(
+            404, f"AWSSIM0407E No job run instance with id {run_id} was found.", "ObjectNotFoundException"
+        )
     try:
         new_run = plan.rerun(run_id, user.name, justification(request))
     except ActionError as exc:
@@ -235,7 +306,11 @@ async def rerun(run_id: str, request: Request, plan: PlanDep, user: WriterDep, b
 
 @router.put("/plan/job/{job_id}/action/{verb}")
 async def job_action(
-    job_id: str, verb: str, request: Request, plan: PlanDep, user: WriterDep,
+    job_id: str,
+    verb: str,
+    request: Request,
+    plan: PlanDep,
+    user: WriterDep,
     body: Annotated[dict[str, Any] | None, Body()] = None,
 ) -> dict[str, Any]:
     if verb not in JOB_VERBS:
@@ -254,26 +329,47 @@ async def job_action(
 # ---------------------------------------------------------------------------- job streams
 @router.get("/plan/jobstream")
 async def query_job_streams(
-    request: Request, plan: PlanDep, oql: str | None = None, plan_filter: str | None = None,
-    limit: LimitParam = 10_000, offset: OffsetParam = 0, include_count: Annotated[str | None, Header()] = None,
+    request: Request,
+    plan: PlanDep,
+    oql: str | None = None,
+    plan_filter: str | None = None,
+    limit: LimitParam = 10_000,
+    offset: OffsetParam = 0,
+    include_count: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     streams = select(plan.streams, STREAM_FIELDS, oql, plan_filter, "jobstream")
-    return paginate(request, streams, lambda s: serialize.job_stream(s, plan.now, with_details=False), limit, offset, include_count)
+    return paginate(
+        request,
+        streams,
+        lambda s: serialize.job_stream(s, plan.now, with_details=False),
+        limit,
+        offset,
+        include_count,
+    )
 
 
 @router.get("/plan/jobstream/{jobstream_id}")
 async def get_job_stream(jobstream_id: str, plan: PlanDep) -> dict[str, Any]:
     stream = plan.streams_by_id.get(jobstream_id)
     if stream is None:
-        raise EngineError(404, f"AWSSIM0409E No job stream with id {jobstream_id} was found in the plan.", "ObjectNotFoundException")
+        raise EngineError(
+            404,
+            f"AWSSIM0409E No job stream with id {jobstream_id} was found in the plan.",
+            "ObjectNotFoundException",
+        )
     return serialize.job_stream(stream, plan.now, with_details=True)
 
 
 # ---------------------------------------------------------------------------- workstations, engine
 @router.get("/plan/workstation")
 async def query_workstations(
-    request: Request, plan: PlanDep, oql: str | None = None, plan_filter: str | None = None,
-    limit: LimitParam = 10_000, offset: OffsetParam = 0, include_count: Annotated[str | None, Header()] = None,
+    request: Request,
+    plan: PlanDep,
+    oql: str | None = None,
+    plan_filter: str | None = None,
+    limit: LimitParam = 10_000,
+    offset: OffsetParam = 0,
+    include_count: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     stations = select(plan.workstations, WORKSTATION_FIELDS, oql, plan_filter, "workstation")
     return paginate(request, stations, serialize.workstation, limit, offset, include_count)
@@ -283,7 +379,11 @@ async def query_workstations(
 async def get_workstation(workstation_id: str, plan: PlanDep) -> dict[str, Any]:
     ws = plan.workstations_by_id.get(workstation_id)
     if ws is None:
-        raise EngineError(404, f"AWSSIM0410E No workstation with id {workstation_id} was found in the plan.", "ObjectNotFoundException")
+        raise EngineError(
+            404,
+            f"AWSSIM0410E No workstation with id {workstation_id} was found in the plan.",
+            "ObjectNotFoundException",
+        )
     return serialize.workstation(ws)
 
 

@@ -44,7 +44,11 @@ def _plan(request: Request) -> Plan:
 @admin.get("/status")
 async def status(request: Request) -> dict[str, Any]:
     plan = _plan(request)
-    return {**plan.summary(), "clock": request.app.state.config.clock, "faults": len(request.app.state.faults.rules)}
+    return {
+        **plan.summary(),
+        "clock": request.app.state.config.clock,
+        "faults": len(request.app.state.faults.rules),
+    }
 
 
 @admin.post("/clock/step")
@@ -75,7 +79,14 @@ async def clear_faults(request: Request) -> dict[str, Any]:
 @admin.get("/audit")
 async def audit(request: Request) -> list[dict[str, Any]]:
     return [
-        {"time": e.time.isoformat(), "user": e.user, "action": e.action, "target": e.target, "headers": e.headers, "outcome": e.outcome}
+        {
+            "time": e.time.isoformat(),
+            "user": e.user,
+            "action": e.action,
+            "target": e.target,
+            "headers": e.headers,
+            "outcome": e.outcome,
+        }
         for e in _plan(request).audit
     ]
 
@@ -83,7 +94,11 @@ async def audit(request: Request) -> list[dict[str, Any]]:
 @admin.post("/workstation/{name}/{state}")
 async def link_workstation(name: str, state: str, request: Request) -> dict[str, Any]:
     if state not in {"link", "unlink"}:
-        raise EngineError(404, f"AWSSIM0411E Unknown workstation state {state!r}: use link or unlink.", "ObjectNotFoundException")
+        raise EngineError(
+            404,
+            f"AWSSIM0411E Unknown workstation state {state!r}: use link or unlink.",
+            "ObjectNotFoundException",
+        )
     plan = _plan(request)
     if name not in {w.name for w in plan.workstations}:
         raise EngineError(404, f"AWSSIM0412E No workstation named {name!r}.", "ObjectNotFoundException")
@@ -109,7 +124,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        return error_response(400, f"AWSSIM0105E The provided parameters are not valid: {details}", "InvalidParameterException")
+        return error_response(
+            400, f"AWSSIM0105E The provided parameters are not valid: {details}", "InvalidParameterException"
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -37,5 +37,7 @@ class Authenticator:
     def require_write(self, principal: Principal) -> None:
         if not principal.can_write:
             raise EngineError(
-                403, f"AWSSIM0002E Not Allowed: the user {principal.name} has read-only access.", "NotAllowedException"
+                403,
+                f"AWSSIM0002E Not Allowed: the user {principal.name} has read-only access.",
+                "NotAllowedException",
             )

@@ -254,7 +254,10 @@ class Plan:
     def _act_kill(self, job: Job) -> str:
         run = job.last_run
         if run.status != "EXEC":
-            raise ActionError(f"AWSSIM0430E The job {job.name} is not running (status {run.status}); only a running job can be killed.")
+            raise ActionError(
+                f"AWSSIM0430E The job {job.name} is not running (status {run.status}); "
+                "only a running job can be killed."
+            )
         run.status, run.killed, run.end, run.return_code = "ABEND", True, self.now, 137
         return f"Job {job.name} killed; it ends in ABEND and its dependents are not released."
 
@@ -299,7 +302,16 @@ class Plan:
         return f"{len(chosen)} dependencies of job {job.name} released."
 
     def _record(self, user: str, action: str, job: Job, headers: dict[str, str], outcome: str) -> None:
-        self.audit.append(AuditEntry(self.now, user, action, f"{job.workstation.name}#{job.stream.name}.{job.name}", headers, outcome))
+        self.audit.append(
+            AuditEntry(
+                self.now,
+                user,
+                action,
+                f"{job.workstation.name}#{job.stream.name}.{job.name}",
+                headers,
+                outcome,
+            )
+        )
 
     # ------------------------------------------------------------------ admin
     def set_linked(self, name: str, linked: bool) -> Workstation:
@@ -325,7 +337,12 @@ class Plan:
         counts: dict[str, int] = {}
         for job in self.jobs:
             counts[job.status] = counts.get(job.status, 0) + 1
-        return {"now": self.now.isoformat(), "jobs": len(self.jobs), "streams": len(self.streams), "statuses": counts}
+        return {
+            "now": self.now.isoformat(),
+            "jobs": len(self.jobs),
+            "streams": len(self.streams),
+            "statuses": counts,
+        }
 
 
 def build_plan(
@@ -335,6 +352,13 @@ def build_plan(
     anchor = (anchor or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     builder = PlanBuilder(seed, jobs, anchor, days, failure_rate)
     builder.build()
-    plan = Plan(builder.workstations, builder.streams, builder.jobs, builder.today_start - timedelta(days=days), seed, builder)
+    plan = Plan(
+        builder.workstations,
+        builder.streams,
+        builder.jobs,
+        builder.today_start - timedelta(days=days),
+        seed,
+        builder,
+    )
     plan.advance(anchor)
     return plan

@@ -45,6 +45,8 @@ class FaultInjector:
                 rule.error_count -= 1 if burst else 0
                 self.injected += 1
                 return error_response(
-                    rule.error_status, "AWSSIM0500E Injected fault: the engine is unavailable.", "ServiceUnavailableException"
+                    rule.error_status,
+                    "AWSSIM0500E Injected fault: the engine is unavailable.",
+                    "ServiceUnavailableException",
                 )
         return await call_next(request)

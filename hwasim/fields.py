@@ -46,11 +46,9 @@ JOB_FIELDS: dict[str, Resolver] = {
     "jobOptions.requiresConfirmation": lambda j: [j.requires_confirmation],
     "dependencies.dependencyStatus": _deps(dependency_status),
     "dependencies.jobId": _deps(lambda d: d.pred_job.id if d.pred_job else None),
-    "dependencies.jobStreamId": _deps(lambda d: (d.pred_job.stream.id if d.pred_job else None)),
-    "dependencies.jobStreamName": _deps(lambda d: (d.pred_job.stream.name if d.pred_job else None)),
-    "dependencies.jobStreamWorkstation": _deps(
-        lambda d: (d.pred_job.stream.workstation.key if d.pred_job else None)
-    ),
+    "dependencies.jobStreamId": _deps(lambda d: d.pred_job.stream.id if d.pred_job else None),
+    "dependencies.jobStreamName": _deps(lambda d: d.pred_job.stream.name if d.pred_job else None),
+    "dependencies.jobStreamWorkstation": _deps(lambda d: d.pred_job.stream.workstation.key if d.pred_job else None),
     "timeRestrictions.deadlineTime": lambda j: [j.deadline],
     "timeRestrictions.startTime": lambda j: [j.sched_time],
 }

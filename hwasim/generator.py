@@ -36,6 +36,9 @@ SCRIPTED_INCIDENTS = {
     ("BACKUP_DB_PROD", 0): "launch_failure",
 }
 
+#: jobs an operator must confirm after they run (they end in PEND until confirmed)
+CONFIRMED_BY_OPERATOR = {"GL_TRIAL_BALANCE"}
+
 LOGINS = ["twsuser", "batchusr", "etl_svc", "oracle", "db2inst1"]
 
 
@@ -160,8 +163,12 @@ class PlanBuilder:
             if stream_name == "PAYROLL_DAILY":
                 offset = timedelta(minutes=60)
             stream = JobStream(
-                id=self.ids.uuid(), name=stream_name, internal_id=self.ids.stream_internal_id(),
-                workstation=ws, sched_time=start + offset, day=day,
+                id=self.ids.uuid(),
+                name=stream_name,
+                internal_id=self.ids.stream_internal_id(),
+                workstation=ws,
+                sched_time=start + offset,
+                day=day,
             )
             if day_streams and rng.random() < 0.2:
                 pred = rng.choice(day_streams[-20:])
@@ -188,10 +195,17 @@ class PlanBuilder:
             estimated = 4 * 3600  # long batch windows: something is always running now
         domain = name.split("_")[0].lower()
         job = Job(
-            id=self.ids.uuid(), name=name, stream=stream, workstation=ws, position=position,
-            sched_time=stream.sched_time, script=f"/opt/batch/{domain}/{name.lower()}.sh",
-            user_login=rng.choice(LOGINS), estimated_s=estimated,
-            critical=rng.random() < 0.05, requires_confirmation=rng.random() < 0.01,
+            id=self.ids.uuid(),
+            name=name,
+            stream=stream,
+            workstation=ws,
+            position=position,
+            sched_time=stream.sched_time,
+            script=f"/opt/batch/{domain}/{name.lower()}.sh",
+            user_login=rng.choice(LOGINS),
+            estimated_s=estimated,
+            critical=rng.random() < 0.05,
+            requires_confirmation=rng.random() < 0.01 or name in CONFIRMED_BY_OPERATOR,
             recovery_option=rng.choice(["STOP", "STOP", "STOP", "CONTINUE", "RERUN"]),
             description=f"{name.replace('_', ' ').title()} ({stream.name})",
         )

@@ -49,7 +49,9 @@ def _stdlist_time(moment: datetime) -> str:
 
 
 def _elapsed(run: JobRun) -> str:
-    seconds = int(((run.end or run.start) - run.start).total_seconds()) if run.start else 0  # type: ignore[operator]
+    if run.start is None:
+        return "00:00:00"
+    seconds = int(((run.end or run.start) - run.start).total_seconds())
     return str(timedelta(seconds=seconds)).rjust(8, "0")
 
 
@@ -68,7 +70,10 @@ def _body(job: Job, run: JobRun, progress: float) -> list[str]:
     if run.outcome == "launch_failure" and run.status == "FAIL":
         return [line.format(**context) for line in FAILURE_LINES["launch_failure"]]
     assert run.start is not None
-    lines = [f"Starting {job.script} at {run.start.strftime('%H:%M:%S')}", f"Environment: PROD, user {job.user_login}"]
+    lines = [
+        f"Starting {job.script} at {run.start.strftime('%H:%M:%S')}",
+        f"Environment: PROD, user {job.user_login}",
+    ]
     steps = rng.randint(3, 9)
     records = 0
     if run.status == "ABEND" and not run.killed:

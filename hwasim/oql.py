@@ -20,8 +20,10 @@ from typing import Any
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import (
     UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
     VisitError,
-    UnexpectedEOF, UnexpectedInput, UnexpectedToken,
 )
 
 GRAMMAR = r"""
@@ -33,11 +35,11 @@ query: expr order_by?
 ?atom: "(" expr ")"
      | term
 term: FIELD OP value          -> compare
-    | FIELD _IN list          -> in_list
-    | FIELD _NOT _IN list     -> not_in_list
+    | FIELD _IN value_list          -> in_list
+    | FIELD _NOT _IN value_list     -> not_in_list
     | FIELD _LIKE STRING      -> like
     | FIELD _NOT _LIKE STRING -> not_like
-list: "[" [value ("," value)*] "]"
+value_list: "[" [value ("," value)*] "]"
 ?value: STRING      -> string
       | NUMBER      -> number
       | _TRUE       -> true
@@ -161,8 +163,7 @@ class _Compiler(Transformer[Token, Any]):
         resolver = self.fields.get(name)
         if resolver is None:
             raise OQLError(
-                f"unknown field {name!r} at column {token.column}; "
-                f"known fields: {', '.join(sorted(self.fields))}"
+                f"unknown field {name!r} at column {token.column}; known fields: {', '.join(sorted(self.fields))}"
             )
         return resolver
 
@@ -182,7 +183,7 @@ class _Compiler(Transformer[Token, Any]):
     def null(self) -> None:
         return None
 
-    def list(self, *values: Any) -> list[Any]:
+    def value_list(self, *values: Any) -> list[Any]:
         return [*values]
 
     def compare(self, field: Token, op: Token, value: Any) -> Predicate:
@@ -236,9 +237,9 @@ def compile_oql(text: str, fields: Mapping[str, FieldResolver]) -> CompiledQuery
     except UnexpectedEOF as exc:
         raise OQLError(f"OQL ended unexpectedly; expected one of: {', '.join(sorted(exc.expected))}") from exc
     except UnexpectedCharacters as exc:
+        pos = exc.pos_in_stream or 0
         raise OQLError(
-            f"unexpected character {text[exc.pos_in_stream]!r} at column {exc.column}: "
-            f"...{text[max(0, exc.pos_in_stream - 10): exc.pos_in_stream + 10]}..."
+            f"unexpected character {text[pos]!r} at column {exc.column}: ...{text[max(0, pos - 10) : pos + 10]}..."
         ) from exc
     except UnexpectedToken as exc:
         found = "end of query" if exc.token.type == "$END" else repr(str(exc.token))

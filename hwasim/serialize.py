@@ -142,7 +142,13 @@ def dependency(dep: Dependency, now: datetime) -> dict[str, Any]:
             "jobStreamSchedTime": instant(pred_stream.sched_time),
         }
     elif dep.kind == "RESOURCE":
-        data |= {"name": dep.resource, "workstation": "/MASTER", "quantity": 1, "available": 10, "totalQuantity": 10}
+        data |= {
+            "name": dep.resource,
+            "workstation": "/MASTER",
+            "quantity": 1,
+            "available": 10,
+            "totalQuantity": 10,
+        }
     elif dep.kind == "FILE":
         data |= {"file": {"name": dep.file_path, "workstation": "/MASTER"}}
     elif dep.kind == "PROMPT":

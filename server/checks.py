@@ -86,8 +86,10 @@ async def check_postgres(settings: Settings) -> Check:
 
     try:
         async with await psycopg.AsyncConnection.connect(settings.database_url, connect_timeout=5) as conn:
-            cur = await conn.execute("SELECT current_setting('server_version'), "
-                                     "EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector')")
+            cur = await conn.execute(
+                "SELECT current_setting('server_version'), "
+                "EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector')"
+            )
             row = await cur.fetchone()
     except psycopg.Error as exc:
         return Check("postgresql", "FAIL", f"DATABASE_URL: {str(exc).strip().splitlines()[0]}")
@@ -126,7 +128,12 @@ async def check_llm(settings: Settings) -> Check:
     return Check("llm", "OK", f"{base} model {settings.llm_model} (HTTP {response.status_code} on /models)")
 
 
-CHECKS: list[Callable[[Settings], Awaitable[Check]]] = [check_scheduler, check_postgres, check_redis, check_llm]
+CHECKS: list[Callable[[Settings], Awaitable[Check]]] = [
+    check_scheduler,
+    check_postgres,
+    check_redis,
+    check_llm,
+]
 
 
 async def run_checks(settings: Settings) -> list[Check]:

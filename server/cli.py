@@ -14,8 +14,11 @@ from rich.table import Table
 from .checks import run_checks
 from .settings import Settings
 
-app = typer.Typer(help="Resync: AI operations assistant for IBM Workload Scheduler / HCL Workload Automation.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Resync: AI operations assistant for IBM Workload Scheduler / HCL Workload Automation.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 console = Console()
 errors = Console(stderr=True)
 
@@ -39,7 +42,9 @@ def sim(
     jobs: Annotated[int, typer.Option(min=1, max=1_000_000, help="job instances in the plan")] = 300,
     seed: Annotated[int, typer.Option(help="seed of the generated plan")] = 42,
     days: Annotated[int, typer.Option(min=1, max=14, help="production days (today and earlier)")] = 3,
-    clock: Annotated[str, typer.Option(help="real (follows wall time) or manual (stepped via /admin/clock/step)")] = "real",
+    clock: Annotated[
+        str, typer.Option(help="real (follows wall time) or manual (stepped via /admin/clock/step)")
+    ] = "real",
 ) -> None:
     """Run the HWA REST v2 simulator on its own, serving /twsd/api/v2/..."""
     import uvicorn
@@ -50,7 +55,7 @@ def sim(
         errors.print(f"--clock must be real or manual, not {clock!r}")
         raise typer.Exit(2)
     try:
-        config = SimConfig(jobs=jobs, seed=seed, days=days, clock=clock)  # type: ignore[arg-type]
+        config = SimConfig(jobs=jobs, seed=seed, days=days, clock=clock)
     except ValidationError as exc:
         errors.print(f"[bold red]Invalid simulator settings:[/] {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
         raise typer.Exit(2) from None

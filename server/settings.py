@@ -20,7 +20,9 @@ class Settings(BaseSettings):
     )
     tws_username: str | None = Field(None, description="HTTP Basic user of the engine")
     tws_password: SecretStr | None = Field(None, description="HTTP Basic password of the engine")
-    tws_api_key: SecretStr | None = Field(None, description="API key (JWT) sent as Authorization: Bearer; wins over Basic")
+    tws_api_key: SecretStr | None = Field(
+        None, description="API key (JWT) sent as Authorization: Bearer; wins over Basic"
+    )
     tws_verify_tls: bool = Field(True, description="verify the engine's TLS certificate")
     tws_ca_bundle: Path | None = Field(None, description="CA bundle (PEM) to verify the engine's certificate")
     tws_connect_timeout: float = Field(5.0, gt=0, le=120, description="seconds to connect")

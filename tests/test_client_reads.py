@@ -18,8 +18,8 @@ from tools.hwa import (
     HWAQueryError,
     HWAUnauthorized,
     JobAction,
+    oql,
 )
-from tools.hwa import oql
 
 
 @pytest.fixture
@@ -149,7 +149,10 @@ OQL_CASES = [
     ("name NOT LIKE '@_0@'", lambda j: "_0" not in j["name"]),
     (
         "(workstation = '/AGT1' OR workstation = '/AGT2') AND jobruns.compositeStatus.status = 'SUCC'",
-        lambda j: j["workstation"] in ("/AGT1", "/AGT2") and any(r["compositeStatus"]["status"] == "SUCC" for r in j["jobruns"]),
+        lambda j: (
+            j["workstation"] in ("/AGT1", "/AGT2")
+            and any(r["compositeStatus"]["status"] == "SUCC" for r in j["jobruns"])
+        ),
     ),
     ("jobOptions.critical = true", lambda j: j["jobOptions"]["critical"]),
 ]

@@ -45,7 +45,10 @@ def with_discriminators(spec: dict[str, Any]) -> dict[str, Any]:
         base["required"] = sorted({*base.get("required", []), prop})
         base["properties"] = {**base.get("properties", {}), prop: {"enum": sorted(mapping)}}
         base["allOf"] = [
-            {"if": {"properties": {prop: {"const": value}}}, "then": {"$ref": f"#/components/schemas/{branch}"}}
+            {
+                "if": {"properties": {prop: {"const": value}}},
+                "then": {"$ref": f"#/components/schemas/{branch}"},
+            }
             for value, branch in mapping.items()
         ]
         schemas[name] = base
@@ -100,15 +103,27 @@ def test_read_endpoints_conform(sim: LiveServer, validate: Any) -> None:
         for direction in ("predecessors", "successors"):
             body = http.get(f"{V2}/plan/job/{some}/{direction}", params={"depth": 3}).json()
             validate(f"{V2}/plan/job/{{job_id}}/{direction}", "get", body)
-        validate(f"{V2}/plan/job/count", "get", http.get(f"{V2}/plan/job/count", params={"grouping_filters": "status,workstation"}).json())
+        validate(
+            f"{V2}/plan/job/count",
+            "get",
+            http.get(f"{V2}/plan/job/count", params={"grouping_filters": "status,workstation"}).json(),
+        )
         streams = http.get(f"{V2}/plan/jobstream").json()
         validate(f"{V2}/plan/jobstream", "get", streams)
         for stream in streams["results"][:20]:
-            validate(f"{V2}/plan/jobstream/{{jobstream_id}}", "get", http.get(f"{V2}/plan/jobstream/{stream['id']}").json())
+            validate(
+                f"{V2}/plan/jobstream/{{jobstream_id}}",
+                "get",
+                http.get(f"{V2}/plan/jobstream/{stream['id']}").json(),
+            )
         stations = http.get(f"{V2}/plan/workstation").json()
         validate(f"{V2}/plan/workstation", "get", stations)
         for ws in stations["results"]:
-            validate(f"{V2}/plan/workstation/{{workstation_id}}", "get", http.get(f"{V2}/plan/workstation/{ws['id']}").json())
+            validate(
+                f"{V2}/plan/workstation/{{workstation_id}}",
+                "get",
+                http.get(f"{V2}/plan/workstation/{ws['id']}").json(),
+            )
         validate(f"{V2}/engine/info", "get", http.get(f"{V2}/engine/info").json())
 
 

@@ -14,9 +14,9 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
+from pydantic import BaseModel
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from . import oql
@@ -184,7 +184,9 @@ class HWAClient:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.config.max_retries + 1),
             wait=wait_exponential_jitter(
-                multiplier=self.config.backoff_initial, max=self.config.backoff_max, jitter=self.config.backoff_initial
+                multiplier=self.config.backoff_initial,
+                max=self.config.backoff_max,
+                jitter=self.config.backoff_initial,
             ),
             retry=retry_if_exception(_is_retryable),
             reraise=True,
@@ -210,9 +212,18 @@ class HWAClient:
 
     # ------------------------------------------------------------------ jobs in plan
     async def query_jobs(
-        self, oql_text: str | None = None, plan_filter: str | None = None, limit: int | None = None, offset: int = 0
+        self,
+        oql_text: str | None = None,
+        plan_filter: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> Page[JobInPlan]:
-        params = {"oql": oql_text, "plan_filter": plan_filter, "limit": limit or self.config.page_size, "offset": offset}
+        params = {
+            "oql": oql_text,
+            "plan_filter": plan_filter,
+            "limit": limit or self.config.page_size,
+            "offset": offset,
+        }
         return await self._page("/plan/job", JobInPlan, params)
 
     async def iter_jobs(
@@ -228,7 +239,9 @@ class HWAClient:
             if not page.next or not page.results:
                 return
 
-    async def find_jobs(self, name: str, workstation: str | None = None, job_stream: str | None = None) -> list[JobInPlan]:
+    async def find_jobs(
+        self, name: str, workstation: str | None = None, job_stream: str | None = None
+    ) -> list[JobInPlan]:
         """Jobs with exactly this name (newest schedule first), optionally on a workstation/job stream."""
         where = oql.all_of(
             oql.field("name").eq(name),
@@ -260,25 +273,45 @@ class HWAClient:
     async def job_successors(self, job_id: str, depth: int = 1) -> list[FlowNode]:
         return await self._flow_nodes(job_id, "successors", depth)
 
-    async def count_jobs(self, grouping: tuple[str, ...] = ("status",), plan_filter: str = "/@/@#/@/@.@") -> GroupedCount:
+    async def count_jobs(
+        self, grouping: tuple[str, ...] = ("status",), plan_filter: str = "/@/@#/@/@.@"
+    ) -> GroupedCount:
         params = {"plan_filter": plan_filter, "grouping_filters": ",".join(grouping) or None}
         return await self._get("/plan/job/count", GroupedCount, params)
 
     async def job_log(
-        self, run_id: str, content_only: bool = False, from_line: int | None = None, to_line: int | None = None
+        self,
+        run_id: str,
+        content_only: bool = False,
+        from_line: int | None = None,
+        to_line: int | None = None,
     ) -> str:
         """The stdlist of one run (``jobruns[].id``) as text."""
         params = {"contentOnly": str(content_only).lower(), "from_line": from_line, "to_line": to_line}
         response = await self._request(
-            "GET", f"/plan/job/run/{_segment(run_id)}/joblog", params=_params(params), headers={"Accept": "text/plain"}
+            "GET",
+            f"/plan/job/run/{_segment(run_id)}/joblog",
+            params=_params(params),
+            headers={"Accept": "text/plain"},
         )
         return response.text
 
     async def job_log_by_filter(
-        self, oql_text: str, content_only: bool = False, from_line: int | None = None, to_line: int | None = None
+        self,
+        oql_text: str,
+        content_only: bool = False,
+        from_line: int | None = None,
+        to_line: int | None = None,
     ) -> str:
-        params = {"oql": oql_text, "contentOnly": str(content_only).lower(), "from_line": from_line, "to_line": to_line}
-        response = await self._request("GET", "/plan/job/joblog", params=_params(params), headers={"Accept": "text/plain"})
+        params = {
+            "oql": oql_text,
+            "contentOnly": str(content_only).lower(),
+            "from_line": from_line,
+            "to_line": to_line,
+        }
+        response = await self._request(
+            "GET", "/plan/job/joblog", params=_params(params), headers={"Accept": "text/plain"}
+        )
         return response.text
 
     # ------------------------------------------------------------------ actions (never retried)
@@ -286,19 +319,27 @@ class HWAClient:
         self, job_id: str, action: JobAction, justification: Justification | None = None
     ) -> ActionResult:
         response = await self._request(
-            "PUT", f"/plan/job/{_segment(job_id)}/action/{JobAction(action).value}", headers=_audit(justification)
+            "PUT",
+            f"/plan/job/{_segment(job_id)}/action/{JobAction(action).value}",
+            headers=_audit(justification),
         )
         return ActionResult.model_validate(response.json())
 
     async def job_action_by_filter(
-        self, action: JobAction | str, oql_text: str, max_object_affected: int = 1, justification: Justification | None = None
+        self,
+        action: JobAction | str,
+        oql_text: str,
+        max_object_affected: int = 1,
+        justification: Justification | None = None,
     ) -> FilterActionResult:
         verb = action.value if isinstance(action, JobAction) else action
         if verb not in {a.value for a in JobAction} | {"rerun"}:
             raise ValueError(f"unknown job action {verb!r}")
         response = await self._request(
-            "PUT", f"/plan/job/action/{verb}",
-            params={"oql": oql_text, "max_object_affected": max_object_affected}, headers=_audit(justification),
+            "PUT",
+            f"/plan/job/action/{verb}",
+            params={"oql": oql_text, "max_object_affected": max_object_affected},
+            headers=_audit(justification),
         )
         return FilterActionResult.model_validate(response.json())
 
@@ -307,7 +348,10 @@ class HWAClient:
     ) -> ActionResult:
         body = {"dependencies": [{"id": dep_id} for dep_id in dependency_ids]}
         response = await self._request(
-            "PUT", f"/plan/job/{_segment(job_id)}/action/release-dependencies", json=body, headers=_audit(justification)
+            "PUT",
+            f"/plan/job/{_segment(job_id)}/action/release-dependencies",
+            json=body,
+            headers=_audit(justification),
         )
         return ActionResult.model_validate(response.json())
 
@@ -316,24 +360,45 @@ class HWAClient:
     ) -> ActionResult:
         """Rerun by run id (v2 has no rerun by job id); the result's ``id`` is the new run."""
         response = await self._request(
-            "PUT", f"/plan/job/run/{_segment(run_id)}/action/rerun", json=details or {}, headers=_audit(justification)
+            "PUT",
+            f"/plan/job/run/{_segment(run_id)}/action/rerun",
+            json=details or {},
+            headers=_audit(justification),
         )
         return ActionResult.model_validate(response.json())
 
     # ------------------------------------------------------------------ job streams, workstations, engine
     async def query_job_streams(
-        self, oql_text: str | None = None, plan_filter: str | None = None, limit: int | None = None, offset: int = 0
+        self,
+        oql_text: str | None = None,
+        plan_filter: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> Page[JobStreamInPlan]:
-        params = {"oql": oql_text, "plan_filter": plan_filter, "limit": limit or self.config.page_size, "offset": offset}
+        params = {
+            "oql": oql_text,
+            "plan_filter": plan_filter,
+            "limit": limit or self.config.page_size,
+            "offset": offset,
+        }
         return await self._page("/plan/jobstream", JobStreamInPlan, params)
 
     async def get_job_stream(self, jobstream_id: str) -> JobStreamInPlan:
         return await self._get(f"/plan/jobstream/{_segment(jobstream_id)}", JobStreamInPlan)
 
     async def query_workstations(
-        self, oql_text: str | None = None, plan_filter: str | None = None, limit: int | None = None, offset: int = 0
+        self,
+        oql_text: str | None = None,
+        plan_filter: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> Page[WorkstationInPlan]:
-        params = {"oql": oql_text, "plan_filter": plan_filter, "limit": limit or self.config.page_size, "offset": offset}
+        params = {
+            "oql": oql_text,
+            "plan_filter": plan_filter,
+            "limit": limit or self.config.page_size,
+            "offset": offset,
+        }
         return await self._page("/plan/workstation", WorkstationInPlan, params)
 
     async def get_workstation(self, workstation_id: str) -> WorkstationInPlan:

@@ -20,29 +20,68 @@ Value = str | int | float | bool | datetime | None
 #: documented OQL fields of jobs in plan (notes §9)
 JOB_FIELDS = frozenset(
     {
-        "name", "folder", "folderId", "id", "workstation", "jobStreamId", "jobStreamName",
-        "jobStreamWorkstation", "priority", "schedTime", "jobruns.commonStatus",
-        "jobruns.compositeStatus.status", "jobruns.returnCode", "jobruns.rerunType",
-        "jobruns.actualWorkstation", "jobruns.jobNumber", "jobruns.timeInfo.actualStartTime",
-        "jobruns.timeInfo.actualEndTime", "jobruns.maxDurationGone", "jobDefinition.userLogin",
-        "jobDefinition.workstation", "jobDefinition.taskType", "jobOptions.critical",
-        "jobOptions.requiresConfirmation", "dependencies.dependencyStatus", "dependencies.jobId",
-        "dependencies.jobStreamId", "dependencies.jobStreamName", "dependencies.jobStreamWorkstation",
-        "timeRestrictions.deadlineTime", "timeRestrictions.startTime",
+        "name",
+        "folder",
+        "folderId",
+        "id",
+        "workstation",
+        "jobStreamId",
+        "jobStreamName",
+        "jobStreamWorkstation",
+        "priority",
+        "schedTime",
+        "jobruns.commonStatus",
+        "jobruns.compositeStatus.status",
+        "jobruns.returnCode",
+        "jobruns.rerunType",
+        "jobruns.actualWorkstation",
+        "jobruns.jobNumber",
+        "jobruns.timeInfo.actualStartTime",
+        "jobruns.timeInfo.actualEndTime",
+        "jobruns.maxDurationGone",
+        "jobDefinition.userLogin",
+        "jobDefinition.workstation",
+        "jobDefinition.taskType",
+        "jobOptions.critical",
+        "jobOptions.requiresConfirmation",
+        "dependencies.dependencyStatus",
+        "dependencies.jobId",
+        "dependencies.jobStreamId",
+        "dependencies.jobStreamName",
+        "dependencies.jobStreamWorkstation",
+        "timeRestrictions.deadlineTime",
+        "timeRestrictions.startTime",
     }
 )
 JOBSTREAM_FIELDS = frozenset(
     {
-        "name", "folder", "id", "workstation", "schedTime", "commonStatus", "compositeStatus.status",
-        "priority", "limit", "originalJobStreamName", "aliasJobStreamName", "timeInfo.actualEndTime",
-        "timeRestrictions.deadlineTime", "timeRestrictions.startTime", "timeRestrictions.untilTime",
-        "dependencies.jobStreamId", "dependencies.jobStreamName",
+        "name",
+        "folder",
+        "id",
+        "workstation",
+        "schedTime",
+        "commonStatus",
+        "compositeStatus.status",
+        "priority",
+        "limit",
+        "originalJobStreamName",
+        "aliasJobStreamName",
+        "timeInfo.actualEndTime",
+        "timeRestrictions.deadlineTime",
+        "timeRestrictions.startTime",
+        "timeRestrictions.untilTime",
+        "dependencies.jobStreamId",
+        "dependencies.jobStreamName",
     }
 )
 WORKSTATION_FIELDS = frozenset({"name", "id", "folder", "domainName", "type", "activeStates", "jobmanUp"})
 
 Kind = Literal["job", "jobstream", "workstation"]
-_FIELDS: dict[str, frozenset[str]] = {"job": JOB_FIELDS, "jobstream": JOBSTREAM_FIELDS, "workstation": WORKSTATION_FIELDS}
+_FIELDS: dict[str, frozenset[str]] = {
+    "job": JOB_FIELDS,
+    "jobstream": JOBSTREAM_FIELDS,
+    "workstation": WORKSTATION_FIELDS,
+}
 MAX_VALUE_LENGTH = 1024
 
 
