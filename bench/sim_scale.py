@@ -38,9 +38,10 @@ def main() -> None:
     print(f"plan: {len(plan.jobs)} jobs, {len(plan.streams)} job streams built in {build_s:.2f} s")
 
     config = SimConfig(jobs=args.jobs, clock="manual")
-    with LiveServer(create_app(config, plan)) as server, httpx.Client(
-        base_url=server.url, auth=("admin", "admin"), timeout=120
-    ) as http:
+    with (
+        LiveServer(create_app(config, plan)) as server,
+        httpx.Client(base_url=server.url, auth=("admin", "admin"), timeout=120) as http,
+    ):
         cases = {
             "ABEND filter, limit=100": {"oql": "jobruns.compositeStatus.status = 'ABEND'", "limit": 100},
             "ABEND filter, 3rd page": {"oql": "jobruns.compositeStatus.status = 'ABEND'", "limit": 100, "offset": 200},
