@@ -65,3 +65,49 @@ def fresh_sim() -> Iterator[LiveServer]:
 def admin_http(fresh_sim: LiveServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=fresh_sim.url, timeout=10) as client:
         yield client
+
+
+# ---------------------------------------------------------------------------- PostgreSQL
+DEBIAN_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(scope="session")
+def embedded_pg(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The embedded PostgreSQL 18 + pgvector, one server for the session (a fresh database per test)."""
+    from tools.store.db import embedded_url
+
+    return embedded_url(tmp_path_factory.mktemp("pg") / "data")
+
+
+def _fresh_database(server_url: str) -> str:
+    import uuid
+
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")  # type: ignore[arg-type]
+    return make_conninfo(**{**conninfo_to_dict(server_url), "dbname": name})
+
+
+@pytest.fixture
+def pg_url(embedded_pg: str) -> str:
+    return _fresh_database(embedded_pg)
+
+
+@pytest.fixture
+def pg15_url() -> str:
+    """A fresh database on the machine's PostgreSQL 15 (no pgvector)."""
+    return _fresh_database(DEBIAN_PG)
+
+
+@pytest.fixture
+async def pool(pg_url: str) -> Any:
+    from tools.store.db import open_pool
+    from tools.store.migrate import upgrade
+
+    db = await open_pool(pg_url)
+    await upgrade(db)
+    yield db
+    await db.close()

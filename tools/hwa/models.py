@@ -142,6 +142,7 @@ class JobStreamInPlan(HWAModel):
     sched_time: datetime | None = None
     composite_status: CompositeStatus | None = None
     common_status: str | None = None
+    time_restrictions: TimeRestrictions | None = None
     job_stream_stats: dict[str, int] | None = None
     jobs: list[JobInPlan] = Field(default_factory=list)
     dependencies: list[Dependency] | None = None

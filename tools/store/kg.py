@@ -1,0 +1,236 @@
+"""The knowledge graph in PostgreSQL, queried relationally (recursive CTEs with depth limits).
+
+Closures walk the ``kg_flow`` view: job→job dependencies, a job→its job stream (a stream completes
+after its jobs), and a predecessor stream→the jobs of streams that wait for it. See docs/knowledge-graph.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from psycopg_pool import AsyncConnectionPool
+
+from .snapshot import EDGES, JOBS, RUNS, STREAMS, WORKSTATIONS, MergeCounts, PlanSnapshot, merge, replace_edges_of
+
+MAX_DEPTH = 25
+WAITING = ("HOLD", "READY", "WAIT")
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    kind: str  # job | stream
+    id: str
+    name: str
+    depth: int
+    status: str | None
+    workstation: str | None
+    job_stream: str | None
+    critical: bool
+    deadline: datetime | None
+
+
+@dataclass(frozen=True)
+class Impact:
+    job: dict[str, Any]
+    blocked_jobs: list[GraphNode]
+    blocked_streams: list[str]
+    critical_jobs: list[GraphNode]
+    with_deadline: list[GraphNode]
+
+
+def _depth(depth: int) -> int:
+    if not 1 <= depth <= MAX_DEPTH:
+        raise ValueError(f"depth must be between 1 and {MAX_DEPTH}")
+    return depth
+
+
+_CLOSURE = {
+    "down": ("f.pred_kind = w.kind AND f.pred_id = w.id", "f.succ_kind", "f.succ_id"),
+    "up": ("f.succ_kind = w.kind AND f.succ_id = w.id", "f.pred_kind", "f.pred_id"),
+}
+
+
+class KnowledgeGraph:
+    def __init__(self, pool: AsyncConnectionPool) -> None:
+        self.pool = pool
+
+    # ---------------------------------------------------------------- writes
+    async def apply(self, snapshot: PlanSnapshot, full: bool) -> dict[str, MergeCounts]:
+        """Store a snapshot in one transaction; ``full`` also deletes what the plan no longer has."""
+        async with self.pool.connection() as conn, conn.transaction():
+            counts = {
+                "workstations": await merge(conn, WORKSTATIONS, snapshot.workstations, delete_missing=full),
+                "job_streams": await merge(conn, STREAMS, snapshot.streams, delete_missing=full),
+                "jobs": await merge(conn, JOBS, snapshot.jobs, delete_missing=full),
+                "runs": await merge(conn, RUNS, snapshot.runs, delete_missing=False),
+            }
+            if full:
+                counts["edges"] = await merge(conn, EDGES, snapshot.edges, delete_missing=True)
+            else:
+                counts["edges"] = await replace_edges_of(
+                    conn, snapshot.edges, snapshot.detailed_jobs, snapshot.detailed_streams
+                )
+        return counts
+
+    # ---------------------------------------------------------------- lookups
+    async def job_names(self) -> list[str]:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute("SELECT DISTINCT name FROM kg_jobs ORDER BY name")
+            return [row["name"] for row in await cur.fetchall()]
+
+    async def jobs_without_details(self, limit: int = 100_000) -> list[str]:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute("SELECT id FROM kg_jobs WHERE NOT details_synced LIMIT %s", (limit,))
+            return [row["id"] for row in await cur.fetchall()]
+
+    async def streams_without_details(self, limit: int = 100_000) -> list[str]:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute("SELECT id FROM kg_job_streams WHERE NOT details_synced LIMIT %s", (limit,))
+            return [row["id"] for row in await cur.fetchall()]
+
+    async def find_job(self, name: str, workstation: str | None = None) -> dict[str, Any] | None:
+        """The newest instance of a job by exact name (then case-insensitively)."""
+        sql = (
+            "SELECT * FROM kg_jobs WHERE {cond} AND (%(ws)s::text IS NULL OR workstation = %(ws)s) "
+            "ORDER BY sched_time DESC NULLS LAST LIMIT 1"
+        )
+        ws = None if workstation is None else (workstation if workstation.startswith("/") else f"/{workstation}")
+        async with self.pool.connection() as conn:
+            for cond in ("name = %(name)s", "upper(name) = upper(%(name)s)"):
+                cur = await conn.execute(sql.format(cond=cond), {"name": name, "ws": ws})  # type: ignore[arg-type]
+                row = await cur.fetchone()
+                if row:
+                    return dict(row)
+        return None
+
+    async def counts(self) -> dict[str, int]:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT (SELECT count(*) FROM kg_workstations) AS workstations, "
+                "(SELECT count(*) FROM kg_job_streams) AS job_streams, (SELECT count(*) FROM kg_jobs) AS jobs, "
+                "(SELECT count(*) FROM kg_edges) AS edges, (SELECT count(*) FROM job_runs) AS runs"
+            )
+            row = await cur.fetchone()
+            return {k: int(v) for k, v in (row or {}).items()}
+
+    # ---------------------------------------------------------------- closures
+    async def closure(self, job_id: str, direction: Literal["down", "up"], depth: int = 3) -> list[GraphNode]:
+        """Jobs and streams reachable from ``job_id`` downstream (dependents) or upstream (what it waits for)."""
+        match, next_kind, next_id = _CLOSURE[direction]
+        sql = f"""
+            WITH RECURSIVE walk(kind, id, depth) AS (
+                SELECT 'job'::text, %(job)s::text, 0
+                UNION
+                SELECT {next_kind}, {next_id}, w.depth + 1
+                  FROM walk w JOIN kg_flow f ON {match}
+                 WHERE w.depth < %(depth)s
+            ),
+            nearest AS (SELECT kind, id, min(depth) AS depth FROM walk WHERE depth > 0 GROUP BY kind, id)
+            SELECT n.kind, n.id, n.depth,
+                   coalesce(j.name, s.name) AS name, coalesce(j.status, s.status) AS status,
+                   coalesce(j.workstation, s.workstation) AS workstation, j.job_stream_name AS job_stream,
+                   coalesce(j.critical, false) AS critical, coalesce(j.deadline, s.deadline) AS deadline
+              FROM nearest n
+              LEFT JOIN kg_jobs j ON n.kind = 'job' AND j.id = n.id
+              LEFT JOIN kg_job_streams s ON n.kind = 'stream' AND s.id = n.id
+             WHERE n.id <> %(job)s OR n.kind <> 'job'
+             ORDER BY n.depth, name
+        """
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(sql, {"job": job_id, "depth": _depth(depth)})  # type: ignore[arg-type]
+            return [GraphNode(**row) for row in await cur.fetchall()]
+
+    async def downstream(self, job_id: str, depth: int = 3) -> list[GraphNode]:
+        return await self.closure(job_id, "down", depth)
+
+    async def upstream(self, job_id: str, depth: int = 3) -> list[GraphNode]:
+        return await self.closure(job_id, "up", depth)
+
+    async def impact(self, job_id: str, depth: int = 10) -> Impact:
+        """What a failure of ``job_id`` blocks: dependent jobs and streams, the critical ones, deadlines."""
+        job = await self._job(job_id)
+        nodes = await self.downstream(job_id, depth)
+        blocked = [n for n in nodes if n.kind == "job" and (n.status in WAITING or n.status is None)]
+        streams = sorted(
+            {n.name for n in nodes if n.kind == "stream"} | {n.job_stream for n in blocked if n.job_stream}
+        )
+        return Impact(
+            job=job,
+            blocked_jobs=blocked,
+            blocked_streams=streams,
+            critical_jobs=[n for n in blocked if n.critical],
+            with_deadline=sorted((n for n in blocked if n.deadline), key=lambda n: n.deadline or datetime.max),
+        )
+
+    async def path(self, from_job: str, to_job: str, max_depth: int = 10) -> list[str] | None:
+        """The shortest chain of job ids from ``from_job`` to ``to_job`` following dependencies, if any."""
+        sql = """
+            WITH RECURSIVE walk(id, path) AS (
+                SELECT %(src)s::text, ARRAY[%(src)s::text]
+                UNION ALL
+                SELECT f.succ_id, w.path || f.succ_id
+                  FROM walk w JOIN kg_flow f ON f.pred_kind = 'job' AND f.succ_kind = 'job' AND f.pred_id = w.id
+                 WHERE cardinality(w.path) <= %(depth)s AND NOT f.succ_id = ANY(w.path) AND w.id <> %(dst)s
+            )
+            SELECT path FROM walk WHERE id = %(dst)s ORDER BY cardinality(path) LIMIT 1
+        """
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(sql, {"src": from_job, "dst": to_job, "depth": _depth(max_depth)})  # type: ignore[arg-type]
+            row = await cur.fetchone()
+            return list(row["path"]) if row else None
+
+    async def _job(self, job_id: str) -> dict[str, Any]:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute("SELECT * FROM kg_jobs WHERE id = %s", (job_id,))
+            row = await cur.fetchone()
+        if row is None:
+            raise KeyError(f"job {job_id} is not in the knowledge graph")
+        return dict(row)
+
+    async def resources_of(self, job_id: str) -> list[dict[str, Any]]:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT pred_kind AS kind, pred_id AS name, dep_type FROM kg_edges "
+                "WHERE succ_kind = 'job' AND succ_id = %s AND pred_kind IN ('resource', 'prompt', 'file') ORDER BY 1, 2",
+                (job_id,),
+            )
+            return [dict(row) for row in await cur.fetchall()]
+
+    async def kg_context(self, job_id: str, depth: int = 2, limit: int = 12) -> str:
+        """A compact text of the job's neighbourhood for the LLM."""
+        job = await self._job(job_id)
+        up = [n for n in await self.upstream(job_id, depth) if n.kind == "job"]
+        impact = await self.impact(job_id, depth=10)
+        needs = await self.resources_of(job_id)
+        flags = [
+            f for f, on in (("critical", job["critical"]), (f"deadline {_t(job['deadline'])}", job["deadline"])) if on
+        ]
+        lines = [
+            f"JOB {job['workstation'].lstrip('/') if job['workstation'] else '?'}#{job['job_stream_name']}.{job['name']} "
+            f"status {job['status']}"
+            + (f" rc {job['return_code']}" if job["return_code"] is not None else "")
+            + (f" ({', '.join(flags)})" if flags else ""),
+            "waits for: " + (_list(up, limit) or "nothing"),
+        ]
+        if needs:
+            lines.append("needs: " + ", ".join(f"{n['kind']} {n['name']}" for n in needs))
+        lines.append(
+            f"blocks: {len(impact.blocked_jobs)} job(s) in {len(impact.blocked_streams)} stream(s)"
+            + (f", {len(impact.critical_jobs)} critical" if impact.critical_jobs else "")
+            + (": " + _list(impact.blocked_jobs, limit) if impact.blocked_jobs else "")
+        )
+        if impact.with_deadline:
+            first = impact.with_deadline[0]
+            lines.append(f"earliest deadline at risk: {first.name} {_t(first.deadline)}")
+        return "\n".join(lines)
+
+
+def _t(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%MZ") if moment else ""
+
+
+def _list(nodes: list[GraphNode], limit: int) -> str:
+    text = ", ".join(f"{n.name}[{n.status}]" + ("*" if n.critical else "") for n in nodes[:limit])
+    return text + (f" (+{len(nodes) - limit} more)" if len(nodes) > limit else "")
