@@ -12,8 +12,11 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from psycopg.rows import dict_row
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
+
+Pool = AsyncConnectionPool[AsyncConnection[DictRow]]
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -44,20 +47,26 @@ def database_url(configured: str | None, data_dir: Path) -> str:
 POOL_KWARGS: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
 
 
-async def open_pool(url: str, min_size: int = 1, max_size: int = 10, timeout: float = 10.0) -> AsyncConnectionPool:
+async def open_pool(url: str, min_size: int = 1, max_size: int = 10, wait_seconds: float = 10.0) -> Pool:
     """An open async pool (the same kwargs LangGraph's Postgres saver needs); fails fast when unreachable."""
-    pool = AsyncConnectionPool(
-        url, min_size=min_size, max_size=max_size, kwargs=POOL_KWARGS, open=False, timeout=timeout
+    pool: Pool = AsyncConnectionPool(
+        url,
+        connection_class=AsyncConnection[DictRow],
+        min_size=min_size,
+        max_size=max_size,
+        kwargs=POOL_KWARGS,
+        open=False,
+        timeout=wait_seconds,
     )
     try:
-        await pool.open(wait=True, timeout=timeout)
+        await pool.open(wait=True, timeout=wait_seconds)
     except Exception as exc:
         await pool.close()
         raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
     return pool
 
 
-async def has_pgvector(pool: AsyncConnectionPool) -> bool:
+async def has_pgvector(pool: Pool) -> bool:
     async with pool.connection() as conn:
         cur = await conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
         return await cur.fetchone() is not None

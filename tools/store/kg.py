@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from psycopg_pool import AsyncConnectionPool
-
+from .db import Pool
 from .snapshot import EDGES, JOBS, RUNS, STREAMS, WORKSTATIONS, MergeCounts, PlanSnapshot, merge, replace_edges_of
 
 MAX_DEPTH = 25
@@ -53,7 +52,7 @@ _CLOSURE = {
 
 
 class KnowledgeGraph:
-    def __init__(self, pool: AsyncConnectionPool) -> None:
+    def __init__(self, pool: Pool) -> None:
         self.pool = pool
 
     # ---------------------------------------------------------------- writes
@@ -99,7 +98,7 @@ class KnowledgeGraph:
         ws = None if workstation is None else (workstation if workstation.startswith("/") else f"/{workstation}")
         async with self.pool.connection() as conn:
             for cond in ("name = %(name)s", "upper(name) = upper(%(name)s)"):
-                cur = await conn.execute(sql.format(cond=cond), {"name": name, "ws": ws})  # type: ignore[arg-type]
+                cur = await conn.execute(sql.format(cond=cond), {"name": name, "ws": ws})
                 row = await cur.fetchone()
                 if row:
                     return dict(row)
@@ -139,7 +138,7 @@ class KnowledgeGraph:
              ORDER BY n.depth, name
         """
         async with self.pool.connection() as conn:
-            cur = await conn.execute(sql, {"job": job_id, "depth": _depth(depth)})  # type: ignore[arg-type]
+            cur = await conn.execute(sql, {"job": job_id, "depth": _depth(depth)})
             return [GraphNode(**row) for row in await cur.fetchall()]
 
     async def downstream(self, job_id: str, depth: int = 3) -> list[GraphNode]:
@@ -177,7 +176,7 @@ class KnowledgeGraph:
             SELECT path FROM walk WHERE id = %(dst)s ORDER BY cardinality(path) LIMIT 1
         """
         async with self.pool.connection() as conn:
-            cur = await conn.execute(sql, {"src": from_job, "dst": to_job, "depth": _depth(max_depth)})  # type: ignore[arg-type]
+            cur = await conn.execute(sql, {"src": from_job, "dst": to_job, "depth": _depth(max_depth)})
             row = await cur.fetchone()
             return list(row["path"]) if row else None
 
@@ -193,7 +192,8 @@ class KnowledgeGraph:
         async with self.pool.connection() as conn:
             cur = await conn.execute(
                 "SELECT pred_kind AS kind, pred_id AS name, dep_type FROM kg_edges "
-                "WHERE succ_kind = 'job' AND succ_id = %s AND pred_kind IN ('resource', 'prompt', 'file') ORDER BY 1, 2",
+                "WHERE succ_kind = 'job' AND succ_id = %s AND pred_kind IN ('resource', 'prompt', 'file') "
+                "ORDER BY 1, 2",
                 (job_id,),
             )
             return [dict(row) for row in await cur.fetchall()]
@@ -207,8 +207,9 @@ class KnowledgeGraph:
         flags = [
             f for f, on in (("critical", job["critical"]), (f"deadline {_t(job['deadline'])}", job["deadline"])) if on
         ]
+        workstation = (job["workstation"] or "?").lstrip("/")
         lines = [
-            f"JOB {job['workstation'].lstrip('/') if job['workstation'] else '?'}#{job['job_stream_name']}.{job['name']} "
+            f"JOB {workstation}#{job['job_stream_name']}.{job['name']} "
             f"status {job['status']}"
             + (f" rc {job['return_code']}" if job["return_code"] is not None else "")
             + (f" ({', '.join(flags)})" if flags else ""),

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from psycopg_pool import AsyncConnectionPool
+from .db import Pool
 
 LOCK_KEY = 0x5E5F_0001  # pg_advisory_xact_lock key of Resync's migrations
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -34,7 +34,7 @@ def available() -> list[Migration]:
     return found
 
 
-async def upgrade(pool: AsyncConnectionPool) -> list[Migration]:
+async def upgrade(pool: Pool) -> list[Migration]:
     """Apply the migrations not applied yet; returns those applied now (empty when up to date)."""
     applied_now: list[Migration] = []
     async with pool.connection() as conn, conn.transaction():
@@ -48,7 +48,7 @@ async def upgrade(pool: AsyncConnectionPool) -> list[Migration]:
         for migration in available():
             if migration.version in done:
                 continue
-            await conn.execute(migration.sql, prepare=False)  # type: ignore[arg-type]
+            await conn.execute(migration.sql, prepare=False)
             await conn.execute(
                 "INSERT INTO resync_schema_migrations (version, name) VALUES (%s, %s)",
                 (migration.version, migration.name),
@@ -57,7 +57,7 @@ async def upgrade(pool: AsyncConnectionPool) -> list[Migration]:
     return applied_now
 
 
-async def current_version(pool: AsyncConnectionPool) -> int:
+async def current_version(pool: Pool) -> int:
     async with pool.connection() as conn:
         cur = await conn.execute("SELECT to_regclass('resync_schema_migrations') AS t")
         row = await cur.fetchone()

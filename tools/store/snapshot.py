@@ -100,7 +100,7 @@ async def _stage(conn: AsyncConnection[Any], table: Table, rows: list[tuple[Any,
     stage = f"stage_{table.name}"
     await conn.execute(f"CREATE TEMP TABLE {stage} (LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DROP")
     columns = ", ".join(table.columns)
-    async with conn.cursor().copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:  # type: ignore[arg-type]
+    async with conn.cursor().copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
         for row in rows:
             await copy.write_row(row)
     return stage
@@ -125,7 +125,7 @@ async def merge(
         f"INSERT INTO {table.name} ({', '.join(table.columns)}) SELECT {', '.join(table.columns)} FROM {stage} "
         f"ON CONFLICT ({key}) DO UPDATE SET {assign}{touch} WHERE {condition} RETURNING (xmax = 0) AS inserted"
     )
-    cur = await conn.execute(sql)  # type: ignore[arg-type]
+    cur = await conn.execute(sql)
     for row in await cur.fetchall():
         if _first(row):
             counts.inserted += 1
@@ -133,7 +133,7 @@ async def merge(
             counts.updated += 1
     if delete_missing:
         cur = await conn.execute(
-            f"DELETE FROM {table.name} t WHERE NOT EXISTS "  # type: ignore[arg-type]
+            f"DELETE FROM {table.name} t WHERE NOT EXISTS "
             f"(SELECT 1 FROM {stage} s WHERE {' AND '.join(f's.{k} = t.{k}' for k in table.key)})"
         )
         counts.deleted = cur.rowcount
