@@ -1,0 +1,148 @@
+"""The Redis cache against real redis-server processes of the tests' own."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import redis as sync_redis
+
+from tests.redis_server import RedisServer
+from tools.cache import CacheManager, CacheTTLs, job_key, static_key
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def cache(redis_server: RedisServer) -> AsyncIterator[CacheManager]:
+    manager = CacheManager(
+        redis_server.url, CacheTTLs(job_status=10, logs=30, dependencies=300, static=3600), retry_seconds=0.3
+    )
+    yield manager
+    await manager.aclose()
+
+
+class Source:
+    """An upstream that counts its calls."""
+
+    def __init__(self, value: Any, delay: float = 0.0, fail: bool = False) -> None:
+        self.value, self.delay, self.fail, self.calls = value, delay, fail, 0
+
+    async def __call__(self) -> Any:
+        self.calls += 1
+        await asyncio.sleep(self.delay)
+        if self.fail:
+            raise RuntimeError("upstream down")
+        return self.value
+
+
+def test_keys_are_namespaced_and_safe() -> None:
+    assert job_key("PAYROLL_NIGHTLY", "status") == "tws:job:PAYROLL_NIGHTLY:status"
+    assert job_key("A*B:C?", "logs", 100) == "tws:job:A_B_C_:logs:100"
+    assert static_key("workstations") == "tws:static:workstations"
+
+
+async def test_hit_miss_ttl_and_stats(cache: CacheManager, redis_server: RedisServer) -> None:
+    source = Source({"status": "ABEND"})
+    key = job_key("PAYROLL_NIGHTLY", "status")
+    assert await cache.get_or_fetch(key, "job_status", source) == {"status": "ABEND"}
+    assert await cache.get_or_fetch(key, "job_status", source) == {"status": "ABEND"}
+    assert source.calls == 1
+    ttls = {kind: sync_redis.Redis.from_url(redis_server.url).pttl(k) for kind, k in [("job_status", key)]}
+    assert 9000 < ttls["job_status"] <= 10000
+    for kind, expected in [("logs", 30_000), ("dependencies", 300_000), ("static", 3_600_000)]:
+        await cache.set(f"tws:test:{kind}", kind, 1)  # type: ignore[arg-type]
+        assert expected - 1000 < sync_redis.Redis.from_url(redis_server.url).pttl(f"tws:test:{kind}") <= expected
+    stats = await cache.stats()
+    assert stats | {"last_warmup": None} == {
+        "hit_rate": 0.5,
+        "total_gets": 2,
+        "hits": 1,
+        "misses": 1,
+        "last_warmup": None,
+        "available": True,
+        "scope": "shared (redis)",
+    }
+
+
+async def test_expiry(redis_server: RedisServer) -> None:
+    cache = CacheManager(redis_server.url, CacheTTLs(job_status=0.2))
+    source = Source(1)
+    await cache.get_or_fetch("tws:job:X:status", "job_status", source)
+    await asyncio.sleep(0.3)
+    await cache.get_or_fetch("tws:job:X:status", "job_status", source)
+    assert source.calls == 2
+    await cache.aclose()
+
+
+async def test_single_flight(cache: CacheManager) -> None:
+    source = Source([1, 2, 3], delay=0.2)
+    results = await asyncio.gather(
+        *(cache.get_or_fetch("tws:job:BURST:status", "job_status", source) for _ in range(25))
+    )
+    assert source.calls == 1 and all(r == [1, 2, 3] for r in results)
+    failing = Source(None, delay=0.1, fail=True)
+    outcomes = await asyncio.gather(
+        *(cache.get_or_fetch("tws:job:BAD:status", "job_status", failing) for _ in range(5)), return_exceptions=True
+    )
+    assert failing.calls == 1 and all(isinstance(o, RuntimeError) for o in outcomes)
+
+
+async def test_invalidation(cache: CacheManager, redis_server: RedisServer) -> None:
+    for name in ("A", "B"):
+        for what in ("status", "logs"):
+            await cache.set(job_key(name, what), "logs", 1)
+    await cache.set(static_key("engine"), "static", 1)
+    assert await cache.invalidate_job_cache("A") == 2
+    remaining = sorted(k.decode() for k in sync_redis.Redis.from_url(redis_server.url).scan_iter("tws:*"))
+    assert remaining == ["tws:job:B:logs", "tws:job:B:status", "tws:static:engine"]
+    assert await cache.invalidate_pattern("tws:job:*") == 2
+    for i in range(1200):  # more than one SCAN batch
+        await cache.set(f"tws:job:J{i}:status", "job_status", i)
+    assert await cache.invalidate_pattern("tws:job:*") == 1200
+
+
+async def test_stats_are_shared_between_processes(cache: CacheManager, redis_server: RedisServer) -> None:
+    other = CacheManager(redis_server.url)
+    await cache.get_or_fetch("tws:job:S:status", "job_status", Source(1))
+    await other.get_or_fetch("tws:job:S:status", "job_status", Source(1))
+    assert (await other.stats())["total_gets"] == 2 == (await cache.stats())["total_gets"]
+    await other.aclose()
+
+
+async def test_warmers_never_block(cache: CacheManager) -> None:
+    cache.register_warmer(static_key("engine"), Source({"version": "10.1"}))
+    cache.register_warmer(static_key("broken"), Source(None, fail=True))
+    report = await cache.warm_cache()
+    assert report[static_key("engine")] == "ok" and report[static_key("broken")].startswith("failed")
+    assert (await cache.stats())["last_warmup"]
+    source = Source({"version": "other"})
+    assert await cache.get_or_fetch(static_key("engine"), "static", source) == {"version": "10.1"}
+    assert source.calls == 0
+
+
+async def test_redis_down_then_back(cache: CacheManager, redis_server: RedisServer) -> None:
+    source = Source({"status": "EXEC"})
+    key = job_key("J", "status")
+    await cache.get_or_fetch(key, "job_status", source)
+    redis_server.stop()  # only our own server
+    assert await cache.get_or_fetch(key, "job_status", source) == {"status": "EXEC"}
+    assert await cache.get_or_fetch(key, "job_status", source) == {"status": "EXEC"}
+    assert source.calls == 3  # straight to the source, no error
+    assert (await cache.health())["status"] == "degraded"
+    assert (await cache.stats())["available"] is False
+    assert await cache.invalidate_job_cache("J") == 0
+    redis_server.start()
+    await asyncio.sleep(0.35)  # retry window
+    await cache.get_or_fetch(key, "job_status", source)
+    await cache.get_or_fetch(key, "job_status", source)
+    assert source.calls == 4  # cached again
+    assert (await cache.health())["status"] == "ok"

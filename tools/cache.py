@@ -1,0 +1,220 @@
+"""Redis cache of scheduler reads: namespaced keys, a TTL per kind, single-flight misses, warmers,
+SCAN-based invalidation and hit statistics kept in Redis (shared by every app process).
+
+When Redis is down the cache steps aside: calls go straight to the source, ``health()`` says
+``degraded``, nothing raises; after ``retry_seconds`` it tries Redis again and resumes by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import redis.asyncio as redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+Kind = Literal["job_status", "logs", "dependencies", "static"]
+Fetch = Callable[[], Awaitable[Any]]
+_SAFE = re.compile(r"[^A-Za-z0-9_.\-@#]")
+
+
+@dataclass(frozen=True)
+class CacheTTLs:
+    """Seconds each kind of entry lives (settings ``CACHE_TTL_*``)."""
+
+    job_status: float = 10
+    logs: float = 30
+    dependencies: float = 300
+    static: float = 3600
+
+
+def key_part(value: str) -> str:
+    """A key segment that cannot inject separators or SCAN wildcards."""
+    return _SAFE.sub("_", value)[:200] or "_"
+
+
+def job_key(job_name: str, what: str, *extra: str | int) -> str:
+    """``tws:job:<name>:<what>[:extra…]``, e.g. ``tws:job:PAYROLL_NIGHTLY:status``."""
+    return ":".join(["tws", "job", key_part(job_name), what, *(key_part(str(e)) for e in extra)])
+
+
+def static_key(what: str) -> str:
+    return f"tws:static:{key_part(what)}"
+
+
+@dataclass
+class Warmer:
+    key: str
+    fetch: Fetch
+    kind: Kind
+
+
+@dataclass
+class LocalStats:
+    hits: int = 0
+    misses: int = 0
+
+
+@dataclass
+class CacheManager:
+    redis_url: str
+    ttls: CacheTTLs = field(default_factory=CacheTTLs)
+    retry_seconds: float = 5.0
+    stats_key: str = "tws:cache:stats"
+
+    def __post_init__(self) -> None:
+        self._redis = redis.from_url(self.redis_url, socket_connect_timeout=0.5, socket_timeout=1.0)
+        self._down_until = 0.0
+        self._last_error: str | None = None
+        self._inflight: dict[str, asyncio.Future[Any]] = {}
+        self._warmers: dict[str, Warmer] = {}
+        self._local = LocalStats()
+
+    # ------------------------------------------------------------------ availability
+    @property
+    def available(self) -> bool:
+        return time.monotonic() >= self._down_until
+
+    def _mark_down(self, exc: Exception) -> None:
+        if self.available:
+            log.warning("Redis unavailable (%s): serving without cache for %.0f s", exc, self.retry_seconds)
+        self._down_until = time.monotonic() + self.retry_seconds
+        self._last_error = str(exc)
+
+    async def _call(self, op: Callable[[], Awaitable[Any]]) -> tuple[bool, Any]:
+        """Run a Redis operation; (False, None) when Redis is down (and then skip it for a while)."""
+        if not self.available:
+            return False, None
+        try:
+            return True, await op()
+        except (RedisError, OSError) as exc:
+            self._mark_down(exc)
+            return False, None
+
+    # ------------------------------------------------------------------ reads
+    async def get_or_fetch(self, key: str, kind: Kind, fetch: Fetch) -> Any:
+        """The cached JSON value of ``key``, or ``fetch()``'s (stored for the kind's TTL).
+        Concurrent misses of one key share a single ``fetch()``."""
+        ok, raw = await self._call(lambda: self._redis.get(key))
+        if ok and raw is not None:
+            await self._count("hits")
+            return json.loads(raw)
+        await self._count("misses")
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            value = await fetch()
+            await self.set(key, kind, value)
+            future.set_result(value)
+            return value
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters re-raise it, nobody logs "never retrieved"
+            raise
+        finally:
+            del self._inflight[key]
+
+    async def set(self, key: str, kind: Kind, value: Any) -> None:
+        payload = json.dumps(value, default=str)
+        ttl_ms = int(getattr(self.ttls, kind) * 1000)
+        await self._call(lambda: self._redis.set(key, payload, px=ttl_ms))
+
+    async def _count(self, what: Literal["hits", "misses"]) -> None:
+        setattr(self._local, what, getattr(self._local, what) + 1)
+        await self._call(lambda: self._redis.hincrby(self.stats_key, what, 1))
+
+    # ------------------------------------------------------------------ invalidation
+    async def invalidate_pattern(self, pattern: str) -> int:
+        """Delete the keys matching a glob pattern, walking the keyspace with SCAN (never KEYS)."""
+
+        async def scan_and_unlink() -> int:
+            removed, batch = 0, []
+            async for key in self._redis.scan_iter(match=pattern, count=500):
+                batch.append(key)
+                if len(batch) >= 500:
+                    removed += await self._redis.unlink(*batch)
+                    batch = []
+            if batch:
+                removed += await self._redis.unlink(*batch)
+            return removed
+
+        ok, removed = await self._call(scan_and_unlink)
+        return int(removed) if ok else 0
+
+    async def invalidate_job_cache(self, job_name: str) -> int:
+        return await self.invalidate_pattern(f"tws:job:{key_part(job_name)}:*")
+
+    # ------------------------------------------------------------------ warm-up
+    def register_warmer(self, key: str, fetch: Fetch, kind: Kind = "static") -> None:
+        self._warmers[key] = Warmer(key, fetch, kind)
+
+    async def warm_cache(self) -> dict[str, str]:
+        """Run every warmer; a failing one is logged and reported, never raised."""
+        report: dict[str, str] = {}
+        for warmer in self._warmers.values():
+            try:
+                await self.set(warmer.key, warmer.kind, await warmer.fetch())
+                report[warmer.key] = "ok"
+            except Exception as exc:  # a warmer must never block start-up
+                log.warning("cache warmer %s failed: %s", warmer.key, exc)
+                report[warmer.key] = f"failed: {exc}"
+        stamp = datetime.now(UTC).isoformat()
+        await self._call(lambda: self._redis.hset(self.stats_key, "last_warmup", stamp))
+        return report
+
+    # ------------------------------------------------------------------ stats and health
+    async def stats(self) -> dict[str, Any]:
+        ok, raw = await self._call(lambda: self._redis.hgetall(self.stats_key))
+        values = {k.decode(): v.decode() for k, v in (raw or {}).items()} if ok else {}
+        hits = int(values.get("hits", 0)) if ok else self._local.hits
+        misses = int(values.get("misses", 0)) if ok else self._local.misses
+        total = hits + misses
+        return {
+            "hit_rate": round(hits / total, 4) if total else 0.0,
+            "total_gets": total,
+            "hits": hits,
+            "misses": misses,
+            "last_warmup": values.get("last_warmup"),
+            "available": ok,
+            "scope": "shared (redis)" if ok else "this process only (redis unavailable)",
+        }
+
+    async def health(self) -> dict[str, Any]:
+        self._down_until = 0.0  # a health check always tries Redis now
+        ok, _ = await self._call(lambda: self._redis.ping())
+        return {"status": "ok" if ok else "degraded", "detail": self.redis_url if ok else self._last_error}
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+    def describe(self) -> dict[str, Any]:
+        return {"redis_url": self.redis_url, "ttls": asdict(self.ttls), "warmers": sorted(self._warmers)}
+
+
+_manager: CacheManager | None = None
+
+
+def configure_cache_manager(redis_url: str, ttls: CacheTTLs | None = None) -> CacheManager:
+    """Called once by the composition root (``server``) with the settings."""
+    global _manager
+    _manager = CacheManager(redis_url, ttls or CacheTTLs())
+    return _manager
+
+
+def get_cache_manager() -> CacheManager:
+    """The process's cache manager (the local Redis with default TTLs until configured)."""
+    global _manager
+    if _manager is None:
+        _manager = CacheManager("redis://127.0.0.1:6379/0")
+    return _manager
