@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .checks import run_checks
+from .cli_store import db_app, docs_app, kg_app
 from .settings import Settings
 
 app = typer.Typer(
@@ -19,6 +20,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(db_app, name="db")
+app.add_typer(kg_app, name="kg")
+app.add_typer(docs_app, name="docs")
 console = Console()
 errors = Console(stderr=True)
 

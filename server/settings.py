@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
@@ -42,6 +43,20 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="PostgreSQL URL; unset: embedded PostgreSQL in data_dir")
     data_dir: Path = Field(Path(user_data_dir("resync")), description="folder for the embedded database and files")
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for the cache (optional at run time)")
+    cache_ttl_job_status: float = Field(10, gt=0, le=86400, description="seconds a cached job status lives")
+    cache_ttl_logs: float = Field(30, gt=0, le=86400, description="seconds a cached job log lives")
+    cache_ttl_dependencies: float = Field(300, gt=0, le=86400, description="seconds a cached dependency graph lives")
+    cache_ttl_static: float = Field(3600, gt=0, le=604800, description="seconds static data (workstations…) lives")
+    kg_sync_interval_seconds: float = Field(60, ge=5, le=86400, description="incremental knowledge-graph sync period")
+    knowledge_dir: Path = Field(
+        Path(__file__).resolve().parents[1] / "knowledge", description="starter runbooks ingested at first start"
+    )
+    embeddings: Literal["auto", "openai", "local", "hashing"] = Field(
+        "auto", description="auto: OpenAI-compatible if configured, else local MiniLM if installed, else hashing"
+    )
+    embeddings_model: str = Field(
+        "text-embedding-3-small", description="embedding model of the OpenAI-compatible server"
+    )
 
     # --- model ------------------------------------------------------------------------------------
     openai_api_key: SecretStr | None = Field(None, description="key of an OpenAI-compatible server")

@@ -1,0 +1,138 @@
+"""``resync db``, ``resync kg`` and ``resync docs``: the knowledge layer from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from tools.hwa import HWAError
+from tools.store.db import DatabaseUnavailable, database_url, open_pool
+from tools.store.kg_sync import KnowledgeGraphSync
+from tools.store.migrate import current_version, upgrade
+
+from .bootstrap import open_store, scheduler
+from .settings import Settings
+
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+kg_app = typer.Typer(help="The knowledge graph of the plan.", no_args_is_help=True)
+docs_app = typer.Typer(help="Documents for retrieval (runbooks, manuals).", no_args_is_help=True)
+console = Console()
+errors = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    from .cli import load_settings
+
+    return load_settings()
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    errors.print(f"[bold red]{message}[/]")
+    return typer.Exit(code)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the schema migrations not applied yet (also done at every start)."""
+    settings = _settings()
+
+    async def run() -> tuple[list[str], int]:
+        url = await asyncio.to_thread(database_url, settings.database_url, settings.data_dir / "pg")
+        pool = await open_pool(url)
+        try:
+            applied = await upgrade(pool)
+            return [f"{m.version:04d}_{m.name}" for m in applied], await current_version(pool)
+        finally:
+            await pool.close()
+
+    try:
+        applied, version = asyncio.run(run())
+    except DatabaseUnavailable as exc:
+        raise _fail(str(exc)) from None
+    console.print(f"applied: {', '.join(applied) or 'nothing (up to date)'}; schema version {version}")
+
+
+@kg_app.command("sync")
+def kg_sync(
+    incremental: Annotated[bool, typer.Option("--incremental", help="only fetch details of new objects")] = False,
+) -> None:
+    """Sync the knowledge graph, run history and incidents from the scheduler."""
+    settings = _settings()
+
+    async def run() -> dict[str, object]:
+        store = await open_store(settings, ingest_starter=False)
+        try:
+            async with scheduler(settings) as client:
+                report = await KnowledgeGraphSync(client, store.graph).sync(full=not incremental)
+                harvested = await store.incidents.harvest(client)
+            return {**report.as_dict(), "incidents_recorded": harvested, "totals": await store.graph.counts()}
+        finally:
+            await store.close()
+
+    try:
+        result = asyncio.run(run())
+    except (DatabaseUnavailable, HWAError) as exc:
+        raise _fail(str(exc)) from None
+    console.print_json(json.dumps(result))
+
+
+@docs_app.command("ingest")
+def docs_ingest(paths: Annotated[list[Path], typer.Argument(help="Markdown, text or PDF files, or folders")]) -> None:
+    """Ingest documents (an unchanged file is a no-op, a changed one replaces its chunks)."""
+    settings = _settings()
+
+    async def run() -> dict[str, object]:
+        store = await open_store(settings, ingest_starter=False)
+        try:
+            report = await store.documents.ingest(paths)
+            return {
+                "ingested": report.ingested,
+                "unchanged": report.unchanged,
+                "skipped": report.skipped,
+                "chunks": report.chunks,
+                "embeddings": store.documents.embedder.description,
+                "vectors": store.documents.vector_enabled or store.documents.vector_problem,
+            }
+        finally:
+            await store.close()
+
+    try:
+        result = asyncio.run(run())
+    except DatabaseUnavailable as exc:
+        raise _fail(str(exc)) from None
+    console.print_json(json.dumps(result))
+    if result["skipped"]:
+        raise _fail(f"{len(result['skipped'])} path(s) skipped (see 'skipped')")  # type: ignore[arg-type]
+
+
+@docs_app.command("search")
+def docs_search(query: str, k: Annotated[int, typer.Option("--limit", "-k", min=1, max=50)] = 5) -> None:
+    """Hybrid (full-text + vector) search of the ingested documents."""
+    settings = _settings()
+
+    async def run() -> list[dict[str, object]]:
+        store = await open_store(settings)
+        try:
+            hits = await store.documents.search(query, k=k)
+            return [
+                {
+                    "citation": h.citation,
+                    "score": h.score,
+                    "text_rank": h.text_rank,
+                    "vector_rank": h.vector_rank,
+                    "excerpt": h.content[:200],
+                }
+                for h in hits
+            ]
+        finally:
+            await store.close()
+
+    try:
+        console.print_json(json.dumps(asyncio.run(run())))
+    except DatabaseUnavailable as exc:
+        raise _fail(str(exc)) from None
