@@ -37,6 +37,7 @@ test: lint
 
 bench: install
 	$(BIN)/python -m bench.sim_scale
+	$(BIN)/python -m bench.kg_scale
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -128,11 +128,22 @@ async def check_llm(settings: Settings) -> Check:
     return Check("llm", "OK", f"{base} model {settings.llm_model} (HTTP {response.status_code} on /models)")
 
 
+async def check_embeddings(settings: Settings) -> Check:
+    from .bootstrap import embeddings_for
+
+    try:
+        active = await asyncio.to_thread(embeddings_for, settings)
+    except Exception as exc:  # a missing optional extra or a bad model name
+        return Check("embeddings", "FAIL", str(exc))
+    return Check("embeddings", "OK", f"{active.description}, {active.dimensions} dimensions")
+
+
 CHECKS: list[Callable[[Settings], Awaitable[Check]]] = [
     check_scheduler,
     check_postgres,
     check_redis,
     check_llm,
+    check_embeddings,
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tools.cache import CacheManager, CacheTTLs, configure_cache_manager
 from tools.hwa import HWAClient, HWAClientConfig
 
 from .settings import SIM_PASSWORD, SIM_USER, Settings
@@ -36,3 +37,14 @@ def hwa_client_config(settings: Settings) -> HWAClientConfig:
 
 def hwa_client(settings: Settings) -> HWAClient:
     return HWAClient(hwa_client_config(settings))
+
+
+def cache_manager(settings: Settings) -> CacheManager:
+    """The process's cache manager, configured with the TTL settings."""
+    ttls = CacheTTLs(
+        job_status=settings.cache_ttl_job_status,
+        logs=settings.cache_ttl_logs,
+        dependencies=settings.cache_ttl_dependencies,
+        static=settings.cache_ttl_static,
+    )
+    return configure_cache_manager(settings.redis_url, ttls)

@@ -83,6 +83,7 @@ def test_validate_config_defaults_ok(tmp_path: Path) -> None:
     result = run(["validate-config"], {"SIM_PORT": str(free_port()), "DATA_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "built-in HWA simulator" in result.stdout and "offline model" in result.stdout
+    assert "hashing embedder" in result.stdout or "all-MiniLM-L6-v2" in result.stdout
     assert "Configuration OK" in result.stdout
 
 
@@ -111,6 +112,17 @@ def test_validate_config_blocking_and_non_blocking_problems(tmp_path: Path) -> N
     assert result.returncode == 1
     assert "cannot reach the scheduler" in result.stdout and "runs without cache" in result.stdout
     assert "blocking problem(s): scheduler" in result.stdout
+
+
+def test_validate_config_local_embeddings_missing_is_blocking(tmp_path: Path) -> None:
+    try:
+        import sentence_transformers  # noqa: F401
+
+        pytest.skip("the local-embeddings extra is installed here")
+    except ImportError:
+        pass
+    result = run(["validate-config"], {"SIM_PORT": str(free_port()), "DATA_DIR": str(tmp_path), "EMBEDDINGS": "local"})
+    assert result.returncode == 1 and "--extra local-embeddings" in result.stdout
 
 
 def test_validate_config_invalid_setting_is_a_message(tmp_path: Path) -> None:

@@ -104,6 +104,13 @@ class JobInPlan(HWAModel):
     job_definition: JobDefinition | None = None
     jobruns: list[JobRun] = Field(default_factory=list)
     dependencies: list[Dependency] | None = None  # filled only by GET /plan/job/{id}
+    dependencies_stats: dict[str, int] | None = None
+
+    @property
+    def has_dependencies(self) -> bool:
+        """False only when the engine says so (``dependenciesStats``): then there is nothing to fetch."""
+        stats = self.dependencies_stats
+        return stats is None or stats.get("numberOfDependencies", 1) > 0
 
     @property
     def status(self) -> str | None:
@@ -146,10 +153,16 @@ class JobStreamInPlan(HWAModel):
     job_stream_stats: dict[str, int] | None = None
     jobs: list[JobInPlan] = Field(default_factory=list)
     dependencies: list[Dependency] | None = None
+    dependencies_stats: dict[str, int] | None = None
 
     @property
     def status(self) -> str | None:
         return self.composite_status.status if self.composite_status else None
+
+    @property
+    def has_dependencies(self) -> bool:
+        stats = self.dependencies_stats
+        return stats is None or stats.get("numberOfDependencies", 1) > 0
 
 
 class WorkstationInPlan(HWAModel):

@@ -49,6 +49,11 @@ POOL_KWARGS: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0, "row_
 
 async def open_pool(url: str, min_size: int = 1, max_size: int = 10, wait_seconds: float = 10.0) -> Pool:
     """An open async pool (the same kwargs LangGraph's Postgres saver needs); fails fast when unreachable."""
+    try:  # one direct attempt first: a refused connection is reported at once, not after the pool's wait
+        probe = await AsyncConnection.connect(url, connect_timeout=max(1, int(wait_seconds)))
+        await probe.close()
+    except Exception as exc:
+        raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {str(exc).strip().splitlines()[0]}") from exc
     pool: Pool = AsyncConnectionPool(
         url,
         connection_class=AsyncConnection[DictRow],

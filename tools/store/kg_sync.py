@@ -124,8 +124,12 @@ class KnowledgeGraphSync:
             want_streams = set(await self.graph.streams_without_details()) | (
                 {s.id for s in streams} - await self._known_streams()
             )
-        detailed_jobs = await self._bounded([self.client.get_job(i) for i in want_jobs])
-        detailed_streams = await self._bounded([self.client.get_job_stream(i) for i in want_streams])
+        # objects the engine reports without dependencies need no detail call
+        no_deps = {j.id for j in jobs if not j.has_dependencies} | {s.id for s in streams if not s.has_dependencies}
+        snapshot.detailed_jobs |= want_jobs & no_deps
+        snapshot.detailed_streams |= want_streams & no_deps
+        detailed_jobs = await self._bounded([self.client.get_job(i) for i in want_jobs - no_deps])
+        detailed_streams = await self._bounded([self.client.get_job_stream(i) for i in want_streams - no_deps])
         report.details_fetched = len(detailed_jobs) + len(detailed_streams)
         for job in detailed_jobs:
             snapshot.edges |= {e for d in job.dependencies or [] if (e := dependency_edge(d, "job", job.id))}
