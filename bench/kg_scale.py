@@ -80,7 +80,8 @@ async def main(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     second = await kg.apply(snap, full=True)
     print(
-        f"full sync (unchanged)     {time.perf_counter() - started:7.2f} s  changed={sum(c.changed for c in second.values())}"
+        f"full sync (unchanged)     {time.perf_counter() - started:7.2f} s  "
+        f"changed={sum(c.changed for c in second.values())}"
     )
     rng = random.Random(1)
     for index in rng.sample(range(len(snap.jobs)), len(snap.jobs) // 100):
@@ -101,7 +102,8 @@ async def main(args: argparse.Namespace) -> None:
         sizes.append(len(nodes))
     print(
         f"downstream depth 10       median {statistics.median(samples) * 1000:7.1f} ms  "
-        f"p95 {sorted(samples)[int(len(samples) * 0.95) - 1] * 1000:7.1f} ms  nodes median {int(statistics.median(sizes))}"
+        f"p95 {sorted(samples)[int(len(samples) * 0.95) - 1] * 1000:7.1f} ms  "
+        f"nodes median {int(statistics.median(sizes))}"
     )
     samples = []
     for job in rng.sample(range(args.jobs // 2, args.jobs), 20):

@@ -20,7 +20,10 @@ from tools.hwa import HWAClient, HWAClientConfig
 from tools.store.kg import KnowledgeGraph
 from tools.store.kg_sync import KnowledgeGraphSync, SyncReport, sync_periodically
 
-START_EMBEDDED = "from pathlib import Path; import sys; from tools.store.db import embedded_url; print(embedded_url(Path(sys.argv[1])))"
+START_EMBEDDED = (
+    "from pathlib import Path; import sys; from tools.store.db import embedded_url; "
+    "print(embedded_url(Path(sys.argv[1])))"
+)
 
 
 def test_two_processes_start_the_embedded_server_at_once(tmp_path: Path) -> None:
@@ -102,7 +105,7 @@ async def test_background_sync_runs_until_stopped(fresh_sim: LiveServer, pool: A
         task = asyncio.create_task(
             sync_periodically(KnowledgeGraphSync(client, KnowledgeGraph(pool)), 0.2, stop, reports.append)
         )
-        while len(reports) < 2:
+        while len(reports) < 2:  # noqa: ASYNC110 - polling the reports the callback appends
             await asyncio.sleep(0.05)
         stop.set()
         await asyncio.wait_for(task, 5)
