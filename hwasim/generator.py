@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import uuid
+import zlib
 from datetime import datetime, timedelta
 
 from .model import FAILURE_KINDS, Dependency, Job, JobRun, JobStream, Workstation
@@ -36,8 +37,26 @@ SCRIPTED_INCIDENTS = {
     ("BACKUP_DB_PROD", 0): "launch_failure",
 }
 
+#: streams that always run on a given workstation (index): payroll on AGT1, the HR feed on AGT4,
+#: the agent that goes down today, so its jobs wait in READY for the agent
+PINNED_STREAMS = {"PAYROLL_DAILY": 1, "HR_FEED_DAILY": 4}
+
 #: jobs an operator must confirm after they run (they end in PEND until confirmed)
 CONFIRMED_BY_OPERATOR = {"GL_TRIAL_BALANCE"}
+
+#: streams whose story is scripted: no random failures or cross-stream dependencies in them
+SCRIPTED_STREAMS = {
+    "PAYROLL_DAILY",
+    "BILLING_DAILY",
+    "BACKUP_DAILY",
+    "ETL_SALES_DAILY",
+    "GL_CLOSE_DAILY",
+    "HR_FEED_DAILY",
+}
+#: stream -> the stream it always follows (CRM waits for billing, which abends today: its jobs WAIT)
+SCRIPTED_STREAM_DEPS = {"CRM_SYNC_DAILY": "BILLING_DAILY"}
+#: today's long runner: still loading the warehouse hours after it started
+LONG_RUNNER = "ETL_SALES_LOAD_DW"
 
 LOGINS = ["twsuser", "batchusr", "etl_svc", "oracle", "db2inst1"]
 
@@ -140,7 +159,11 @@ class PlanBuilder:
                 name = base if round_ == 0 and base not in used else f"{base}_{round_:03d}_{i:02d}"
                 used.add(name)
                 names.append(name)
-            ws_index = 1 if prefix == "PAYROLL" and round_ == 0 else rng.randrange(len(self.workstations))
+            pinned = PINNED_STREAMS.get(stream_name)
+            # only the HR feed runs on AGT4 (index 4), the agent that goes down today
+            ws_index = (
+                pinned if pinned is not None else rng.choice([i for i in range(len(self.workstations)) if i != 4])
+            )
             layout.append((stream_name, names, ws_index))
             remaining -= size
             n += 1
@@ -170,12 +193,14 @@ class PlanBuilder:
                 sched_time=start + offset,
                 day=day,
             )
-            if day_streams and rng.random() < 0.2:
-                pred = rng.choice(day_streams[-20:])
-                stream.deps.append(self._dep("EXTERNAL_JOBSTREAM", pred_stream=pred))
-                pred.successors.append(stream)
+            free = [s for s in day_streams[-20:] if s.name not in SCRIPTED_STREAMS]
+            if free and rng.random() < 0.15 and stream_name not in SCRIPTED_STREAMS:
+                self._follow(stream, rng.choice(free))
+            leader = next((s for s in day_streams if s.name == SCRIPTED_STREAM_DEPS.get(stream_name)), None)
+            if leader is not None and all(d.pred_stream is not leader for d in stream.deps):
+                self._follow(stream, leader)
             for position, name in enumerate(job_names, start=1):
-                job_ws = ws if rng.random() < 0.8 else rng.choice(self.workstations[1:])
+                job_ws = ws if stream_name in PINNED_STREAMS else self._job_workstation(name, ws)
                 job = self._job(name, stream, job_ws, position)
                 self._add_job_deps(job, stream, day_jobs)
                 stream.jobs.append(job)
@@ -183,6 +208,17 @@ class PlanBuilder:
             day_streams.append(stream)
         self.streams.extend(day_streams)
         self.jobs.extend(day_jobs)
+
+    def _follow(self, stream: JobStream, pred: JobStream) -> None:
+        stream.deps.append(self._dep("EXTERNAL_JOBSTREAM", pred_stream=pred))
+        pred.successors.append(stream)
+
+    def _job_workstation(self, name: str, stream_ws: Workstation) -> Workstation:
+        """A job runs where its definition says, every day: mostly its stream's workstation."""
+        digest = zlib.crc32(name.encode())
+        if digest % 10 < 8:
+            return stream_ws
+        return self.workstations[1 + digest % (len(self.workstations) - 1)]
 
     def _dep(self, kind: str, **kwargs: object) -> Dependency:
         self.dependencies += 1
@@ -193,6 +229,8 @@ class PlanBuilder:
         estimated = int(min(max(rng.lognormvariate(5.5, 1.0), 20), 3 * 3600))
         if stream.day == 0 and position == 1 and timedelta(0) < self.anchor - stream.sched_time < timedelta(hours=3):
             estimated = 4 * 3600  # long batch windows: something is always running now
+        if stream.day == 0 and name == LONG_RUNNER:
+            estimated = int(((self.anchor - stream.sched_time).total_seconds() + 3 * 3600) / 0.7)  # x0.7..1.4 later
         domain = name.split("_")[0].lower()
         job = Job(
             id=self.ids.uuid(),
@@ -213,7 +251,9 @@ class PlanBuilder:
             job.priority = 0  # held by an operator earlier today
         if job.critical:
             job.deadline = stream.sched_time + timedelta(seconds=estimated * 3 + 3600)
-        outcome = SCRIPTED_INCIDENTS.get((name, stream.day), _roll_outcome(rng, self.failure_rate))
+        outcome = _roll_outcome(rng, self.failure_rate)
+        if stream.name in SCRIPTED_STREAMS:  # the scripted incidents happen, nothing else in their streams does
+            outcome = SCRIPTED_INCIDENTS.get((name, stream.day), "SUCC")
         job.runs.append(new_run(self.ids, job, "HOLD", outcome))
         return job
 
@@ -222,10 +262,11 @@ class PlanBuilder:
         if len(stream.jobs) > 0:
             pred = stream.jobs[-1] if rng.random() < 0.85 else rng.choice(stream.jobs)
             self._link(job, pred, "INTERNAL")
-        if len(day_jobs) > len(stream.jobs) and rng.random() < 0.12:
-            earlier = day_jobs[: len(day_jobs) - len(stream.jobs)]
-            self._link(job, rng.choice(earlier[-200:]), "EXTERNAL_JOB")
-        roll = rng.random()
+        scripted = stream.name in SCRIPTED_STREAMS
+        earlier = [j for j in day_jobs[-200:] if j.stream is not stream and j.stream.name not in SCRIPTED_STREAMS]
+        if earlier and rng.random() < 0.12 and not scripted:
+            self._link(job, rng.choice(earlier), "EXTERNAL_JOB")
+        roll = 1.0 if scripted else rng.random()
         if roll < 0.04:
             job.deps.append(self._dep("RESOURCE", resource=f"DB_CONN_{job.workstation.name}"))
         elif roll < 0.07:

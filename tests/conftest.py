@@ -52,6 +52,22 @@ def sim() -> Iterator[LiveServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def now_sim() -> Iterator[LiveServer]:
+    """A read-only simulator anchored at the current time (for "last N hours" questions)."""
+    config = sim_config()
+    with LiveServer(create_app(config, build_plan(config.seed, config.jobs))) as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_now_sim() -> Iterator[LiveServer]:
+    """A simulator of its own anchored at the current time, for tests that act on it."""
+    config = sim_config()
+    with LiveServer(create_app(config, build_plan(config.seed, config.jobs))) as server:
+        yield server
+
+
 @pytest.fixture
 def fresh_sim() -> Iterator[LiveServer]:
     """A simulator of its own, for tests that act on the plan or inject faults."""
@@ -111,3 +127,14 @@ async def pool(pg_url: str) -> Any:
     await upgrade(db)
     yield db
     await db.close()
+
+
+# ---------------------------------------------------------------------------- Redis of the tests' own
+@pytest.fixture(scope="session")
+def session_redis() -> Iterator[Any]:
+    from tests.redis_server import RedisServer
+
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()

@@ -19,6 +19,7 @@ from tests.test_cli import free_port, run
 from tools.hwa import HWAClient, HWAClientConfig
 from tools.store.kg import KnowledgeGraph
 from tools.store.kg_sync import KnowledgeGraphSync, SyncReport, sync_periodically
+from tools.store.migrate import available
 
 START_EMBEDDED = (
     "from pathlib import Path; import sys; from tools.store.db import embedded_url; "
@@ -95,7 +96,9 @@ async def test_first_start_ingests_the_starter_knowledge_once(embedded_pg: str, 
     finally:
         await again.close()
     with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT max(version) FROM resync_schema_migrations").fetchone() == (2,)
+        assert conn.execute("SELECT max(version) FROM resync_schema_migrations").fetchone() == (
+            available()[-1].version,
+        )
 
 
 async def test_background_sync_runs_until_stopped(fresh_sim: LiveServer, pool: Any) -> None:

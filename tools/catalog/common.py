@@ -1,0 +1,82 @@
+"""Shared helpers of the shipped tools: compact results, caching, resolving a job name to one job."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from tools.cache import Kind
+from tools.context import ToolContext
+from tools.hwa import JobInPlan
+from tools.registry import ToolInputError
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def compact_job(job: JobInPlan) -> dict[str, Any]:
+    """Only what an answer needs."""
+    run = job.last_run
+    info = run.time_info if run else None
+    composite = job.last_run_composite_status
+    return {
+        "job": job.name,
+        "id": job.id,
+        "workstation": (job.workstation or "").lstrip("/"),
+        "job_stream": job.job_stream_name,
+        "status": job.status,
+        "substatus": composite.substatus if composite else None,
+        "common_status": job.last_run_common_status,
+        "return_code": job.return_code,
+        "scheduled": iso(job.sched_time),
+        "started": iso(info.actual_start_time if info else None),
+        "ended": iso(info.actual_end_time if info else None),
+        "runs": len(job.jobruns),
+        "critical": bool(job.job_options and job.job_options.critical),
+    }
+
+
+async def cached(ctx: ToolContext, key: str, kind: Kind, fetch: Callable[[], Awaitable[Any]]) -> Any:
+    if ctx.cache is None:
+        return await fetch()
+    return await ctx.cache.get_or_fetch(key, kind, fetch)
+
+
+def current_instances(jobs: list[JobInPlan]) -> list[JobInPlan]:
+    """The newest instance per (workstation, job stream): the one operators mean by a job's name."""
+    newest: dict[tuple[str | None, str | None], JobInPlan] = {}
+    for job in jobs:
+        key = (job.workstation, job.job_stream_name)
+        held = newest.get(key)
+        if held is None or (job.sched_time and held.sched_time and job.sched_time > held.sched_time):
+            newest[key] = job
+    return sorted(newest.values(), key=lambda j: j.sched_time or datetime.min.replace(tzinfo=UTC), reverse=True)
+
+
+async def resolve_job(
+    ctx: ToolContext, job_name: str, workstation: str | None, job_stream: str | None, job_id: str | None
+) -> JobInPlan:
+    """Exactly one job in the plan, or a ToolInputError that lists the candidates to choose from."""
+    if job_id:
+        job = await ctx.client.get_job(job_id)
+        if job.name.upper() != job_name.upper():
+            raise ToolInputError(f"job id {job_id} is {job.name}, not {job_name}")
+        return job
+    found = await ctx.client.find_jobs(job_name, workstation=workstation, job_stream=job_stream)
+    if not found and job_name != job_name.upper():
+        found = await ctx.client.find_jobs(job_name.upper(), workstation=workstation, job_stream=job_stream)
+    if not found:
+        raise ToolInputError(f"no job named {job_name} in the plan" + (f" on {workstation}" if workstation else ""))
+    candidates = current_instances(found)
+    if len(candidates) > 1:
+        listing = "; ".join(
+            f"{c.qualified_name} scheduled {iso(c.sched_time)} status {c.status} (job_id {c.id})" for c in candidates
+        )
+        raise ToolInputError(f"{job_name} is ambiguous: which one? {listing}")
+    return await ctx.client.get_job(candidates[0].id)

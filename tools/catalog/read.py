@@ -1,0 +1,272 @@
+"""Read-only tools: free for every role, cached, compact, stamped with ``_fetched_at``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tools.cache import job_key, static_key
+from tools.context import ToolContext
+from tools.hwa import oql
+from tools.registry import ToolInputError, ToolPermission, tool
+
+from .common import cached, compact_job, current_instances, iso, now_iso
+from .schemas import (
+    DependenciesInput,
+    FailedJobsInput,
+    HistoryInput,
+    JobInput,
+    JobLogsInput,
+    NoInput,
+    SearchInput,
+    SimilarIncidentsInput,
+    WorkstationInput,
+)
+
+MAX_LOG_CHARS = 8000
+
+
+@tool(permission=ToolPermission.READ_ONLY, input_schema=JobInput, tags=["monitoring", "status"])
+async def get_job_status(job_name: str, workstation: str | None, ctx: ToolContext) -> dict[str, Any]:
+    """Current status of a job in the plan: internal status (ABEND, SUCC, EXEC, HOLD…), return code,
+    schedule and run times. Lists every current instance when the name exists in several job streams."""
+
+    async def fetch() -> dict[str, Any]:
+        jobs = current_instances(await ctx.client.find_jobs(job_name.upper(), workstation=workstation))
+        return {"jobs": [compact_job(j) for j in jobs[:5]], "found": len(jobs), "_fetched_at": now_iso()}
+
+    result: dict[str, Any] = await cached(
+        ctx, job_key(job_name.upper(), "status", workstation or "any"), "job_status", fetch
+    )
+    if not result["found"]:
+        raise ToolInputError(f"no job named {job_name} in the plan")
+    return result
+
+
+@tool(permission=ToolPermission.READ_ONLY, input_schema=FailedJobsInput, tags=["monitoring", "failures"])
+async def get_failed_jobs(hours: int, ctx: ToolContext) -> dict[str, Any]:
+    """Jobs whose latest run ended in ABEND or FAIL during the last N hours, newest first."""
+
+    async def fetch() -> dict[str, Any]:
+        jobs = await ctx.client.failed_jobs(since=datetime.now(UTC) - timedelta(hours=hours))
+        return {
+            "count": len(jobs),
+            "hours": hours,
+            "jobs": [compact_job(j) for j in jobs[:50]],
+            "_fetched_at": now_iso(),
+        }
+
+    result: dict[str, Any] = await cached(ctx, static_key(f"failed:{hours}"), "job_status", fetch)
+    return result
+
+
+@tool(permission=ToolPermission.READ_ONLY, input_schema=JobLogsInput, tags=["troubleshooting", "logs"])
+async def get_job_logs(job_name: str, lines: int, ctx: ToolContext) -> dict[str, Any]:
+    """The last lines of the job log (stdlist) of the job's latest run: the error lines near the end
+    usually tell why it failed. Size-capped."""
+
+    async def fetch() -> dict[str, Any]:
+        jobs = [j for j in current_instances(await ctx.client.find_jobs(job_name.upper())) if j.last_run]
+        started = [j for j in jobs if j.last_run and j.last_run.time_info and j.last_run.time_info.actual_start_time]
+        if not started:
+            raise ToolInputError(f"{job_name} has no run with a job log yet")
+        job = started[0]
+        assert job.last_run is not None
+        text = await ctx.client.job_log(job.last_run.id)
+        tail = text.splitlines()[-lines:]
+        body = "\n".join(tail)[-MAX_LOG_CHARS:]
+        return {
+            "job": job.name,
+            "workstation": (job.workstation or "").lstrip("/"),
+            "status": job.status,
+            "return_code": job.return_code,
+            "run_id": job.last_run.id,
+            "lines": len(tail),
+            "log": body,
+            "truncated": len("\n".join(tail)) > MAX_LOG_CHARS,
+            "_fetched_at": now_iso(),
+        }
+
+    result: dict[str, Any] = await cached(ctx, job_key(job_name.upper(), "logs", lines), "logs", fetch)
+    return result
+
+
+@tool(permission=ToolPermission.READ_ONLY, input_schema=NoInput, tags=["monitoring", "health"])
+async def get_system_health(ctx: ToolContext) -> dict[str, Any]:
+    """Overall health: engine version, workstations linked or not, jobs by status, failures, and
+    whether the scheduler connection is failing (circuit breaker)."""
+
+    async def fetch() -> dict[str, Any]:
+        info = await ctx.client.engine_info()
+        stations = (await ctx.client.query_workstations()).results
+        counts = await ctx.client.count_jobs(("status",))
+        by_status = counts.grouped_count
+        failed = by_status.get("ABEND", 0) + by_status.get("FAIL", 0)
+        unlinked = [w.name for w in stations if not w.linked]
+        return {
+            "engine": {"version": info.display_version, "timezone": info.timezone},
+            "workstations": {"total": len(stations), "unlinked": unlinked},
+            "jobs": {"total": counts.count, "by_status": by_status, "failed": failed},
+            "status": "UNHEALTHY"
+            if len(unlinked) * 2 > len(stations)
+            else ("DEGRADED" if failed or unlinked else "HEALTHY"),
+            "_fetched_at": now_iso(),
+        }
+
+    result: dict[str, Any] = await cached(ctx, static_key("health"), "job_status", fetch)
+    return {**result, "breaker": await ctx.client.breaker_state()}
+
+
+@tool(permission=ToolPermission.READ_ONLY, input_schema=DependenciesInput, tags=["dependencies"])
+async def get_job_dependencies(job_name: str, depth: int, ctx: ToolContext) -> dict[str, Any]:
+    """What the job waits for (predecessors, with their status) and what waits for it (successors),
+    up to N levels, plus its unresolved dependencies (files, prompts, resources)."""
+
+    async def fetch() -> dict[str, Any]:
+        jobs = current_instances(await ctx.client.find_jobs(job_name.upper()))
+        if not jobs:
+            raise ToolInputError(f"no job named {job_name} in the plan")
+        job = await ctx.client.get_job(jobs[0].id)
+        preds = await ctx.client.job_predecessors(job.id, depth)
+        succs = await ctx.client.job_successors(job.id, depth)
+
+        def brief(node: Any) -> dict[str, Any]:
+            return {"name": node.name, "status": node.status, "job_stream": getattr(node, "job_stream_name", None)}
+
+        return {
+            "job": compact_job(job),
+            "waits_for": [brief(p) for p in preds][:50],
+            "needed_by": [brief(s) for s in succs][:50],
+            "unresolved": [
+                {"type": d.dependency_type, "name": d.job_name or d.name or d.prompt_name or (d.file or {}).get("name")}
+                for d in job.dependencies or []
+                if d.dependency_status not in {"SATISFIED"}
+            ],
+            "_fetched_at": now_iso(),
+        }
+
+    result: dict[str, Any] = await cached(ctx, job_key(job_name.upper(), "deps", depth), "dependencies", fetch)
+    return result
+
+
+@tool(permission=ToolPermission.READ_ONLY, input_schema=HistoryInput, tags=["history"])
+async def get_job_history(job_name: str, days: int, ctx: ToolContext) -> dict[str, Any]:
+    """Runs of the job over the last N days (start, end, status, return code), from the recorded
+    history, and the plan when history is empty."""
+    since = datetime.now(UTC) - timedelta(days=days)
+    runs: list[dict[str, Any]] = []
+    if ctx.graph is not None:
+        async with ctx.graph.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT run_id, started_at, ended_at, status, return_code, rerun_type, workstation FROM job_runs "
+                "WHERE job_name = %s AND coalesce(started_at, recorded_at) >= %s "
+                "ORDER BY started_at DESC NULLS LAST LIMIT 100",
+                (job_name.upper(), since),
+            )
+            runs = [
+                {**r, "started_at": iso(r["started_at"]), "ended_at": iso(r["ended_at"])} for r in await cur.fetchall()
+            ]
+    if not runs:
+        for job in await ctx.client.find_jobs(job_name.upper()):
+            for run in job.jobruns:
+                start = run.time_info.actual_start_time if run.time_info else None
+                if start and start >= since:
+                    runs.append(
+                        {
+                            "run_id": run.id,
+                            "started_at": iso(start),
+                            "ended_at": iso(run.time_info.actual_end_time if run.time_info else None),
+                            "status": run.status,
+                            "return_code": run.return_code,
+                            "rerun_type": run.rerun_type,
+                        }
+                    )
+    failures = sum(r["status"] in {"ABEND", "FAIL"} for r in runs)
+    return {"job": job_name.upper(), "days": days, "runs": runs, "failures": failures, "_fetched_at": now_iso()}
+
+
+@tool(permission=ToolPermission.READ_ONLY, input_schema=SimilarIncidentsInput, tags=["troubleshooting", "history"])
+async def find_similar_incidents(job_name: str | None, error_text: str | None, ctx: ToolContext) -> dict[str, Any]:
+    """Earlier failures like this one, on any job (same error signature first) and what fixed them."""
+    if ctx.incidents is None:
+        raise ToolInputError("incident history is not available")
+    found = await ctx.incidents.similar(job_name=job_name.upper() if job_name else None, error_text=error_text)
+    return {
+        "incidents": [
+            {
+                "run_id": i.run_id,
+                "job": i.job_name,
+                "when": iso(i.occurred_at),
+                "return_code": i.return_code,
+                "signature": i.signature,
+                "match": i.match,
+                "resolutions": i.resolutions,
+            }
+            for i in found
+        ],
+        "_fetched_at": now_iso(),
+    }
+
+
+@tool(permission=ToolPermission.READ_ONLY, input_schema=SearchInput, tags=["knowledge", "howto"])
+async def search_knowledge(query: str, ctx: ToolContext) -> dict[str, Any]:
+    """Search the runbooks and manuals (Portuguese and English); returns passages with their source."""
+    if ctx.documents is None:
+        raise ToolInputError("the document store is not available")
+    hits = await ctx.documents.search(query, k=5)
+    return {
+        "passages": [{"source": h.citation, "text": h.content[:1200], "score": h.score} for h in hits],
+        "_fetched_at": now_iso(),
+    }
+
+
+@tool(permission=ToolPermission.READ_ONLY, input_schema=WorkstationInput, tags=["monitoring", "workstations"])
+async def get_workstation_status(name: str | None, ctx: ToolContext) -> dict[str, Any]:
+    """Workstations (agents) with their link state and jobs waiting on them; one or all."""
+    text = oql.query(oql.field("name", "workstation").eq(name.lstrip("/").upper())) if name else None
+    stations = (await ctx.client.query_workstations(text)).results
+    if name and not stations:
+        raise ToolInputError(f"no workstation named {name}")
+    result = []
+    for ws in stations:
+        waiting = await ctx.client.query_jobs(
+            oql.query(
+                oql.field("workstation").eq(f"/{ws.name}") & oql.field("jobruns.compositeStatus.status").eq("READY")
+            ),
+            limit=1,
+        )
+        result.append(
+            {
+                "name": ws.name,
+                "type": ws.type,
+                "os": ws.os,
+                "linked": ws.linked,
+                "running": ws.running,
+                "active_states": ws.active_states,
+                "jobs_ready_waiting": waiting.count,
+            }
+        )
+    return {"workstations": result, "_fetched_at": now_iso()}
+
+
+@tool(permission=ToolPermission.READ_ONLY, input_schema=JobInput, tags=["dependencies", "impact"])
+async def get_impact(job_name: str, workstation: str | None, ctx: ToolContext) -> dict[str, Any]:
+    """What a failure of this job blocks downstream: jobs and job streams, which are critical, and
+    the earliest deadline at risk (from the knowledge graph)."""
+    if ctx.graph is None:
+        raise ToolInputError("the knowledge graph is not available")
+    job = await ctx.graph.find_job(job_name, workstation)
+    if job is None:
+        raise ToolInputError(f"{job_name} is not in the knowledge graph (sync it first)")
+    impact = await ctx.graph.impact(job["id"])
+    return {
+        "job": job["name"],
+        "status": job["status"],
+        "blocked_jobs": len(impact.blocked_jobs),
+        "blocked_streams": impact.blocked_streams[:30],
+        "critical": [n.name for n in impact.critical_jobs][:30],
+        "deadlines": [{"job": n.name, "deadline": iso(n.deadline)} for n in impact.with_deadline[:10]],
+        "sample": [{"job": n.name, "status": n.status, "depth": n.depth} for n in impact.blocked_jobs[:20]],
+        "context": await ctx.graph.kg_context(job["id"]),
+        "_fetched_at": now_iso(),
+    }

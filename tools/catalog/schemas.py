@@ -1,0 +1,75 @@
+"""Input schemas of the shipped tools (validated before anything runs)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+JOB_NAME = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,39}$"
+WORKSTATION = r"^/?[A-Za-z0-9][A-Za-z0-9_\-]{0,15}$"
+STREAM = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,39}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class JobInput(Strict):
+    job_name: str = Field(description="job name as in the plan, e.g. PAYROLL_NIGHTLY", pattern=JOB_NAME)
+    workstation: str | None = Field(None, description="workstation, e.g. AGT1 (optional)", pattern=WORKSTATION)
+
+
+class FailedJobsInput(Strict):
+    hours: int = Field(24, ge=1, le=24 * 14, description="look back this many hours")
+
+
+class JobLogsInput(Strict):
+    job_name: str = Field(description="job name", pattern=JOB_NAME)
+    lines: int = Field(100, ge=1, le=500, description="last N lines of the log")
+
+
+class NoInput(Strict):
+    pass
+
+
+class DependenciesInput(Strict):
+    job_name: str = Field(description="job name", pattern=JOB_NAME)
+    depth: int = Field(2, ge=1, le=10, description="levels up and down")
+
+
+class HistoryInput(Strict):
+    job_name: str = Field(description="job name", pattern=JOB_NAME)
+    days: int = Field(7, ge=1, le=90, description="look back this many days")
+
+
+class SimilarIncidentsInput(Strict):
+    job_name: str | None = Field(None, description="find incidents like this job's latest failure", pattern=JOB_NAME)
+    error_text: str | None = Field(None, description="or like this error message", min_length=3, max_length=2000)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SimilarIncidentsInput:
+        if not self.job_name and not self.error_text:
+            raise ValueError("give job_name or error_text")
+        return self
+
+
+class SearchInput(Strict):
+    query: str = Field(description="question or keywords, in Portuguese or English", min_length=2, max_length=500)
+
+
+class WorkstationInput(Strict):
+    name: str | None = Field(None, description="workstation name; all when omitted", pattern=WORKSTATION)
+
+
+class WriteJobInput(Strict):
+    job_name: str = Field(description="job name", pattern=JOB_NAME)
+    workstation: str | None = Field(
+        None, description="workstation, to choose among same-named jobs", pattern=WORKSTATION
+    )
+    job_stream: str | None = Field(None, description="job stream, to choose among same-named jobs", pattern=STREAM)
+    job_id: str | None = Field(None, description="exact job id, when the tool asked which one", max_length=64)
+
+
+class ConfirmJobInput(WriteJobInput):
+    result: Literal["succ", "abend"] = Field(description="confirm as successful (succ) or failed (abend)")
