@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from .model import FAILURE_KINDS, Dependency, Job, JobRun, JobStream, Workstation
 
 DOMAINS: list[tuple[str, str, list[str]]] = [
-    # (stream prefix, job prefix, job verbs)
-    ("PAYROLL", "PAYROLL", ["NIGHTLY", "EXTRACT", "CALC_TAXES", "POST_GL", "REPORT", "ARCHIVE"]),
-    ("BILLING", "BILLING", ["EXTRACT", "RATE_CALLS", "INVOICE_GEN", "SEND_EDI", "RECONCILE", "CLEANUP"]),
+    # (stream prefix, job prefix, job verbs); "=NAME" is a job defined once and used in several streams
+    ("PAYROLL", "PAYROLL", ["NIGHTLY", "EXTRACT", "CALC_TAXES", "POST_GL", "REPORT", "=ARCHIVE_LOGS"]),
+    ("BILLING", "BILLING", ["EXTRACT", "RATE_CALLS", "INVOICE_GEN", "SEND_EDI", "RECONCILE", "=ARCHIVE_LOGS"]),
     ("ETL_SALES", "ETL_SALES", ["EXTRACT", "TRANSFORM", "LOAD_DW", "VALIDATE", "AGGREGATE", "PUBLISH"]),
     ("GL_CLOSE", "GL", ["IMPORT_JOURNALS", "POSTING", "TRIAL_BALANCE", "CONSOLIDATE", "REPORT"]),
     ("BACKUP", "BACKUP", ["DB_PROD", "DB_DW", "FILES_NAS", "VERIFY", "PURGE_OLD"]),
@@ -155,7 +155,11 @@ class PlanBuilder:
             size = min(remaining, rng.randint(3, 10))
             names: list[str] = []
             for i in range(size):
-                base = f"{job_prefix}_{verbs[i % len(verbs)]}"
+                verb = verbs[i % len(verbs)]
+                if verb.startswith("=") and round_ == 0:  # one job definition shared by several streams
+                    names.append(verb[1:])
+                    continue
+                base = f"{job_prefix}_{verb.lstrip('=')}"
                 name = base if round_ == 0 and base not in used else f"{base}_{round_:03d}_{i:02d}"
                 used.add(name)
                 names.append(name)

@@ -24,6 +24,15 @@ from .wiring import hwa_client
 log = logging.getLogger(__name__)
 
 
+def load_tools(settings: Settings) -> list[str]:
+    """Register the shipped tools and discover operators' own (``TOOL_MODULES``, ``resync_tools_*``)."""
+    import tools.catalog  # noqa: F401  (importing registers the shipped tools)
+    from tools.registry import get_tool_catalog
+
+    modules = [m.strip() for m in settings.tool_modules.split(",") if m.strip()]
+    return get_tool_catalog().discover(modules)
+
+
 @dataclass
 class Store:
     url: str

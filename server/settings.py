@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(None, description="base URL of an OpenAI-compatible server")
     llm_model: str = Field("gpt-4o-mini", description="chat model name")
 
+    tool_modules: str = Field(
+        "", description="extra tool modules to import at start, comma-separated (resync_tools_* are found anyway)"
+    )
+    approval_ttl_seconds: float = Field(1800, ge=10, le=7 * 86400, description="seconds a pending approval stays valid")
+
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
 
     @field_validator("tws_base_url", "openai_base_url", "database_url")

@@ -207,3 +207,18 @@ async def test_outside_a_graph_the_call_waits_for_the_approval(env: Any) -> None
     done = await catalog.execute("rerun_job", {"job_name": "BILLING_INVOICE_GEN"}, again)
     assert done.outcome == "ok" and done.approval_id == pending.approval_id
     assert audit(sim)[-1]["headers"]["Justification-Ticket-Num"] == "INC-9"
+
+
+async def test_a_name_in_several_streams_asks_which_one(env: Any) -> None:
+    sim, ctx, catalog, _graph = env
+    ambiguous = await catalog.execute("hold_job", {"job_name": "ARCHIVE_LOGS"}, ctx.for_call("a"))
+    assert ambiguous.outcome == "error" and "ambiguous: which one?" in (ambiguous.error or "")
+    assert "AGT1#PAYROLL_DAILY.ARCHIVE_LOGS" in (ambiguous.error or "") and "BILLING_DAILY.ARCHIVE_LOGS" in (
+        ambiguous.error or ""
+    )
+    chosen = await catalog.execute(
+        "hold_job", {"job_name": "ARCHIVE_LOGS", "job_stream": "BILLING_DAILY"}, ctx.for_call("b")
+    )
+    assert chosen.outcome == "pending_approval"  # resolved to exactly one job: now it waits for approval
+    approval = await ctx.approvals.get(chosen.approval_id)
+    assert approval.target["job"].endswith("#BILLING_DAILY.ARCHIVE_LOGS") and audit(sim) == []
