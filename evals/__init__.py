@@ -1,1 +1,1 @@
-"""evals package."""
+"""Evaluation: labelled datasets, evaluators and runs."""

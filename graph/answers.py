@@ -1,0 +1,274 @@
+"""Answer templates of the offline model, in Portuguese and English, written from the ranked
+context (tool results) of the run. Every claim comes from an item; sources are cited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+T: dict[str, dict[str, str]] = {
+    "job_line": {
+        "en": "{job} ({ws}#{stream}) is {status}{rc}{times}.",
+        "pt": "{job} ({ws}#{stream}) está em {status}{rc}{times}.",
+    },
+    "rc": {"en": ", return code {rc}", "pt": ", código de retorno {rc}"},
+    "times": {"en": "; it ran from {start} to {end}", "pt": "; rodou de {start} até {end}"},
+    "started": {"en": "; running since {start}", "pt": "; rodando desde {start}"},
+    "no_job": {"en": "I could not find that job in the plan.", "pt": "Não encontrei esse job no plano."},
+    "error_lines": {"en": "The job log says:", "pt": "O log do job diz:"},
+    "similar": {
+        "en": "It failed like this before {n} time(s) (same error: `{sig}`).",
+        "pt": "Já falhou assim {n} vez(es) antes (mesmo erro: `{sig}`).",
+    },
+    "resolution": {
+        "en": "Last time it was fixed by: {text} ({who}).",
+        "pt": "Da última vez foi resolvido assim: {text} ({who}).",
+    },
+    "impact": {
+        "en": "It blocks {n} job(s) downstream{critical}.",
+        "pt": "Ele bloqueia {n} job(s) adiante{critical}.",
+    },
+    "critical": {"en": ", {n} of them critical ({names})", "pt": ", {n} deles críticos ({names})"},
+    "next_fail": {
+        "en": "Next step: fix the cause first (see the error above), then rerun it; a rerun before that fails again.",
+        "pt": "Próximo passo: corrija a causa primeiro (veja o erro acima) e depois reexecute; reexecutar antes disso falha de novo.",
+    },
+    "failed_count": {
+        "en": "{n} job(s) failed in the last {h} hours:",
+        "pt": "{n} job(s) falharam nas últimas {h} horas:",
+    },
+    "none_failed": {"en": "No job failed in the last {h} hours.", "pt": "Nenhum job falhou nas últimas {h} horas."},
+    "waits_for": {"en": "It waits for: {items}.", "pt": "Ele espera por: {items}."},
+    "needed_by": {"en": "Waiting for it: {items}.", "pt": "Esperando por ele: {items}."},
+    "nothing": {"en": "nothing", "pt": "nada"},
+    "health": {
+        "en": "The scheduler is {status}: engine {version}, {total} jobs ({failed} failed), {unlinked}.",
+        "pt": "O scheduler está {status}: engine {version}, {total} jobs ({failed} com falha), {unlinked}.",
+    },
+    "unlinked": {"en": "unlinked workstations: {names}", "pt": "estações desconectadas: {names}"},
+    "all_linked": {"en": "all workstations linked", "pt": "todas as estações conectadas"},
+    "ws_line": {
+        "en": "{name}: {state}, {ready} job(s) waiting in READY.",
+        "pt": "{name}: {state}, {ready} job(s) esperando em READY.",
+    },
+    "linked": {"en": "linked", "pt": "conectada"},
+    "not_linked": {"en": "NOT linked (agent down)", "pt": "DESCONECTADA (agente fora do ar)"},
+    "howto": {"en": "From the runbooks:", "pt": "Segundo os runbooks:"},
+    "no_docs": {
+        "en": "I found nothing about that in the runbooks.",
+        "pt": "Não encontrei nada sobre isso nos runbooks.",
+    },
+    "action_done": {
+        "en": "Done: {done}. The job is now {status}.",
+        "pt": "Feito: {done}. O job agora está em {status}.",
+    },
+    "action_pending": {
+        "en": "The request is waiting for an operator's approval (approval {id}).",
+        "pt": "O pedido está aguardando a aprovação de um operador (aprovação {id}).",
+    },
+    "action_rejected": {"en": "Nothing was changed: {why}.", "pt": "Nada foi alterado: {why}."},
+    "action_denied": {
+        "en": "Your role ({role}) cannot change the scheduler; ask an operator to {action} {job}.",
+        "pt": "Seu perfil ({role}) não pode alterar o scheduler; peça a um operador para {action} {job}.",
+    },
+    "which_job": {"en": "Which job should I {action}?", "pt": "Qual job devo {action}?"},
+    "other": {
+        "en": "I am Resync, the operations assistant for IBM Workload Scheduler. Ask me about job status, failures, logs, dependencies, health, or how to do something; I can also rerun, hold, release, cancel, kill or confirm jobs with an operator's approval.",
+        "pt": "Sou o Resync, o assistente de operações do IBM Workload Scheduler. Pergunte sobre status de jobs, falhas, logs, dependências, saúde do ambiente ou como fazer algo; também posso reexecutar, segurar, liberar, cancelar, matar ou confirmar jobs com aprovação de um operador.",
+    },
+    "partial": {
+        "en": "(Partial answer: could not get {what}.)",
+        "pt": "(Resposta parcial: não consegui obter {what}.)",
+    },
+    "sources": {"en": "Sources", "pt": "Fontes"},
+}
+ACTION_WORDS = {
+    "rerun": {"en": "rerun", "pt": "reexecutar"},
+    "hold": {"en": "hold", "pt": "segurar"},
+    "release": {"en": "release", "pt": "liberar"},
+    "cancel": {"en": "cancel", "pt": "cancelar"},
+    "kill": {"en": "kill", "pt": "matar"},
+    "confirm": {"en": "confirm", "pt": "confirmar"},
+}
+
+
+def t(key: str, lang: str, **values: Any) -> str:
+    return T[key][lang].format(**values)
+
+
+def job_line(job: dict[str, Any], lang: str) -> str:
+    rc = t("rc", lang, rc=job["return_code"]) if job.get("return_code") not in (None, 0) else ""
+    if job.get("started") and job.get("ended"):
+        times = t("times", lang, start=job["started"], end=job["ended"])
+    elif job.get("started"):
+        times = t("started", lang, start=job["started"])
+    else:
+        times = ""
+    return t(
+        "job_line",
+        lang,
+        job=job["job"],
+        ws=job["workstation"],
+        stream=job["job_stream"],
+        status=job["status"],
+        rc=rc,
+        times=times,
+    )
+
+
+def _by_branch(context: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for item in context:
+        grouped.setdefault(item["branch"], []).append(item["data"])
+    return grouped
+
+
+def error_lines(log: str, limit: int = 4) -> list[str]:
+    keys = ("ERROR", "FATAL", "Exception", "AWS", "No space", "Permission denied", "timed out", "could not", "killed")
+    return [line for line in log.splitlines() if any(k in line for k in keys)][:limit]
+
+
+def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict[str, Any]) -> str:
+    data = _by_branch(context)
+    parts: list[str] = []
+    status = [j for d in data.get("status", []) for j in d.get("jobs", [])]
+    if query_type in {"status", "troubleshoot", "logs", "dependencies", "action"}:
+        parts.extend(job_line(j, lang) for j in status[:3])
+    if query_type == "troubleshoot" or (query_type == "logs" and data.get("logs")):
+        for log in data.get("logs", [])[:1]:
+            lines = error_lines(log.get("log", ""))
+            if query_type == "logs":
+                parts.append(f"```\n{log.get('log', '')[-2500:]}\n```")
+            elif lines:
+                parts.append(
+                    t("error_lines", lang)
+                    + "\n"
+                    + "\n".join(f"> {line}" for line in lines)
+                    + f"\n[log {log.get('job')} run {log.get('run_id')}]"
+                )
+    if query_type == "troubleshoot":
+        parts.extend(_incidents(data.get("incidents", []), lang))
+        parts.extend(_impact(data.get("kg", []), lang))
+        if any(j.get("status") in {"ABEND", "FAIL"} for j in status):
+            parts.append(t("next_fail", lang))
+    if query_type == "dependencies":
+        parts.extend(_dependencies(data.get("dependencies", []), lang))
+        parts.extend(_impact(data.get("kg", []), lang))
+    if query_type == "failed_jobs":
+        parts.extend(_failed(data.get("failed", []), lang))
+    if query_type == "health" or (query_type == "status" and not status):
+        parts.extend(_health(data.get("health", []), data.get("workstations", []), lang))
+    if query_type in {"howto", "troubleshoot"}:
+        parts.extend(_howto(data.get("knowledge", []), lang, brief=query_type == "troubleshoot"))
+    if query_type == "action":
+        parts.extend(_action(meta, lang))
+    if query_type == "other":
+        parts.append(t("other", lang))
+    if not parts and query_type in {"status", "logs", "dependencies"}:
+        parts.append(t("no_job", lang))
+    failed_branches = sorted({e["branch"] for e in meta.get("errors", [])})
+    if failed_branches:
+        parts.append(t("partial", lang, what=", ".join(failed_branches)))
+    return "\n\n".join(p for p in parts if p)
+
+
+def _incidents(items: list[dict[str, Any]], lang: str) -> list[str]:
+    incidents = [i for d in items for i in d.get("incidents", []) if i.get("match") == "signature"]
+    if not incidents:
+        return []
+    out = [
+        t("similar", lang, n=len(incidents), sig=incidents[0]["signature"]) + f" [incident {incidents[0]['run_id']}]"
+    ]
+    resolved = next((i for i in incidents if i.get("resolutions")), None)
+    if resolved:
+        fix = resolved["resolutions"][0]
+        out.append(
+            t("resolution", lang, text=fix["resolution"], who=fix["author"]) + f" [incident {resolved['run_id']}]"
+        )
+    return out
+
+
+def _impact(items: list[dict[str, Any]], lang: str) -> list[str]:
+    for impact in items[:1]:
+        critical = impact.get("critical") or []
+        extra = t("critical", lang, n=len(critical), names=", ".join(critical[:5])) if critical else ""
+        return [t("impact", lang, n=impact.get("blocked_jobs", 0), critical=extra)]
+    return []
+
+
+def _dependencies(items: list[dict[str, Any]], lang: str) -> list[str]:
+    out = []
+    for deps in items[:1]:
+        waits = ", ".join(f"{d['name']} [{d['status']}]" for d in deps.get("waits_for", [])[:10]) or t("nothing", lang)
+        needed = ", ".join(f"{d['name']} [{d['status']}]" for d in deps.get("needed_by", [])[:10]) or t("nothing", lang)
+        out += [t("waits_for", lang, items=waits), t("needed_by", lang, items=needed)]
+    return out
+
+
+def _failed(items: list[dict[str, Any]], lang: str) -> list[str]:
+    for failed in items[:1]:
+        jobs = failed.get("jobs", [])
+        if not jobs:
+            return [t("none_failed", lang, h=failed.get("hours"))]
+        lines = [f"- {job_line(j, lang)}" for j in jobs[:15]]
+        return [
+            t("failed_count", lang, n=failed.get("count", len(jobs)), h=failed.get("hours")) + "\n" + "\n".join(lines)
+        ]
+    return []
+
+
+def _health(health: list[dict[str, Any]], stations: list[dict[str, Any]], lang: str) -> list[str]:
+    out = []
+    for h in health[:1]:
+        unlinked = h["workstations"]["unlinked"]
+        names = t("unlinked", lang, names=", ".join(unlinked)) if unlinked else t("all_linked", lang)
+        out.append(
+            t(
+                "health",
+                lang,
+                status=h["status"],
+                version=h["engine"]["version"],
+                total=h["jobs"]["total"],
+                failed=h["jobs"]["failed"],
+                unlinked=names,
+            )
+        )
+    for group in stations[:1]:
+        for ws in group.get("workstations", []):
+            state = t("linked", lang) if ws["linked"] else t("not_linked", lang)
+            out.append(t("ws_line", lang, name=ws["name"], state=state, ready=ws.get("jobs_ready_waiting", 0)))
+    return out
+
+
+def _howto(items: list[dict[str, Any]], lang: str, brief: bool) -> list[str]:
+    passages = [p for d in items for p in d.get("passages", [])]
+    if not passages:
+        return [] if brief else [t("no_docs", lang)]
+    chosen = passages[:1] if brief else passages[:2]
+    body = "\n\n".join(f"{p['text'][:700].strip()}\n[runbook {p['source']}]" for p in chosen)
+    return [f"{t('howto', lang)}\n\n{body}"]
+
+
+def _action(meta: dict[str, Any], lang: str) -> list[str]:
+    results = meta.get("tool_results", [])
+    if meta.get("denied"):
+        denied = meta["denied"]
+        return [
+            t(
+                "action_denied",
+                lang,
+                role=denied["role"],
+                action=ACTION_WORDS[denied["action"]][lang],
+                job=denied["job"],
+            )
+        ]
+    if meta.get("missing_job"):
+        return [t("which_job", lang, action=ACTION_WORDS[meta["missing_job"]][lang])]
+    out = []
+    for result in results:
+        if result.get("outcome") == "ok" and isinstance(result.get("data"), dict):
+            out.append(t("action_done", lang, done=result["data"]["done"], status=result["data"]["job"]["status"]))
+        elif result.get("outcome") == "pending_approval":
+            out.append(t("action_pending", lang, id=result.get("approval_id")))
+        else:
+            out.append(t("action_rejected", lang, why=result.get("error") or result.get("outcome")))
+    return out

@@ -1,0 +1,32 @@
+"""The model factory: an OpenAI-compatible server when configured, else the offline model."""
+
+from __future__ import annotations
+
+from langchain_core.language_models import BaseChatModel
+
+from .offline import OfflineChatModel
+
+
+def make_chat_model(
+    model: str | None = None,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    temperature: float = 0.1,
+    timeout: float = 60.0,
+    max_retries: int = 1,
+) -> BaseChatModel:
+    """``ChatOpenAI`` for any OpenAI-compatible server (key and/or base URL given), else offline."""
+    if not (base_url or api_key):
+        return OfflineChatModel()
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        model=model or "gpt-4o-mini",
+        base_url=base_url,
+        api_key=api_key or "none",  # type: ignore[arg-type]
+        temperature=temperature,
+        timeout=timeout,
+        max_retries=max_retries,
+        stream_usage=True,
+    )

@@ -1,0 +1,112 @@
+"""agent (the chat model with the caller's role-filtered tools bound) and tools (calls through the
+registry; write tools pause for approval inside ``catalog.execute``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_stream_writer
+from langgraph.runtime import Runtime
+
+from ..context import Context
+from ..prompts import system_prompt
+from ..state import State
+from .gather import tool_context
+from .rank import render_item
+
+
+def run_meta(state: State, phase: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "phase": phase,
+        "query": state.get("query", ""),
+        "query_type": state.get("query_type"),
+        "language": state.get("language", "en"),
+        "entities": state.get("entities") or {},
+        "context": state.get("ranked_context") or [],
+        "errors": state.get("errors") or [],
+        **extra,
+    }
+
+
+def prompt_messages(state: State, context: Context, phase: str, **extra: Any) -> list[BaseMessage]:
+    lang = state.get("language", "en")
+    prompt = system_prompt(context.prompt_version, lang, state.get("query_type", "other"))
+    items = "\n".join(render_item(i) for i in state.get("ranked_context") or [])
+    errors = "; ".join(f"{e['branch']}: {e['error']}" for e in state.get("errors") or [])
+    text = f"{prompt}\n\nContext:\n{items or '(none)'}" + (f"\n\nUnavailable: {errors}" if errors else "")
+    system = SystemMessage(content=text, additional_kwargs={"resync": run_meta(state, phase, **extra)})
+    turn = this_turn(state)
+    return [system, *turn]
+
+
+def this_turn(state: State) -> list[BaseMessage]:
+    """The current question and the tool exchanges after it (earlier turns live in the context)."""
+    messages = state.get("messages", [])
+    start = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0)
+    return list(messages[start:])
+
+
+async def agent_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Decide the tool calls; a reply without tool calls is dropped (the draft writes the answer)."""
+    context = runtime.context
+    if state.get("tool_rounds", 0) >= context.max_tool_rounds:
+        return {}
+    services = context.require_services()
+    tools = services.catalog.as_langchain_tools(context.role)
+    model = services.chat_model.bind_tools(tools).with_config(tags=["nostream"])
+    reply = await model.ainvoke(prompt_messages(state, context, "agent"))
+    assert isinstance(reply, AIMessage)
+    usage = [dict(reply.usage_metadata)] if reply.usage_metadata else []
+    keep = [reply] if reply.tool_calls else []
+    return {"messages": keep, "tool_rounds": state.get("tool_rounds", 0) + 1, "usage": usage}
+
+
+def route_after_agent(state: State) -> str:
+    last = state["messages"][-1]
+    if isinstance(last, AIMessage) and last.tool_calls:
+        return "tools"
+    return "draft"
+
+
+async def tools_node(state: State, runtime: Runtime[Context], config: RunnableConfig) -> dict[str, Any]:
+    context = runtime.context
+    services = context.require_services()
+    last = state["messages"][-1]
+    assert isinstance(last, AIMessage)
+    writer = get_stream_writer()
+    thread_id = (config.get("configurable") or {}).get("thread_id")
+    messages, calls = [], []
+    for call in last.tool_calls:
+        ctx = tool_context(services, context, thread_id, call["id"])
+        writer({"event": "tool_call", "name": call["name"], "args": call["args"], "status": "started"})
+        result = await services.catalog.execute(call["name"], call["args"], ctx)
+        writer(
+            {
+                "event": "tool_call",
+                "name": call["name"],
+                "args": call["args"],
+                "status": result.outcome,
+                "approval_id": result.approval_id,
+            }
+        )
+        messages.append(
+            ToolMessage(
+                content=result.for_model(),
+                tool_call_id=call["id"],
+                name=call["name"],
+                status="success" if result.ok else "error",
+            )
+        )
+        calls.append(
+            {
+                "name": call["name"],
+                "args": call["args"],
+                "outcome": result.outcome,
+                "data": result.data,
+                "error": result.error,
+                "approval_id": result.approval_id,
+            }
+        )
+    return {"messages": messages, "tool_calls": calls}

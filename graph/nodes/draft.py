@@ -1,0 +1,61 @@
+"""draft: the final answer with the query type's prompt, in the user's language, with sources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import AIMessage
+from langgraph.runtime import Runtime
+
+from ..context import Context
+from ..state import State
+from .agent import prompt_messages
+
+ACTION_BY_TOOL = {
+    "rerun_job": "rerun",
+    "hold_job": "hold",
+    "release_job": "release",
+    "cancel_job": "cancel",
+    "kill_job": "kill",
+    "confirm_job": "confirm",
+    "release_job_dependencies": "release",
+}
+
+
+def sources(state: State) -> list[str]:
+    out = []
+    for item in state.get("ranked_context") or []:
+        data = item.get("data") or {}
+        if item["branch"] == "logs":
+            out.append(f"log {data.get('job')} run {data.get('run_id')}")
+        elif item["branch"] == "knowledge":
+            out.extend(f"runbook {p['source']}" for p in data.get("passages", [])[:2])
+        elif item["branch"] == "incidents":
+            out.extend(f"incident {i['run_id']}" for i in data.get("incidents", [])[:3])
+        else:
+            out.append(f"{item['tool']}({', '.join(f'{k}={v}' for k, v in item['args'].items())})")
+    return list(dict.fromkeys(out))
+
+
+def action_notes(state: State, context: Context) -> dict[str, Any]:
+    entities = state.get("entities") or {}
+    if state.get("query_type") != "action" or state.get("tool_calls"):
+        return {}
+    action = entities.get("action")
+    if action and not entities.get("jobs"):
+        return {"missing_job": action}
+    if action and context.role == "viewer":
+        return {"denied": {"role": context.role, "action": action, "job": entities["jobs"][0]}}
+    return {}
+
+
+async def draft_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    context = runtime.context
+    services = context.require_services()
+    extra = {"tool_results": state.get("tool_calls") or [], **action_notes(state, context)}
+    reply = await services.chat_model.ainvoke(prompt_messages(state, context, "draft", **extra))
+    assert isinstance(reply, AIMessage)
+    answer = reply.content if isinstance(reply.content, str) else str(reply.content)
+    final = AIMessage(content=answer, usage_metadata=reply.usage_metadata, response_metadata=reply.response_metadata)
+    usage = [dict(reply.usage_metadata)] if reply.usage_metadata else []
+    return {"messages": [final], "answer": answer, "sources": sources(state), "usage": usage}

@@ -1,0 +1,142 @@
+"""gather: fan out in parallel (``Send``) to the branches a query type needs. Each branch is a read
+tool through the registry, with its own timeout and retries; a failed branch becomes a recorded
+error, never a failed run."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from langgraph.runtime import Runtime
+from langgraph.types import Send
+
+from tools.context import ToolContext
+from tools.registry import ToolCatalog
+
+from ..context import Context, Services
+from ..state import State
+
+Args = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Branch:
+    tool: str
+    args: Callable[[dict[str, Any], str], list[Args]]  # (entities, query) -> one or more calls
+
+
+def _per_job(extra: Args | None = None) -> Callable[[dict[str, Any], str], list[Args]]:
+    return lambda e, q: [{"job_name": job, **(extra or {})} for job in (e.get("jobs") or [])[:3]]
+
+
+BRANCHES: dict[str, Branch] = {
+    "status": Branch(
+        "get_job_status",
+        lambda e, q: [
+            {"job_name": j, **({"workstation": e["workstations"][0]} if e.get("workstations") else {})}
+            for j in (e.get("jobs") or [])[:3]
+        ],
+    ),
+    "logs": Branch("get_job_logs", _per_job({"lines": 60})),
+    "dependencies": Branch("get_job_dependencies", _per_job({"depth": 2})),
+    "kg": Branch("get_impact", _per_job()),
+    "incidents": Branch("find_similar_incidents", lambda e, q: [{"job_name": j} for j in (e.get("jobs") or [])[:1]]),
+    "knowledge": Branch("search_knowledge", lambda e, q: [{"query": q[:500]}] if len(q) >= 2 else []),
+    "failed": Branch("get_failed_jobs", lambda e, q: [{"hours": min(e.get("time_window_hours") or 24, 336)}]),
+    "health": Branch("get_system_health", lambda e, q: [{}]),
+    "workstations": Branch(
+        "get_workstation_status", lambda e, q: [{"name": w} for w in (e.get("workstations") or [])[:3]]
+    ),
+}
+
+PLAN: dict[str, list[str]] = {
+    "status": ["status", "workstations"],
+    "troubleshoot": ["status", "logs", "incidents", "kg", "knowledge"],
+    "failed_jobs": ["failed"],
+    "logs": ["status", "logs"],
+    "dependencies": ["status", "dependencies", "kg"],
+    "health": ["health", "workstations"],
+    "action": ["status"],
+    "howto": ["knowledge"],
+    "other": [],
+}
+
+
+def planned_calls(query_type: str, entities: dict[str, Any], query: str) -> list[tuple[str, str, Args]]:
+    """(branch, tool, arguments) for every call this query needs."""
+    calls = []
+    for name in PLAN.get(query_type, []):
+        branch = BRANCHES[name]
+        calls.extend((name, branch.tool, args) for args in branch.args(entities, query))
+    if query_type == "status" and not calls:
+        calls.append(("health", "get_system_health", {}))
+    return calls
+
+
+def route_gather(state: State) -> list[Send] | str:
+    """Conditional edge after extract_entities: one Send per call, or straight to ranking."""
+    calls = planned_calls(state["query_type"], state.get("entities") or {}, state.get("query", ""))
+    if not calls:
+        return "rank_context"
+    return [Send("gather_branch", {"branch": b, "tool": t, "args": a}) for b, t, a in calls]
+
+
+def tool_context(services: Services, context: Context, thread_id: str | None, call_id: str | None) -> ToolContext:
+    return ToolContext(
+        services.client,
+        context.caller,
+        context.role,
+        cache=services.cache,
+        graph=services.graph,
+        incidents=services.incidents,
+        documents=services.documents,
+        approvals=services.approvals,
+        thread_id=thread_id,
+        tool_call_id=call_id,
+    )
+
+
+async def run_branch(
+    catalog: ToolCatalog, ctx: ToolContext, branch: str, tool: str, args: Args, timeout: float, retries: int
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(item, error): the tool's result as a context item, or what went wrong after the retries."""
+    started = time.perf_counter()
+    last_error = "no attempt"
+    for attempt in range(retries + 1):
+        try:
+            result = await asyncio.wait_for(catalog.execute(tool, args, ctx), timeout)
+        except TimeoutError:
+            last_error = f"timed out after {timeout:.0f} s"
+            continue
+        if result.ok:
+            return {
+                "branch": branch,
+                "tool": tool,
+                "args": args,
+                "data": result.data,
+                "ms": round((time.perf_counter() - started) * 1000),
+            }, None
+        last_error = result.error or result.outcome
+        if result.outcome in {"invalid", "refused"} or "no job named" in last_error or attempt == retries:
+            break
+        await asyncio.sleep(min(0.2 * 2**attempt, 1.0))
+    return None, {"branch": branch, "tool": tool, "args": args, "error": last_error}
+
+
+async def gather_branch(payload: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
+    context = runtime.context
+    services = context.require_services()
+    ctx = tool_context(services, context, None, None)
+    item, error = await run_branch(
+        services.catalog,
+        ctx,
+        payload["branch"],
+        payload["tool"],
+        payload["args"],
+        context.branch_timeout_seconds,
+        context.branch_retries,
+    )
+    return {"gathered": [item] if item else [], "errors": [error] if error else []}

@@ -1,0 +1,144 @@
+"""The offline model: a real ``BaseChatModel`` that runs with no network. It reads the run's
+metadata (query type, entities, ranked context) that the agent and draft nodes attach to the system
+message, emits tool calls for actions, and writes answers from templates in Portuguese or English.
+Token counts are estimates (characters / 4), labelled as such."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, SystemMessage, ToolMessage
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from .answers import render
+
+ACTION_TOOLS = {
+    "rerun": "rerun_job",
+    "hold": "hold_job",
+    "release": "release_job",
+    "cancel": "cancel_job",
+    "kill": "kill_job",
+    "confirm": "confirm_job",
+}
+
+
+def estimate_tokens(text: str) -> int:
+    """An honest estimate (no tokenizer download): about four characters per token."""
+    return max(1, len(text) // 4)
+
+
+def run_metadata(messages: Sequence[BaseMessage]) -> dict[str, Any]:
+    for message in messages:
+        if isinstance(message, SystemMessage) and "resync" in message.additional_kwargs:
+            meta: dict[str, Any] = message.additional_kwargs["resync"]
+            return meta
+    return {}
+
+
+class OfflineChatModel(BaseChatModel):
+    """Deterministic rules for tool choice, templates for answers."""
+
+    model_name: str = "resync-offline"
+
+    @property
+    def _llm_type(self) -> str:
+        return "resync-offline"
+
+    def bind_tools(
+        self, tools: Sequence[dict[str, Any] | type | BaseTool | Any], **kwargs: Any
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
+
+    def _respond(self, messages: Sequence[BaseMessage], tools: list[dict[str, Any]] | None) -> AIMessage:
+        meta = run_metadata(messages)
+        prompt_tokens = sum(estimate_tokens(str(m.content)) for m in messages)
+        if meta.get("phase") == "agent":
+            message = self._choose_tools(meta, messages, {t["function"]["name"] for t in tools or []})
+        else:
+            text = render(meta.get("query_type", "other"), meta.get("language", "en"), meta.get("context", []), meta)
+            message = AIMessage(content=text)
+        output = estimate_tokens(str(message.content)) + 20 * len(message.tool_calls)
+        message.usage_metadata = UsageMetadata(
+            input_tokens=prompt_tokens, output_tokens=output, total_tokens=prompt_tokens + output
+        )
+        message.response_metadata = {"model_name": self.model_name, "token_usage_estimated": True}
+        return message
+
+    def _choose_tools(self, meta: dict[str, Any], messages: Sequence[BaseMessage], available: set[str]) -> AIMessage:
+        """Actions become a write-tool call (once per turn); everything else was gathered already."""
+        if meta.get("query_type") != "action" or any(isinstance(m, ToolMessage) for m in messages[-3:]):
+            return AIMessage(content="")
+        entities = meta.get("entities", {})
+        action, jobs = entities.get("action"), entities.get("jobs") or []
+        if not action or not jobs:
+            return AIMessage(content="")
+        name = ACTION_TOOLS[action]
+        query = meta.get("query", "").lower()
+        if action == "release" and re.search(r"depend", query):
+            name = "release_job_dependencies"
+        if name not in available:
+            return AIMessage(content="")
+        args: dict[str, Any] = {"job_name": jobs[0]}
+        if entities.get("workstations"):
+            args["workstation"] = entities["workstations"][0]
+        if name == "confirm_job":
+            args["result"] = "abend" if re.search(r"\babend\b", query) and "succ" not in query else "succ"
+        call = {"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}
+        return AIMessage(content="", tool_calls=[call])
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=self._respond(messages, kwargs.get("tools")))])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        message = self._respond(messages, kwargs.get("tools"))
+        if message.tool_calls:
+            chunk = AIMessageChunk(
+                content="",
+                tool_call_chunks=[
+                    {
+                        "name": c["name"],
+                        "args": json.dumps(c["args"]),
+                        "id": c["id"],
+                        "index": i,
+                        "type": "tool_call_chunk",
+                    }
+                    for i, c in enumerate(message.tool_calls)
+                ],
+                usage_metadata=message.usage_metadata,
+                response_metadata=message.response_metadata,
+            )
+            yield ChatGenerationChunk(message=chunk)
+            return
+        words = re.findall(r"\S+\s*|\s+", str(message.content))
+        for i, word in enumerate(words):
+            last = i == len(words) - 1
+            chunk = AIMessageChunk(
+                content=word,
+                usage_metadata=message.usage_metadata if last else None,
+                response_metadata=message.response_metadata if last else {},
+            )
+            if run_manager:
+                run_manager.on_llm_new_token(word, chunk=ChatGenerationChunk(message=chunk))
+            yield ChatGenerationChunk(message=chunk)

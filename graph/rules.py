@@ -1,0 +1,409 @@
+"""Rule-based classification and entity extraction (the offline default, and always the first pass).
+
+Vocabulary is operators' own, in Portuguese and English; names are checked against the names the
+knowledge graph knows (exact, then case-insensitive, then fuzzy) so "payroll nightly" finds
+``PAYROLL_NIGHTLY``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .taxonomy import Action, Classification, Entities, Language, QueryType
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+PT_MARKERS = {
+    "o",
+    "a",
+    "os",
+    "as",
+    "do",
+    "da",
+    "dos",
+    "das",
+    "de",
+    "que",
+    "qual",
+    "quais",
+    "porque",
+    "por",
+    "pq",
+    "nao",
+    "esta",
+    "estao",
+    "tem",
+    "com",
+    "para",
+    "pra",
+    "em",
+    "no",
+    "na",
+    "nos",
+    "nas",
+    "um",
+    "uma",
+    "me",
+    "ele",
+    "isso",
+    "quando",
+    "como",
+    "ontem",
+    "hoje",
+    "ultimas",
+    "horas",
+    "dias",
+    "falhou",
+    "falharam",
+    "rodou",
+    "obrigado",
+    "oi",
+    "tudo",
+    "bem",
+    "quem",
+    "voce",
+    "mostra",
+    "lista",
+    "reexecuta",
+    "reexecute",
+    "roda",
+    "segura",
+    "libera",
+    "cancela",
+    "mata",
+    "confirma",
+    "coloca",
+    "linhas",
+    "saida",
+    "ajuda",
+    "significa",
+    "quer",
+    "dizer",
+    "diferenca",
+    "entre",
+    "ainda",
+    "agora",
+    "algum",
+    "alguma",
+    "todos",
+    "ambiente",
+    "saude",
+    "previsao",
+    "tempo",
+    "amanha",
+    "deu",
+    "erro",
+    "dependencias",
+    "depende",
+    "sucessores",
+    "predecessores",
+    "situacao",
+    "estado",
+    "travado",
+    "parado",
+    "quero",
+    "ver",
+    "manda",
+    "passa",
+    "favor",
+    "teve",
+    "job",
+    "jobs",
+}
+EN_MARKERS = {
+    "the",
+    "is",
+    "are",
+    "what",
+    "why",
+    "did",
+    "does",
+    "do",
+    "of",
+    "on",
+    "in",
+    "for",
+    "to",
+    "and",
+    "or",
+    "with",
+    "how",
+    "which",
+    "when",
+    "show",
+    "me",
+    "list",
+    "any",
+    "all",
+    "last",
+    "hours",
+    "days",
+    "yesterday",
+    "today",
+    "failed",
+    "please",
+    "it",
+    "that",
+    "this",
+    "has",
+    "have",
+    "still",
+    "running",
+    "done",
+    "yet",
+    "whats",
+    "where",
+    "who",
+    "you",
+    "hello",
+    "thanks",
+    "tell",
+    "joke",
+    "give",
+    "get",
+    "can",
+    "i",
+    "see",
+    "explain",
+    "mean",
+    "should",
+    "not",
+    "up",
+}
+
+# (query type, weight, patterns on the folded text) — the strongest total wins
+SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
+    (
+        QueryType.ACTION,
+        3.0,
+        (
+            r"^\s*(please\s+|por favor,?\s+)?(rerun|re-run|restart|hold|release|cancel|kill|confirm|mark|put)\b",
+            r"^\s*(please\s+|por favor,?\s+)?(reexecut\w*|reroda\w*|roda de novo|rode de novo|segura|libera|cancela|mata|"
+            r"confirma|coloca|reinicia)\b",
+            r"\b(rerun|reexecut\w*|reroda\w*)\s+(it|ele|o job|isso)\b",
+        ),
+    ),
+    (
+        QueryType.HOWTO,
+        2.5,
+        (
+            r"^\s*(how (do|can|to|should)|how to|como (eu )?(reexecut|ler|resolver|fazer|confirmar|liberar)|como se\b)",
+            r"\b(what (does|is) (the )?(difference|return code|rc)\b|difference between|diferenca entre|"
+            r"o que (significa|quer dizer|e)\b|what does .* mean|explain the \w+ status)",
+            r"\b(when should i|quando (nao )?devo|should i not)\b",
+        ),
+    ),
+    (
+        QueryType.TROUBLESHOOT,
+        2.0,
+        (
+            r"\b(why|por ?que|pq|porque|motivo|reason|root cause|causa|caused|diagnos\w*|investig\w*|what went wrong|"
+            r"o que (deu errado|aconteceu)|what happened|broken|quebrou|keeps failing|continua falhando|"
+            r"failed like this|falhou assim)\b",
+            r"\b(explain|explica)\b.*\baws[a-z]{3}\d{3,4}[ewi]\b",
+            r"\baws[a-z]{3}\d{3,4}e\b",
+        ),
+    ),
+    (QueryType.LOGS, 2.2, (r"\b(log|logs|joblog|stdlist|output|saida|tail)\b",)),
+    (
+        QueryType.DEPENDENCIES,
+        2.2,
+        (
+            r"\b(depend\w*|predecessor\w*|successor\w*|sucessor\w*|downstream|upstream|waiting for|esperando o que|"
+            r"impact\w*|impacto|bloqueia|blocks|chain between|cadeia entre)\b",
+        ),
+    ),
+    (
+        QueryType.FAILED_JOBS,
+        1.8,
+        (
+            r"\b(which|what|quais|quantos|how many|list|lista|show|mostra|any|teve|me passa|give me)\b.*"
+            r"\b(fail\w*|falh\w*|abend\w*|errors?|erro)\b",
+            r"^\s*(failed jobs|falhas|jobs (in|em) (abend|fail)|failures|jobs que falharam|what failed|o que falhou)\b",
+            r"\b(abended|abendou|falharam|failed)\b.*\b(last|ultim\w*|ontem|yesterday|today|hoje|tonight|\d+ ?h)",
+        ),
+    ),
+    (
+        QueryType.HEALTH,
+        2.0,
+        (
+            r"\b(health|saude|system doing|ambiente|engine (is )?up|engine esta no ar|no ar\b|agents? linked|"
+            r"agentes? (estao )?conectados|linkad\w*|linked|fora do ar|down|health check)\b",
+        ),
+    ),
+    (
+        QueryType.STATUS,
+        1.0,
+        (
+            r"\b(status|stauts|statsu|state|estado|situacao|done|finish\w*|complet\w*|terminou|concluiu|rodou|"
+            r"running|rodando|em execucao|started|start|comecou|stuck|travado|parado|waiting|hold|ready|ok)\b",
+            r"\b(is|esta|ja)\b.*\?",
+        ),
+    ),
+    (
+        QueryType.OTHER,
+        0.8,
+        (r"^\s*(hello|hi|hey|oi|ola|thanks|thank you|obrigad\w*|valeu|who are you|quem e voce|tell me a joke)\b",),
+    ),
+]
+
+ACTIONS: list[tuple[Action, str]] = [
+    ("rerun", r"\b(rerun|re-run|restart|reexecut\w*|reroda\w*|roda de novo|rode de novo|reinicia\w*)\b"),
+    ("kill", r"\b(kill|mata|matar)\b"),
+    ("cancel", r"\b(cancel|cancela|cancelar)\b"),
+    ("confirm", r"\b(confirm\w*|mark .* (successful|succ|as))\b"),
+    ("hold", r"\b(hold|segura|segurar)\b"),
+    ("release", r"\b(release|libera\w*)\b"),
+]
+STATUS_WORDS = {
+    "ABEND": r"\b(abend\w*)\b",
+    "FAIL": r"\b(fail)\b(?!ed|ures?|ing)",
+    "SUCC": r"\b(succ|successful)\b",
+    "EXEC": r"\b(running|rodando|em execucao|exec)\b",
+    "HOLD": r"\bhold\b",
+    "READY": r"\bready\b",
+    "WAIT": r"\bwait\b",
+    "CANCL": r"\bcancl\b",
+    "PEND": r"\bpend\b",
+}
+MESSAGE_ID = re.compile(r"\b(AWS[A-Z]{3}\d{3,4}[EWI])\b", re.IGNORECASE)
+RETURN_CODE = re.compile(
+    r"\b(?:rc|return code|exit code|exit status|codigo de retorno|cod\. retorno|retorno)\s*[=:]?\s*(\d{1,3})\b"
+)
+HOURS = re.compile(r"\b(?:last|ultim[oa]s?|past|nas? ultim[oa]s?)\s+(\d{1,3})\s*(h|hours?|horas?|d|days?|dias?)\b")
+SHORT_HOURS = re.compile(r"\b(\d{1,3})\s*h\b")
+WORKSTATION = re.compile(r"\b(AGT\d+|MASTER|FTA_[A-Z0-9_]+|[A-Z]{2,}\d+_?[A-Z0-9]*)\b")
+NAME_TOKEN = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
+
+
+@dataclass
+class KnownNames:
+    jobs: list[str] = field(default_factory=list)
+    job_streams: list[str] = field(default_factory=list)
+    workstations: list[str] = field(default_factory=list)
+
+
+def detect_language(text: str) -> Language:
+    words = re.findall(r"[a-z]+", fold(text))
+    pt = sum(w in PT_MARKERS for w in words) + 2 * bool(re.search(r"[ãõçáéíóúâêà]", text.lower()))
+    en = sum(w in EN_MARKERS for w in words)
+    return "pt" if pt > en else "en"
+
+
+def classify_text(text: str, entities: Entities) -> tuple[QueryType, float]:
+    folded = fold(text)
+    scores: dict[QueryType, float] = {}
+    for query_type, weight, patterns in SIGNALS:
+        hits = sum(1 for p in patterns if re.search(p, folded))
+        if hits:
+            scores[query_type] = scores.get(query_type, 0.0) + weight * hits
+    if entities.action and (entities.jobs or re.search(r"\b(it|ele|isso)\b", folded)) and QueryType.HOWTO not in scores:
+        scores[QueryType.ACTION] = scores.get(QueryType.ACTION, 0.0) + 2.0
+    if entities.return_codes and not entities.jobs and QueryType.HOWTO in scores:
+        scores[QueryType.HOWTO] += 1.0
+    if entities.message_ids and entities.jobs:  # an error on a named job is troubleshooting
+        scores[QueryType.TROUBLESHOOT] = scores.get(QueryType.TROUBLESHOOT, 0.0) + 1.0
+    if not scores:
+        if entities.jobs or entities.job_streams:
+            return QueryType.STATUS, 0.4
+        return QueryType.OTHER, 0.3
+    best = max(scores, key=lambda q: scores[q])
+    total = sum(scores.values())
+    return best, round(scores[best] / total, 2)
+
+
+def _match(candidate: str, known: Iterable[str], cutoff: float = 0.84) -> str | None:
+    names = list(known)
+    if candidate in names:
+        return candidate
+    upper = {n.upper(): n for n in names}
+    if candidate.upper() in upper:
+        return upper[candidate.upper()]
+    close = difflib.get_close_matches(candidate.upper(), list(upper), n=1, cutoff=cutoff)
+    return upper[close[0]] if close else None
+
+
+def _phrases(text: str) -> list[str]:
+    """Candidate names written with spaces ("payroll nightly" → PAYROLL_NIGHTLY), 2 and 3 words."""
+    words = re.findall(r"[A-Za-z][A-Za-z0-9]*", text)
+    return ["_".join(words[i : i + n]) for n in (3, 2) for i in range(len(words) - n + 1)]
+
+
+def extract_entities(text: str, known: KnownNames) -> Entities:
+    folded = fold(text)
+    entities = Entities()
+    jobs: list[str] = []
+    streams: list[str] = []
+    for token in NAME_TOKEN.findall(text):
+        status_word = token.split("_")[0].upper()
+        if status_word in STATUS_WORDS:  # a substatus such as READY_WAITING_FOR_AGENT
+            entities.statuses.append(status_word)
+            continue
+        stream = _match(token, known.job_streams, cutoff=0.95)
+        job = _match(token, known.jobs)
+        if stream and (not job or stream.upper() == token.upper()):
+            streams.append(stream)
+        elif job:
+            jobs.append(job)
+        elif token.isupper() and token.upper() not in {w.upper() for w in known.workstations}:
+            jobs.append(token.upper())  # an unknown but job-looking name: keep it, the tools will say
+    if not jobs and not streams:
+        for phrase in _phrases(text):
+            stream = _match(phrase, known.job_streams, cutoff=0.9)
+            job = _match(phrase, known.jobs, cutoff=0.86)
+            if stream and stream.upper() == phrase.upper():
+                streams.append(stream)
+                break
+            if job:
+                jobs.append(job)
+                break
+    entities.jobs = list(dict.fromkeys(jobs))
+    entities.job_streams = list(dict.fromkeys(streams))
+    workstations = [w.upper() for w in re.findall(r"\b(agt\d+|master|fta_\w+)\b", folded)]
+    known_ws = {w.upper() for w in known.workstations}
+    entities.workstations = list(
+        dict.fromkeys(w for w in workstations if not known_ws or w in known_ws or w.startswith("AGT"))
+    )
+    entities.statuses = list(
+        dict.fromkeys([*entities.statuses, *(s for s, pattern in STATUS_WORDS.items() if re.search(pattern, folded))])
+    )
+    entities.return_codes = [int(code) for code in RETURN_CODE.findall(folded)]
+    entities.message_ids = list(dict.fromkeys(m.upper() for m in MESSAGE_ID.findall(text)))
+    entities.time_window_hours = time_window(folded)
+    for action, pattern in ACTIONS:
+        if re.search(pattern, folded):
+            entities.action = action
+            break
+    as_state = re.search(r"\b(in|em|no|status|state|estado)\s+(hold)\b|\bhold status\b", folded)
+    if entities.action == "hold" and as_state and not re.search(r"\b(put|coloca|coloque)\b", folded):
+        entities.action = None  # "jobs in HOLD" asks about a state, not for the action
+    elif entities.action == "hold" and "HOLD" in entities.statuses and not as_state:
+        entities.statuses.remove("HOLD")  # "hold X" is the action, not a state
+    return entities
+
+
+def time_window(folded: str) -> int | None:
+    match = HOURS.search(folded)
+    if match:
+        amount, unit = int(match.group(1)), match.group(2)
+        return amount * 24 if unit.startswith("d") else amount
+    if re.search(r"\b(yesterday|ontem|last night|today|hoje|tonight|24h|last day)\b", folded):
+        return 24
+    match = SHORT_HOURS.search(folded)
+    return int(match.group(1)) if match else None
+
+
+def classify(text: str, known: KnownNames) -> Classification:
+    entities = extract_entities(text, known)
+    query_type, confidence = classify_text(text, entities)
+    return Classification(
+        query_type=query_type, language=detect_language(text), confidence=confidence, entities=entities
+    )

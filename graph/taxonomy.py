@@ -1,0 +1,58 @@
+"""The one taxonomy: query types, languages and the entities a question can carry."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class QueryType(StrEnum):
+    STATUS = "status"
+    TROUBLESHOOT = "troubleshoot"
+    FAILED_JOBS = "failed_jobs"
+    LOGS = "logs"
+    DEPENDENCIES = "dependencies"
+    HEALTH = "health"
+    ACTION = "action"
+    HOWTO = "howto"
+    OTHER = "other"
+
+
+Language = Literal["pt", "en"]
+Action = Literal["rerun", "hold", "release", "cancel", "kill", "confirm"]
+
+
+class Entities(BaseModel):
+    jobs: list[str] = Field(default_factory=list)
+    job_streams: list[str] = Field(default_factory=list)
+    workstations: list[str] = Field(default_factory=list)
+    statuses: list[str] = Field(default_factory=list)
+    return_codes: list[int] = Field(default_factory=list)
+    message_ids: list[str] = Field(default_factory=list)
+    time_window_hours: int | None = None
+    action: Action | None = None
+
+    def is_empty(self) -> bool:
+        return not (
+            self.jobs
+            or self.job_streams
+            or self.workstations
+            or self.statuses
+            or self.return_codes
+            or self.message_ids
+            or self.time_window_hours
+            or self.action
+        )
+
+
+class Classification(BaseModel):
+    query_type: QueryType
+    language: Language
+    confidence: float = Field(ge=0, le=1)
+    entities: Entities = Field(default_factory=Entities)
+
+    def as_output(self) -> dict[str, object]:
+        """The ``resync classify`` JSON shape."""
+        return {"query_type": self.query_type.value, "language": self.language, "entities": self.entities.model_dump()}
