@@ -30,7 +30,10 @@ T: dict[str, dict[str, str]] = {
     "critical": {"en": ", {n} of them critical ({names})", "pt": ", {n} deles críticos ({names})"},
     "next_fail": {
         "en": "Next step: fix the cause first (see the error above), then rerun it; a rerun before that fails again.",
-        "pt": "Próximo passo: corrija a causa primeiro (veja o erro acima) e depois reexecute; reexecutar antes disso falha de novo.",
+        "pt": (
+            "Próximo passo: corrija a causa primeiro (veja o erro acima) e depois reexecute; "
+            "reexecutar antes disso falha de novo."
+        ),
     },
     "failed_count": {
         "en": "{n} job(s) failed in the last {h} hours:",
@@ -72,8 +75,16 @@ T: dict[str, dict[str, str]] = {
     },
     "which_job": {"en": "Which job should I {action}?", "pt": "Qual job devo {action}?"},
     "other": {
-        "en": "I am Resync, the operations assistant for IBM Workload Scheduler. Ask me about job status, failures, logs, dependencies, health, or how to do something; I can also rerun, hold, release, cancel, kill or confirm jobs with an operator's approval.",
-        "pt": "Sou o Resync, o assistente de operações do IBM Workload Scheduler. Pergunte sobre status de jobs, falhas, logs, dependências, saúde do ambiente ou como fazer algo; também posso reexecutar, segurar, liberar, cancelar, matar ou confirmar jobs com aprovação de um operador.",
+        "en": (
+            "I am Resync, the operations assistant for IBM Workload Scheduler. Ask me about job status, failures, "
+            "logs, dependencies, health, or how to do something; I can also rerun, hold, release, cancel, kill or "
+            "confirm jobs with an operator's approval."
+        ),
+        "pt": (
+            "Sou o Resync, o assistente de operações do IBM Workload Scheduler. Pergunte sobre status de jobs, "
+            "falhas, logs, dependências, saúde do ambiente ou como fazer algo; também posso reexecutar, segurar, "
+            "liberar, cancelar, matar ou confirmar jobs com aprovação de um operador."
+        ),
     },
     "partial": {
         "en": "(Partial answer: could not get {what}.)",

@@ -14,7 +14,7 @@ from langgraph.types import RetryPolicy
 from .context import Context
 from .nodes.agent import agent_node, route_after_agent, tools_node
 from .nodes.draft import draft_node
-from .nodes.gather import gather_branch, route_gather
+from .nodes.gather import BranchInput, gather_branch, route_gather
 from .nodes.rank import rank_node
 from .nodes.understand import classify_node, extract_node
 from .state import InputState, OutputState, State
@@ -27,7 +27,8 @@ def build_graph() -> StateGraph[Any, Any, Any, Any]:
     builder = StateGraph(State, input_schema=InputState, output_schema=OutputState, context_schema=Context)
     builder.add_node("classify", classify_node, retry_policy=IO_RETRY)
     builder.add_node("extract_entities", extract_node, retry_policy=IO_RETRY)
-    builder.add_node("gather_branch", gather_branch)  # timeouts and retries per branch, inside
+    # per-branch timeouts and retries live inside (a failed branch is recorded, never fatal)
+    builder.add_node("gather_branch", gather_branch, input_schema=BranchInput)
     builder.add_node("rank_context", rank_node)
     builder.add_node("agent", agent_node, retry_policy=MODEL_RETRY)
     builder.add_node("tools", tools_node)  # no retry: a write must never run twice

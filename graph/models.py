@@ -24,7 +24,7 @@ def make_chat_model(
     return ChatOpenAI(
         model=model or "gpt-4o-mini",
         base_url=base_url,
-        api_key=api_key or "none",  # type: ignore[arg-type]
+        api_key=api_key or "none",
         temperature=temperature,
         timeout=timeout,
         max_retries=max_retries,

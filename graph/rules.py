@@ -186,8 +186,8 @@ SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
         3.0,
         (
             r"^\s*(please\s+|por favor,?\s+)?(rerun|re-run|restart|hold|release|cancel|kill|confirm|mark|put)\b",
-            r"^\s*(please\s+|por favor,?\s+)?(reexecut\w*|reroda\w*|roda de novo|rode de novo|segura|libera|cancela|mata|"
-            r"confirma|coloca|reinicia)\b",
+            r"^\s*(please\s+|por favor,?\s+)?(reexecut\w*|reroda\w*|roda de novo|rode de novo|segura|libera|"
+            r"cancela|mata|confirma|coloca|reinicia)\b",
             r"\b(rerun|reexecut\w*|reroda\w*)\s+(it|ele|o job|isso)\b",
         ),
     ),

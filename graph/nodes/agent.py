@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
-from langchain_core.runnables import RunnableConfig
-from langgraph.config import get_stream_writer
+from langgraph.config import get_config, get_stream_writer
 from langgraph.runtime import Runtime
 
 from ..context import Context
@@ -70,13 +69,13 @@ def route_after_agent(state: State) -> str:
     return "draft"
 
 
-async def tools_node(state: State, runtime: Runtime[Context], config: RunnableConfig) -> dict[str, Any]:
+async def tools_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     context = runtime.context
     services = context.require_services()
     last = state["messages"][-1]
     assert isinstance(last, AIMessage)
     writer = get_stream_writer()
-    thread_id = (config.get("configurable") or {}).get("thread_id")
+    thread_id = (get_config().get("configurable") or {}).get("thread_id")
     messages, calls = [], []
     for call in last.tool_calls:
         ctx = tool_context(services, context, thread_id, call["id"])

@@ -8,7 +8,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from langgraph.runtime import Runtime
 from langgraph.types import Send
@@ -20,6 +20,12 @@ from ..context import Context, Services
 from ..state import State
 
 Args = dict[str, Any]
+
+
+class BranchInput(TypedDict):
+    branch: str
+    tool: str
+    args: Args
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ PLAN: dict[str, list[str]] = {
 
 def planned_calls(query_type: str, entities: dict[str, Any], query: str) -> list[tuple[str, str, Args]]:
     """(branch, tool, arguments) for every call this query needs."""
-    calls = []
+    calls: list[tuple[str, str, Args]] = []
     for name in PLAN.get(query_type, []):
         branch = BRANCHES[name]
         calls.extend((name, branch.tool, args) for args in branch.args(entities, query))
@@ -100,16 +106,16 @@ def tool_context(services: Services, context: Context, thread_id: str | None, ca
 
 
 async def run_branch(
-    catalog: ToolCatalog, ctx: ToolContext, branch: str, tool: str, args: Args, timeout: float, retries: int
+    catalog: ToolCatalog, ctx: ToolContext, branch: str, tool: str, args: Args, timeout_s: float, retries: int
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """(item, error): the tool's result as a context item, or what went wrong after the retries."""
     started = time.perf_counter()
     last_error = "no attempt"
     for attempt in range(retries + 1):
         try:
-            result = await asyncio.wait_for(catalog.execute(tool, args, ctx), timeout)
+            result = await asyncio.wait_for(catalog.execute(tool, args, ctx), timeout_s)
         except TimeoutError:
-            last_error = f"timed out after {timeout:.0f} s"
+            last_error = f"timed out after {timeout_s:g} s"
             continue
         if result.ok:
             return {
@@ -126,7 +132,8 @@ async def run_branch(
     return None, {"branch": branch, "tool": tool, "args": args, "error": last_error}
 
 
-async def gather_branch(payload: dict[str, Any], runtime: Runtime[Context]) -> dict[str, Any]:
+async def gather_branch(state: BranchInput, runtime: Runtime[Context]) -> dict[str, Any]:
+    """One branch of the fan-out (its input is the ``Send`` payload, not the graph state)."""
     context = runtime.context
     services = context.require_services()
     ctx = tool_context(services, context, None, None)

@@ -57,7 +57,8 @@ def rank(
                 {**item, "score": score(item, query_type, terms), "tokens": estimate_tokens(render_item(item))}
             )
     before = sum(estimate_tokens(render_item(i)) for i in items)
-    kept, used = [], 0
+    kept: list[dict[str, Any]] = []
+    used = 0
     for item in sorted(unique, key=lambda i: i["score"], reverse=True):
         if used + item["tokens"] <= budget or not kept:
             kept.append(item)
