@@ -140,9 +140,9 @@ async def gather_branch(state: BranchInput, runtime: Runtime[Context]) -> dict[s
     item, error = await run_branch(
         services.catalog,
         ctx,
-        payload["branch"],
-        payload["tool"],
-        payload["args"],
+        state["branch"],
+        state["tool"],
+        state["args"],
         context.branch_timeout_seconds,
         context.branch_retries,
     )
