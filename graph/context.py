@@ -3,7 +3,7 @@ budgets, and the services the nodes reach through the tools layer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,11 +33,12 @@ class Services:
     known_names: Any = None  # graph.rules.KnownNames, refreshed from the knowledge graph
 
 
-_default_provider: Callable[[], Services] | None = None
+_default_provider: Callable[[], Awaitable[Services]] | None = None
 
 
-def set_default_services(provider: Callable[[], Services]) -> None:
-    """For runs that carry no services (LangGraph Studio): the server registers a provider."""
+def set_default_services(provider: Callable[[], Awaitable[Services]]) -> None:
+    """For runs that carry no services (LangGraph Studio): the server registers an async provider,
+    awaited on the loop the runs use."""
     global _default_provider
     _default_provider = provider
 
@@ -53,10 +54,10 @@ class Context:
     max_tool_rounds: int = 3
     services: Services | None = field(default=None, repr=False)
 
-    def require_services(self) -> Services:
+    async def get_services(self) -> Services:
         if self.services is not None:
             return self.services
         if _default_provider is None:
             raise RuntimeError("no services: pass Context(services=...) or call set_default_services()")
-        self.services = _default_provider()
+        self.services = await _default_provider()
         return self.services

@@ -131,7 +131,7 @@ class OfflineChatModel(BaseChatModel):
             )
             yield ChatGenerationChunk(message=chunk)
             return
-        words = re.findall(r"\S+\s*|\s+", str(message.content))
+        words = re.findall(r"\S+\s*|\s+", str(message.content)) or [""]
         for i, word in enumerate(words):
             last = i == len(words) - 1
             chunk = AIMessageChunk(

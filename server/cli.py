@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .checks import run_checks
+from .cli_graph import chat_command, classify_command
 from .cli_store import db_app, docs_app, kg_app
 from .settings import Settings
 
@@ -23,6 +24,8 @@ app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(kg_app, name="kg")
 app.add_typer(docs_app, name="docs")
+app.command("classify")(classify_command)
+app.command("chat")(chat_command)
 console = Console()
 errors = Console(stderr=True)
 

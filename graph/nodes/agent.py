@@ -52,7 +52,7 @@ async def agent_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     context = runtime.context
     if state.get("tool_rounds", 0) >= context.max_tool_rounds:
         return {}
-    services = context.require_services()
+    services = await context.get_services()
     tools = services.catalog.as_langchain_tools(context.role)
     model = services.chat_model.bind_tools(tools).with_config(tags=["nostream"])
     reply = await model.ainvoke(prompt_messages(state, context, "agent"))
@@ -71,7 +71,7 @@ def route_after_agent(state: State) -> str:
 
 async def tools_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     context = runtime.context
-    services = context.require_services()
+    services = await context.get_services()
     last = state["messages"][-1]
     assert isinstance(last, AIMessage)
     writer = get_stream_writer()

@@ -51,11 +51,11 @@ def action_notes(state: State, context: Context) -> dict[str, Any]:
 
 async def draft_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     context = runtime.context
-    services = context.require_services()
+    services = await context.get_services()
     extra = {"tool_results": state.get("tool_calls") or [], **action_notes(state, context)}
     reply = await services.chat_model.ainvoke(prompt_messages(state, context, "draft", **extra))
     assert isinstance(reply, AIMessage)
-    answer = reply.content if isinstance(reply.content, str) else str(reply.content)
-    final = AIMessage(content=answer, usage_metadata=reply.usage_metadata, response_metadata=reply.response_metadata)
+    answer = reply.text if hasattr(reply, "text") and isinstance(reply.text, str) else str(reply.content)
     usage = [dict(reply.usage_metadata)] if reply.usage_metadata else []
-    return {"messages": [final], "answer": answer, "sources": sources(state), "usage": usage}
+    # the reply itself (same id as the streamed chunks, so it is not streamed twice)
+    return {"messages": [reply], "answer": answer, "sources": sources(state), "usage": usage}

@@ -53,6 +53,7 @@ BRANCHES: dict[str, Branch] = {
     "knowledge": Branch("search_knowledge", lambda e, q: [{"query": q[:500]}] if len(q) >= 2 else []),
     "failed": Branch("get_failed_jobs", lambda e, q: [{"hours": min(e.get("time_window_hours") or 24, 336)}]),
     "health": Branch("get_system_health", lambda e, q: [{}]),
+    "critical": Branch("get_critical_jobs", lambda e, q: [{}]),
     "workstations": Branch(
         "get_workstation_status", lambda e, q: [{"name": w} for w in (e.get("workstations") or [])[:3]]
     ),
@@ -135,7 +136,7 @@ async def run_branch(
 async def gather_branch(state: BranchInput, runtime: Runtime[Context]) -> dict[str, Any]:
     """One branch of the fan-out (its input is the ``Send`` payload, not the graph state)."""
     context = runtime.context
-    services = context.require_services()
+    services = await context.get_services()
     ctx = tool_context(services, context, None, None)
     item, error = await run_branch(
         services.catalog,

@@ -25,7 +25,7 @@ def last_question(state: State) -> str:
 
 
 async def known_names(runtime: Runtime[Context]) -> KnownNames:
-    services = runtime.context.require_services()
+    services = await runtime.context.get_services()
     if services.known_names is None and services.graph is not None:
         async with services.graph.pool.connection() as conn:
             jobs = [r["name"] for r in await (await conn.execute("SELECT DISTINCT name FROM kg_jobs")).fetchall()]

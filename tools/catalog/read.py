@@ -270,3 +270,24 @@ async def get_impact(job_name: str, workstation: str | None, ctx: ToolContext) -
         "context": await ctx.graph.kg_context(job["id"]),
         "_fetched_at": now_iso(),
     }
+
+
+@tool(permission=ToolPermission.READ_ONLY, input_schema=NoInput, tags=["monitoring", "critical"])
+async def get_critical_jobs(ctx: ToolContext) -> dict[str, Any]:
+    """Jobs marked critical in the plan that are failed, late or still waiting: what threatens a deadline."""
+
+    async def fetch() -> dict[str, Any]:
+        text = oql.query(oql.field("jobOptions.critical").eq(True), order_by="schedTime", descending=True)
+        jobs = [j async for j in ctx.client.iter_jobs(text)]
+        current = current_instances(jobs)
+        at_risk = [j for j in current if j.status in {"ABEND", "FAIL", "HOLD", "READY", "WAIT", "EXEC"}]
+        return {
+            "total": len(current),
+            "at_risk": len(at_risk),
+            "failed": sum(j.is_failed for j in current),
+            "jobs": [compact_job(j) for j in at_risk[:20]],
+            "_fetched_at": now_iso(),
+        }
+
+    result: dict[str, Any] = await cached(ctx, static_key("critical"), "job_status", fetch)
+    return result

@@ -74,10 +74,14 @@ class KnowledgeGraph:
         return counts
 
     # ---------------------------------------------------------------- lookups
-    async def job_names(self) -> list[str]:
+    async def names(self) -> tuple[list[str], list[str], list[str]]:
+        """(job names, job stream names, workstation names) the graph knows."""
         async with self.pool.connection() as conn:
-            cur = await conn.execute("SELECT DISTINCT name FROM kg_jobs ORDER BY name")
-            return [row["name"] for row in await cur.fetchall()]
+            found = []
+            for table in ("kg_jobs", "kg_job_streams", "kg_workstations"):
+                cur = await conn.execute(f"SELECT DISTINCT name FROM {table} ORDER BY name")
+                found.append([row["name"] for row in await cur.fetchall()])
+        return found[0], found[1], found[2]
 
     async def jobs_without_details(self, limit: int = 100_000) -> list[str]:
         async with self.pool.connection() as conn:

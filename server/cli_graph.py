@@ -1,0 +1,106 @@
+"""``resync classify`` and ``resync chat``: the graph from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from typing import Annotated, Any
+
+import typer
+from langchain_core.messages import AIMessageChunk
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import Command
+from rich.console import Console
+
+from graph.context import Context
+from graph.graph import build_graph
+from graph.rules import classify
+from tools.hwa import HWAError
+from tools.store.db import DatabaseUnavailable
+
+from .runtime import App, known_names, open_app
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def _settings() -> Any:
+    from .cli import load_settings
+
+    return load_settings()
+
+
+def classify_command(
+    text: Annotated[str, typer.Argument(help='the question, or "-" to read one question per line from stdin')],
+) -> None:
+    """Classify a question (query type, language, entities) and print JSON; "-" reads stdin."""
+    settings = _settings()
+
+    async def run() -> list[dict[str, Any]]:
+        async with open_app(settings) as app:
+            names = await known_names(app)
+        lines = sys.stdin.read().splitlines() if text == "-" else [text]
+        return [classify(line, names).as_output() for line in lines if line.strip()]
+
+    try:
+        outputs = asyncio.run(run())
+    except (DatabaseUnavailable, HWAError) as exc:
+        errors.print(f"[bold red]{exc}[/]")
+        raise typer.Exit(1) from None
+    for output in outputs:
+        sys.stdout.write(json.dumps(output, ensure_ascii=False) + "\n")
+
+
+def chat_command(
+    question: Annotated[str, typer.Argument(help="the question, in Portuguese or English")],
+    thread: Annotated[str | None, typer.Option("--thread", help="continue this conversation")] = None,
+    role: Annotated[str, typer.Option(help="viewer, operator or admin")] = "operator",
+    caller: Annotated[str, typer.Option(help="who is asking (audit)")] = "cli",
+    prompt_version: Annotated[str, typer.Option(help="system prompt version (v1, v2)")] = "v2",
+) -> None:
+    """Run the whole graph and stream the answer; --thread continues a conversation."""
+    if role not in {"viewer", "operator", "admin"}:
+        errors.print("--role must be viewer, operator or admin")
+        raise typer.Exit(2)
+    settings = _settings()
+    thread_id = thread or f"cli-{uuid.uuid4().hex[:8]}"
+    try:
+        asyncio.run(
+            _chat(settings, question, thread_id, Context(role=role, caller=caller, prompt_version=prompt_version))
+        )
+    except (DatabaseUnavailable, HWAError) as exc:
+        errors.print(f"[bold red]{exc}[/]")
+        raise typer.Exit(1) from None
+
+
+async def _chat(settings: Any, question: str, thread_id: str, context: Context) -> None:
+    async with open_app(settings) as app:
+        context.services = app.services
+        graph = build_graph().compile(checkpointer=app.checkpointer)
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+        await stream_run(app, graph, {"messages": [("user", question)]}, config, context)
+        state = await graph.aget_state(config)
+        if state.interrupts:
+            request = state.interrupts[0].value
+            errors.print(
+                f"\n[yellow]Approval needed[/] ({request['approval_id']}): "
+                f"{request['action_requests'][0]['description']}"
+            )
+        errors.print(f"[dim]thread {thread_id}[/]")
+
+
+async def stream_run(app: App, graph: Any, payload: Any, config: RunnableConfig, context: Context) -> None:
+    async for mode, chunk in graph.astream(payload, config, context=context, stream_mode=["messages", "custom"]):
+        if mode == "custom" and chunk.get("event") == "tool_call" and chunk.get("status") != "started":
+            errors.print(f"[dim]tool {chunk['name']} → {chunk['status']}[/]")
+        elif mode == "messages":
+            message, meta = chunk
+            if meta.get("langgraph_node") == "draft" and isinstance(message, AIMessageChunk) and message.content:
+                sys.stdout.write(str(message.content))
+                sys.stdout.flush()
+    sys.stdout.write("\n")
+
+
+__all__ = ["Command", "chat_command", "classify_command"]

@@ -1,0 +1,242 @@
+"""The agent graph on real parts with the offline model: nodes alone, every query type in both
+languages, partial results, follow-ups across turns, approval interrupt and resume, the Postgres
+checkpointer, the orchestrator and the query processor."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from langgraph.types import Command
+
+from graph.context import Context, Services
+from graph.graph import build_graph
+from graph.graph import graph as module_graph
+from graph.nodes.gather import planned_calls
+from graph.nodes.rank import rank
+from graph.orchestrator import QueryProcessor, ServiceOrchestrator
+from graph.rules import KnownNames, classify
+from graph.state import RESET, per_turn
+from tests.graphing import services
+from tests.live import LiveServer
+
+
+@pytest.fixture
+async def svc(fresh_now_sim: LiveServer, pool: Any, pg_url: str, session_redis: Any) -> AsyncIterator[Services]:
+    async with services(fresh_now_sim.url, pool, pg_url, session_redis.url) as built:
+        yield built
+
+
+async def ask(
+    graph: Any, svc: Services, text: str, thread: str | None = None, role: str = "operator", **ctx: Any
+) -> dict[str, Any]:
+    config = {"configurable": {"thread_id": thread or uuid.uuid4().hex}}
+    result: dict[str, Any] = await graph.ainvoke(
+        {"messages": [HumanMessage(text)]}, config, context=Context(role=role, caller="ana", services=svc, **ctx)
+    )
+    return result
+
+
+# ------------------------------------------------------------------ nodes alone
+def test_module_graph_has_no_checkpointer() -> None:
+    assert module_graph.checkpointer is None
+    assert set(module_graph.get_graph().nodes) >= {
+        "classify",
+        "extract_entities",
+        "gather_branch",
+        "rank_context",
+        "agent",
+        "tools",
+        "draft",
+    }
+
+
+def test_per_turn_reducer_resets() -> None:
+    assert per_turn([{"a": 1}], [{"b": 2}]) == [{"a": 1}, {"b": 2}]
+    assert per_turn([{"a": 1}], [RESET, {"c": 3}]) == [{"c": 3}]
+
+
+def test_classification_and_entities_with_fixed_inputs() -> None:
+    known = KnownNames(["PAYROLL_NIGHTLY", "GL_POSTING"], ["PAYROLL_DAILY"], ["AGT1"])
+    result = classify("por que o payroll nightly falhou ontem com rc 12?", known)
+    assert result.query_type.value == "troubleshoot" and result.language == "pt"
+    assert result.entities.jobs == ["PAYROLL_NIGHTLY"] and result.entities.return_codes == [12]
+    assert result.entities.time_window_hours == 24
+    assert classify("rerun GL_POSTING on AGT1", known).as_output()["entities"]["action"] == "rerun"
+
+
+def test_gather_plan_per_query_type() -> None:
+    entities = {"jobs": ["PAYROLL_NIGHTLY"], "workstations": [], "time_window_hours": 6}
+    branches = {b for b, _, _ in planned_calls("troubleshoot", entities, "why")}
+    assert branches == {"status", "logs", "incidents", "kg", "knowledge"}
+    assert planned_calls("failed_jobs", entities, "x") == [("failed", "get_failed_jobs", {"hours": 6})]
+    assert planned_calls("other", {}, "hi") == []
+
+
+def test_rank_dedupes_and_fits_the_budget() -> None:
+    item = {"branch": "logs", "tool": "get_job_logs", "args": {}, "data": {"log": "ERROR: x " * 200}}
+    other = {"branch": "knowledge", "tool": "search_knowledge", "args": {}, "data": {"passages": ["p" * 4000]}}
+    kept, before, after = rank([item, dict(item), other], "troubleshoot", "why error", budget=600)
+    assert [k["branch"] for k in kept] == ["logs"] and before > after
+
+
+# ------------------------------------------------------------------ the whole graph
+CASES = [
+    ("why did PAYROLL_NIGHTLY fail?", "troubleshoot", "en", ["file not found", "[log PAYROLL_NIGHTLY run"]),
+    ("por que o PAYROLL_NIGHTLY falhou?", "troubleshoot", "pt", ["código de retorno 12", "Próximo passo"]),
+    ("what is the status of BILLING_INVOICE_GEN?", "status", "en", ["is ABEND, return code 8"]),
+    ("qual o status do BILLING_INVOICE_GEN?", "status", "pt", ["está em ABEND"]),
+    ("which jobs failed in the last 24 hours?", "failed_jobs", "en", ["failed in the last 24 hours", "BACKUP_DB_PROD"]),
+    ("quais jobs falharam nas últimas 24 horas?", "failed_jobs", "pt", ["falharam nas últimas 24 horas"]),
+    ("show me the log of PAYROLL_NIGHTLY", "logs", "en", ["= Exit Status : 12"]),
+    ("mostra o log do PAYROLL_NIGHTLY", "logs", "pt", ["= JOB       : AGT1#PAYROLL_DAILY"]),
+    ("what does PAYROLL_NIGHTLY depend on?", "dependencies", "en", ["Waiting for it:", "PAYROLL_EXTRACT"]),
+    ("quais jobs dependem do PAYROLL_NIGHTLY?", "dependencies", "pt", ["Esperando por ele:"]),
+    ("how is the system doing?", "health", "en", ["unlinked workstations: AGT4"]),
+    ("como está o ambiente?", "health", "pt", ["estações desconectadas: AGT4"]),
+    (
+        "how do I know if a workstation is unlinked and jobs wait in READY?",
+        "howto",
+        "en",
+        ["From the runbooks", "[runbook"],
+    ),
+    ("quando não devo reexecutar um job?", "howto", "pt", ["Segundo os runbooks", "reexecucao-e-dependencias.md"]),
+    ("hello", "other", "en", ["I am Resync"]),
+    ("oi, tudo bem?", "other", "pt", ["Sou o Resync"]),
+]
+
+
+@pytest.mark.parametrize(("text", "query_type", "language", "expected"), CASES, ids=[c[0] for c in CASES])
+async def test_every_query_type_in_both_languages(
+    svc: Services, text: str, query_type: str, language: str, expected: list[str]
+) -> None:
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    out = await ask(graph, svc, text)
+    assert out["query_type"] == query_type and out["language"] == language
+    for fragment in expected:
+        assert fragment in out["answer"], (fragment, out["answer"])
+    assert isinstance(out["messages"][-1], AIMessage) and out["messages"][-1].content == out["answer"]
+    if query_type not in {"other"}:
+        assert out["sources"]
+    assert not out["errors"]
+
+
+async def test_partial_results_when_a_branch_times_out(svc: Services, fresh_now_sim: LiveServer) -> None:
+    httpx.put(
+        f"{fresh_now_sim.url}/admin/faults",
+        json={"rules": [{"path_prefix": "/twsd/api/v2/plan/job/run/", "hang": True}]},
+    )
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    out = await ask(graph, svc, "why did PAYROLL_NIGHTLY fail?", branch_timeout_seconds=0.5, branch_retries=1)
+    assert [e["branch"] for e in out["errors"]] == ["logs"] and "timed out" in out["errors"][0]["error"]
+    assert "is ABEND, return code 12" in out["answer"] and "Partial answer: could not get logs" in out["answer"]
+
+
+async def test_follow_up_resolves_from_the_thread(svc: Services) -> None:
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    first = await ask(graph, svc, "why did PAYROLL_NIGHTLY fail?", thread="t-follow")
+    assert first["entities"]["jobs"] == ["PAYROLL_NIGHTLY"]
+    second = await ask(graph, svc, "e as dependências dele?", thread="t-follow")
+    assert second["query_type"] == "dependencies" and second["entities"]["jobs"] == ["PAYROLL_NIGHTLY"]
+    assert second["language"] == "pt" and "Esperando por ele" in second["answer"]
+    humans = [m for m in second["messages"] if isinstance(m, HumanMessage)]
+    assert len(humans) == 2  # the thread remembers both turns
+
+
+async def test_action_pauses_for_approval_and_resumes(svc: Services, fresh_now_sim: LiveServer) -> None:
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "t-action"}}
+    context = Context(role="operator", caller="ana", services=svc)
+    first = await graph.ainvoke({"messages": [HumanMessage("reexecuta o PAYROLL_NIGHTLY")]}, config, context=context)
+    request = first["__interrupt__"][0].value
+    assert request["action_requests"][0]["name"] == "rerun_job"
+    assert request["review_configs"][0]["allowed_decisions"] == ["approve", "reject"]
+    assert svc.approvals is not None
+    await svc.approvals.approve(request["approval_id"], "supervisor", "arquivo reenviado pelo RH", ticket="INC-77")
+    done = await graph.ainvoke(Command(resume={"decisions": [{"type": "approve"}]}), config, context=context)
+    assert "Feito: rerun AGT1#PAYROLL_DAILY.PAYROLL_NIGHTLY" in done["answer"]
+    assert done["tool_calls"][0]["outcome"] == "ok"
+    audit = httpx.get(f"{fresh_now_sim.url}/admin/audit").json()
+    assert audit[-1]["action"] == "rerun" and audit[-1]["headers"]["Justification-Ticket-Num"] == "INC-77"
+
+
+async def test_viewer_cannot_act(svc: Services) -> None:
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    out = await ask(graph, svc, "rerun PAYROLL_NIGHTLY", role="viewer")
+    assert "__interrupt__" not in out and "Your role (viewer) cannot change the scheduler" in out["answer"]
+    assert await svc.approvals.list() == []  # type: ignore[union-attr]
+
+
+async def test_custom_stream_events_carry_metadata_and_tool_calls(svc: Services) -> None:
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "t-stream"}}
+    events, tokens = [], []
+    async for mode, chunk in graph.astream(
+        {"messages": [HumanMessage("rerun PAYROLL_NIGHTLY")]},
+        config,
+        stream_mode=["custom", "messages"],
+        context=Context(role="operator", services=svc),
+    ):
+        if mode == "custom":
+            events.append(chunk)
+        elif chunk[1].get("langgraph_node") == "draft":
+            tokens.append(chunk[0].content)
+    assert events[0]["event"] == "metadata" and events[0]["query_type"] == "action"
+    assert events[0]["entities"]["jobs"] == ["PAYROLL_NIGHTLY"]
+    assert {
+        "event": "tool_call",
+        "name": "rerun_job",
+        "args": {"job_name": "PAYROLL_NIGHTLY"},
+        "status": "started",
+    } in events
+
+
+async def test_threads_survive_a_restart_with_the_postgres_saver(svc: Services, pool: Any) -> None:
+    saver = AsyncPostgresSaver(pool)
+    await saver.setup()
+    first = build_graph().compile(checkpointer=saver)
+    await ask(first, svc, "why did PAYROLL_NIGHTLY fail?", thread="t-pg")
+    restarted = build_graph().compile(checkpointer=AsyncPostgresSaver(pool))  # a new process would do this
+    second = await ask(restarted, svc, "e as dependências dele?", thread="t-pg")
+    assert second["entities"]["jobs"] == ["PAYROLL_NIGHTLY"] and second["query_type"] == "dependencies"
+
+
+async def test_token_use_is_recorded_and_labelled(svc: Services) -> None:
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "t-tokens"}}
+    await graph.ainvoke(
+        {"messages": [HumanMessage("why did PAYROLL_NIGHTLY fail?")]}, config, context=Context(services=svc)
+    )
+    state = (await graph.aget_state(config)).values
+    assert state["usage"] and all(u["input_tokens"] > 0 for u in state["usage"])
+    assert state["tokens_before"] >= state["tokens_after"] > 0
+    assert state["messages"][-1].response_metadata["token_usage_estimated"] is True
+
+
+async def test_orchestrator_and_processor(svc: Services, fresh_now_sim: LiveServer) -> None:
+    orchestrator = ServiceOrchestrator(svc.client, svc.graph, max_retries=1, timeout_seconds=5, incidents=svc.incidents)
+    report = await orchestrator.investigate_job_failure("PAYROLL_NIGHTLY")
+    assert report["status"] == "success" and report["success_rate"] == 1.0
+    assert set(report["data"]) == {"tws_status", "kg_context", "logs", "dependencies", "historical_failures"}
+    assert report["data"]["tws_status"]["jobs"][0]["status"] == "ABEND"
+    httpx.put(
+        f"{fresh_now_sim.url}/admin/faults",
+        json={"rules": [{"path_prefix": "/twsd/api/v2/plan/job/run/", "error_rate": 1.0}]},
+    )
+    partial = await orchestrator.investigate_job_failure("PAYROLL_NIGHTLY", include_dependencies=False)
+    assert partial["status"] == "partial" and partial["data"]["logs"] is None and partial["success_rate"] < 1
+    assert partial["data"]["dependencies"] is None and [e["key"] for e in partial["errors"]] == ["logs"]
+    health = await orchestrator.get_system_health()
+    assert health["status"] == "DEGRADED" and set(health["details"]) == {"engine", "critical_jobs", "failed_jobs"}
+    processor = QueryProcessor(svc.chat_model, svc.graph)
+    structured = await processor.process_query("por que o payroll nightly falhou?")
+    assert structured["query_type"] == "troubleshoot" and structured["entities"]["jobs"] == ["PAYROLL_NIGHTLY"]
+    assert structured["intent"] == "troubleshoot: PAYROLL_NIGHTLY" and structured["ranked_context"]
+    messages = processor.format_for_llm(structured)
+    assert "Responda em português" in str(messages[0].content) and "JOB AGT1#PAYROLL_DAILY" in str(messages[0].content)
