@@ -8,9 +8,8 @@ import contextlib
 
 from graph.context import Services, set_default_services
 from graph.graph import graph
-
-from .runtime import open_app
-from .settings import Settings
+from server.runtime import open_app
+from server.settings import Settings
 
 _services: Services | None = None
 _lock = asyncio.Lock()

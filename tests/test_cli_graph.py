@@ -1,0 +1,65 @@
+"""``resync classify`` (the JSON contract, one line per question from stdin) and ``resync chat``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from tests.test_cli import RESYNC, free_port
+
+KEYS = ["jobs", "job_streams", "workstations", "statuses", "return_codes", "message_ids", "time_window_hours", "action"]
+
+
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWS_", "SIM_", "DATABASE_", "OPENAI_"))}
+    return {**clean, "DATA_DIR": str(tmp_path), "SIM_PORT": str(free_port()), "EMBEDDINGS": "hashing"}
+
+
+def test_classify_contract(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [RESYNC, "classify", "por que o payroll nightly falhou ontem?"],
+        env=env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert list(output) == ["query_type", "language", "entities"] and list(output["entities"]) == KEYS
+    assert output["query_type"] == "troubleshoot" and output["language"] == "pt"
+    assert output["entities"]["jobs"] == ["PAYROLL_NIGHTLY"] and output["entities"]["time_window_hours"] == 24
+
+
+def test_classify_reads_stdin_line_by_line(tmp_path: Path) -> None:
+    questions = "rerun BILLING_INVOICE_GEN\nquais jobs falharam nas últimas 6 horas?\nhello\n"
+    result = subprocess.run(
+        [RESYNC, "classify", "-"], input=questions, env=env(tmp_path), capture_output=True, text=True, timeout=120
+    )
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [x["query_type"] for x in lines] == ["action", "failed_jobs", "other"]
+    assert lines[0]["entities"]["action"] == "rerun" and lines[1]["entities"]["time_window_hours"] == 6
+
+
+def test_chat_streams_an_answer_and_continues_a_thread(tmp_path: Path) -> None:
+    base = env(tmp_path)
+    first = subprocess.run(
+        [RESYNC, "chat", "why did PAYROLL_NIGHTLY fail?", "--thread", "cli-t1", "--role", "viewer"],
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert first.returncode == 0, first.stderr
+    assert "PAYROLL_NIGHTLY (AGT1#PAYROLL_DAILY) is ABEND" in first.stdout and "file not found" in first.stdout
+    second = subprocess.run(
+        [RESYNC, "chat", "e as dependências dele?", "--thread", "cli-t1"],
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert "Esperando por ele:" in second.stdout
+    bad = subprocess.run([RESYNC, "chat", "x", "--role", "root"], env=base, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
