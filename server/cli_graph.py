@@ -58,7 +58,9 @@ def chat_command(
     thread: Annotated[str | None, typer.Option("--thread", help="continue this conversation")] = None,
     role: Annotated[str, typer.Option(help="viewer, operator or admin")] = "operator",
     caller: Annotated[str, typer.Option(help="who is asking (audit)")] = "cli",
-    prompt_version: Annotated[str, typer.Option(help="system prompt version (v1, v2)")] = "v2",
+    prompt_version: Annotated[
+        str | None, typer.Option(help="system prompt version (v1, v2); PROMPT_VERSION by default")
+    ] = None,
 ) -> None:
     """Run the whole graph and stream the answer; --thread continues a conversation."""
     if role not in {"viewer", "operator", "admin"}:
@@ -66,10 +68,13 @@ def chat_command(
         raise typer.Exit(2)
     settings = _settings()
     thread_id = thread or f"cli-{uuid.uuid4().hex[:8]}"
+    version = prompt_version or settings.prompt_version
+    if version not in available_versions():
+        errors.print(f"unknown prompt version {version!r}; available: {', '.join(available_versions())}")
+        raise typer.Exit(2)
+    context = Context(role=role, caller=caller, prompt_version=version, token_budget=settings.token_budget)
     try:
-        asyncio.run(
-            _chat(settings, question, thread_id, Context(role=role, caller=caller, prompt_version=prompt_version))
-        )
+        asyncio.run(_chat(settings, question, thread_id, context))
     except (DatabaseUnavailable, HWAError) as exc:
         errors.print(f"[bold red]{exc}[/]")
         raise typer.Exit(1) from None

@@ -31,7 +31,13 @@ class App:
 
 def chat_model(settings: Settings) -> object:
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    return make_chat_model(settings.llm_model, base_url=settings.openai_base_url, api_key=key)
+    return make_chat_model(
+        settings.llm_model,
+        base_url=settings.openai_base_url,
+        api_key=key,
+        temperature=settings.llm_temperature,
+        timeout=settings.llm_timeout_seconds,
+    )
 
 
 @contextlib.asynccontextmanager

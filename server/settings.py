@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(None, description="key of an OpenAI-compatible server")
     openai_base_url: str | None = Field(None, description="base URL of an OpenAI-compatible server")
     llm_model: str = Field("gpt-4o-mini", description="chat model name")
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="sampling temperature of the chat model")
+    llm_timeout_seconds: float = Field(60, gt=0, le=600, description="seconds to wait for the chat model")
+    prompt_version: str = Field(
+        "v2", pattern=r"^v\d+$", description="system prompt version (graph/prompts), per request too"
+    )
+    token_budget: int = Field(3000, ge=200, le=100_000, description="context tokens (estimated) given to the model")
 
     tool_modules: str = Field(
         "", description="extra tool modules to import at start, comma-separated (resync_tools_* are found anyway)"
