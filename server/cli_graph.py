@@ -16,6 +16,7 @@ from rich.console import Console
 
 from graph.context import Context
 from graph.graph import build_graph
+from graph.prompts import available_versions
 from graph.rules import classify
 from tools.hwa import HWAError
 from tools.store.db import DatabaseUnavailable
