@@ -21,7 +21,7 @@ $(SYNCED): pyproject.toml uv.lock | $(BIN)/uv
 install: $(SYNCED)
 
 run: install
-	$(BIN)/resync sim --host 127.0.0.1 --port 31115
+	$(BIN)/resync serve --host 127.0.0.1 --port 8000
 
 lint: install
 	$(BIN)/ruff check .

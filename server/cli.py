@@ -13,6 +13,7 @@ from rich.table import Table
 
 from .checks import run_checks
 from .cli_graph import chat_command, classify_command
+from .cli_serve import keys_app, serve_command
 from .cli_store import db_app, docs_app, kg_app
 from .settings import Settings
 
@@ -26,6 +27,8 @@ app.add_typer(kg_app, name="kg")
 app.add_typer(docs_app, name="docs")
 app.command("classify")(classify_command)
 app.command("chat")(chat_command)
+app.command("serve")(serve_command)
+app.add_typer(keys_app, name="keys")
 console = Console()
 errors = Console(stderr=True)
 

@@ -74,6 +74,14 @@ class Settings(BaseSettings):
     )
     approval_ttl_seconds: float = Field(1800, ge=10, le=7 * 86400, description="seconds a pending approval stays valid")
 
+    api_keys: str = Field("", description="static API keys as <sha256 hex>:<role>[:<name>], comma-separated")
+    auth_disabled: bool = Field(
+        False, description="DEV ONLY: no API keys, everyone is admin (shouted in logs and health)"
+    )
+    rate_limit_per_minute: int = Field(120, ge=1, le=100_000, description="requests a minute per API key")
+    cors_origins: str = Field("", description="allowed browser origins, comma-separated; empty: CORS closed")
+    max_message_chars: int = Field(4000, ge=10, le=100_000, description="longest chat message accepted")
+
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
 
     @field_validator("tws_base_url", "openai_base_url", "database_url")

@@ -1,0 +1,195 @@
+"""The FastAPI application: a lifespan that opens everything once (database + migrations, scheduler,
+cache, tools, checkpointer, compiled graph) and fails fast when a required part is missing; request
+ids, JSON logs, CORS, errors as JSON with a reason."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from graph.graph import build_graph
+from graph.orchestrator import ServiceOrchestrator
+from tools.context import ToolContext
+from tools.store.kg_sync import KnowledgeGraphSync, sync_periodically
+
+from .auth import Authenticator, Principal, parse_static_keys
+from .metrics import HTTP_LATENCY, HTTP_REQUESTS
+from .routes import approvals, chat, ops, v2
+from .runtime import open_app
+from .settings import Settings
+
+log = logging.getLogger("resync")
+PAGE = Path(__file__).resolve().parent / "static" / "index.html"
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key in ("request_id", "method", "path", "status", "ms", "caller"):
+            if hasattr(record, key):
+                data[key] = getattr(record, key)
+        if record.exc_info:
+            data["error"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+
+
+async def _first_sync(sync: KnowledgeGraphSync, incidents: Any, client: Any) -> None:
+    try:
+        await sync.sync(full=True)
+        await incidents.harvest(client)
+    except Exception:  # the server serves without a fresh graph; the loop retries
+        log.exception("initial knowledge-graph sync failed")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    static_keys = parse_static_keys(settings.api_keys)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level)
+        if settings.auth_disabled:
+            log.warning("!!! AUTH_DISABLED=true: NO API KEYS, EVERY CALLER IS ADMIN. NEVER IN PRODUCTION !!!")
+        async with open_app(settings) as assembled:
+            services = assembled.services
+            app.state.settings = settings
+            app.state.store = assembled.store
+            app.state.services = services
+            app.state.catalog = services.catalog
+            app.state.graph = build_graph().compile(checkpointer=assembled.checkpointer)
+            app.state.auth = Authenticator(
+                assembled.store.pool, static_keys, settings.auth_disabled, settings.rate_limit_per_minute
+            )
+            app.state.orchestrator = ServiceOrchestrator(
+                services.client,
+                services.graph,
+                incidents=services.incidents,
+                cache=services.cache,
+                catalog=services.catalog,
+            )
+            app.state.tool_context = lambda principal: ToolContext(
+                services.client,
+                principal.name,
+                principal.role.value,
+                cache=services.cache,
+                graph=services.graph,
+                incidents=services.incidents,
+                documents=services.documents,
+                approvals=services.approvals,
+            )
+            services.cache.register_warmer("tws:static:engine", lambda: _engine(services.client), "static")  # type: ignore[union-attr]
+            await services.cache.warm_cache()  # type: ignore[union-attr]
+            sync = KnowledgeGraphSync(services.client, services.graph)  # type: ignore[arg-type]
+            stop = asyncio.Event()
+            first = asyncio.create_task(_first_sync(sync, services.incidents, services.client))
+            loop = asyncio.create_task(sync_periodically(sync, settings.kg_sync_interval_seconds, stop))
+            log.info("Resync ready", extra={"path": f"http://{settings.sim_host}"})
+            try:
+                yield
+            finally:
+                stop.set()
+                for task in (first, loop):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+
+    app = FastAPI(
+        title="Resync",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="AI operations assistant for IBM Workload Scheduler / HCL Workload Automation",
+    )
+    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+        )
+    app.middleware("http")(_request_context)
+    _install_errors(app)
+    for router in (v2.router, chat.router, approvals.router, ops.router):
+        app.include_router(router)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def page() -> HTMLResponse:
+        return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+
+    return app
+
+
+async def _engine(client: Any) -> dict[str, Any]:
+    info = await client.engine_info()
+    return {"version": info.display_version, "timezone": info.timezone}
+
+
+async def _request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+    request.state.request_id = request_id
+    started = time.perf_counter()
+    response = await call_next(request)
+    elapsed = time.perf_counter() - started
+    route = getattr(request.scope.get("route"), "path", "unmatched")
+    HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+    HTTP_LATENCY.labels(request.method, route).observe(elapsed)
+    response.headers["X-Request-ID"] = request_id
+    principal: Principal | None = getattr(request.state, "principal", None)
+    log.info(
+        "request",
+        extra={
+            "request_id": request_id,
+            "method": request.method,
+            "path": request.url.path,
+            "status": response.status_code,
+            "ms": round(elapsed * 1000, 1),
+            "caller": principal.name if principal else None,
+        },
+    )
+    return response
+
+
+def _install_errors(app: FastAPI) -> None:
+    def body(request: Request, detail: Any) -> dict[str, Any]:
+        return {"detail": detail, "request_id": getattr(request.state, "request_id", None)}
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse(body(request, exc.detail), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        return JSONResponse(body(request, problems), status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"request_id": getattr(request.state, "request_id", None)})
+        return JSONResponse(
+            body(request, f"internal error ({type(exc).__name__}); see the server log"), status_code=500
+        )

@@ -1,0 +1,97 @@
+"""One chat run as a stream of events, shared by POST /api/v2/chat, the SSE stream and the WebSocket:
+``metadata`` (run and thread ids) first, then ``query`` (type, entities), ``token``, ``tool_call``,
+``approval_request``, and ``end`` (or ``error``) last."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from langchain_core.messages import AIMessageChunk, HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.types import Command
+from pydantic import BaseModel, Field, field_validator
+
+from graph.context import Context
+from graph.prompts import available_versions
+
+from .auth import Principal
+
+THREAD_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,100}$")
+Event = tuple[str, dict[str, Any]]
+
+
+class ChatRequest(BaseModel):
+    message: str = Field(min_length=1, max_length=100_000)
+    thread_id: str | None = Field(None, description="continue this conversation")
+    prompt_version: str | None = Field(None, description="system prompt version, e.g. v1 or v2")
+
+    @field_validator("thread_id")
+    @classmethod
+    def _thread(cls, value: str | None) -> str | None:
+        if value is not None and not THREAD_ID.match(value):
+            raise ValueError("thread_id: 1-100 letters, digits or _ . : -")
+        return value
+
+    @field_validator("prompt_version")
+    @classmethod
+    def _version(cls, value: str | None) -> str | None:
+        if value is not None and value not in available_versions():
+            raise ValueError(f"unknown prompt version; available: {', '.join(available_versions())}")
+        return value
+
+
+async def run_events(
+    app_state: Any, principal: Principal, request: ChatRequest, resume: Any = None
+) -> AsyncIterator[Event]:
+    """Stream one run (or the resumption of a paused one) as events."""
+    thread_id = request.thread_id or f"t-{uuid.uuid4().hex[:12]}"
+    run_id = str(uuid.uuid4())
+    settings = app_state.settings
+    context = Context(
+        role=principal.role.value,
+        caller=principal.name,
+        prompt_version=request.prompt_version or settings.prompt_version,
+        token_budget=settings.token_budget,
+        services=app_state.services,
+    )
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id}, "run_id": uuid.UUID(run_id)}
+    graph = app_state.graph
+    payload: Any = Command(resume=resume) if resume is not None else {"messages": [HumanMessage(request.message)]}
+    yield "metadata", {"run_id": run_id, "thread_id": thread_id}
+    async for mode, chunk in graph.astream(payload, config, context=context, stream_mode=["messages", "custom"]):
+        if mode == "custom" and chunk.get("event") == "metadata":
+            yield (
+                "query",
+                {"query_type": chunk["query_type"], "language": chunk["language"], "entities": chunk["entities"]},
+            )
+        elif mode == "custom" and chunk.get("event") == "tool_call":
+            yield "tool_call", {k: v for k, v in chunk.items() if k != "event"}
+        elif mode == "messages":
+            message, meta = chunk
+            if meta.get("langgraph_node") == "draft" and isinstance(message, AIMessageChunk) and message.content:
+                yield "token", {"text": str(message.content)}
+    state = await graph.aget_state(config)
+    values = state.values
+    if state.interrupts:
+        request_value = state.interrupts[0].value
+        yield "approval_request", {"thread_id": thread_id, **request_value}
+    yield (
+        "end",
+        {
+            "thread_id": thread_id,
+            "run_id": run_id,
+            "message": values.get("answer", "") if not state.interrupts else "",
+            "query_type": values.get("query_type"),
+            "entities": values.get("entities") or {},
+            "tool_calls": [
+                {k: c.get(k) for k in ("name", "args", "outcome", "approval_id", "error")}
+                for c in values.get("tool_calls") or []
+            ],
+            "sources": values.get("sources") or [],
+            "errors": values.get("errors") or [],
+            "pending_approval": state.interrupts[0].value.get("approval_id") if state.interrupts else None,
+        },
+    )

@@ -1,0 +1,1 @@
+"""Thin route handlers; the work happens in graph/ and tools/."""

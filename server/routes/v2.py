@@ -1,0 +1,70 @@
+"""/api/v2 job and system routes."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+
+from graph.orchestrator import ServiceOrchestrator
+from tools.registry import Role
+
+from ..auth import Principal, require
+from ..metrics import observe
+from ..schemas import FailedJobsResponse, InvestigateResponse, SummaryResponse, SystemHealthResponse
+
+router = APIRouter(prefix="/api/v2", tags=["jobs"])
+JobName = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,39}$", description="job name as in the plan")]
+Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
+
+
+def orchestrator(request: Request) -> ServiceOrchestrator:
+    result: ServiceOrchestrator = request.app.state.orchestrator
+    return result
+
+
+@router.get("/jobs/failed", response_model=FailedJobsResponse)
+async def failed_jobs(
+    request: Request, principal: Viewer, hours: Annotated[int, Query(ge=1, le=336)] = 24
+) -> dict[str, Any]:
+    async with observe("failed_jobs"):
+        result = await request.app.state.catalog.execute(
+            "get_failed_jobs", {"hours": hours}, request.app.state.tool_context(principal)
+        )
+    if not result.ok:
+        raise HTTPException(503, detail=f"scheduler unavailable: {result.error}")
+    return {"count": result.data["count"], "hours": hours, "jobs": result.data["jobs"]}
+
+
+@router.get("/jobs/{job_name}/investigate", response_model=InvestigateResponse)
+async def investigate(
+    request: Request, job_name: JobName, principal: Viewer, include_logs: bool = True, include_deps: bool = True
+) -> dict[str, Any]:
+    async with observe("investigate_job_failure"):
+        return await orchestrator(request).investigate_job_failure(job_name.upper(), include_logs, include_deps)
+
+
+@router.get("/system/health", response_model=SystemHealthResponse)
+async def system_health(request: Request, principal: Viewer) -> dict[str, Any]:
+    async with observe("get_system_health"):
+        return await orchestrator(request).get_system_health()
+
+
+@router.get("/jobs/{job_name}/summary", response_model=SummaryResponse)
+async def summary(request: Request, job_name: JobName, principal: Viewer) -> dict[str, Any]:
+    """A short answer about the job from the whole graph (model + retrieval)."""
+    from ..chat import ChatRequest, run_events
+
+    final: dict[str, Any] = {}
+    async for event, data in run_events(request.app.state, principal, ChatRequest(message=f"why did {job_name} fail?")):
+        if event == "end":
+            final = data
+    jobs = [j for j in final.get("entities", {}).get("jobs", [])]
+    status_match = re.search(r"\b(?:is|está em) ([A-Z]{3,6})\b", final.get("message", ""))
+    return {
+        "job_name": job_name.upper(),
+        "status": status_match.group(1) if status_match else None,
+        "summary": final.get("message", ""),
+        "has_context": bool(final.get("sources")) and bool(jobs),
+    }
