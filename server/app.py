@@ -72,7 +72,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(settings.log_level)
         if settings.auth_disabled:
             log.warning("!!! AUTH_DISABLED=true: NO API KEYS, EVERY CALLER IS ADMIN. NEVER IN PRODUCTION !!!")
         async with open_app(settings) as assembled:

@@ -31,9 +31,10 @@ def serve_command(
     the simulator, the offline model, Redis if reachable)."""
     import uvicorn
 
-    from .app import create_app
+    from .app import configure_logging, create_app
 
     settings = _settings()
+    configure_logging(settings.log_level)
     errors.print(
         f"Resync on http://{host}:{port}/ (API docs at /docs); scheduler "
         f"{settings.tws_base_url or f'built-in simulator on {settings.sim_host}:{settings.sim_port}'}"

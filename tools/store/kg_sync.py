@@ -128,8 +128,8 @@ class KnowledgeGraphSync:
         no_deps = {j.id for j in jobs if not j.has_dependencies} | {s.id for s in streams if not s.has_dependencies}
         snapshot.detailed_jobs |= want_jobs & no_deps
         snapshot.detailed_streams |= want_streams & no_deps
-        detailed_jobs = await self._bounded([self.client.get_job(i) for i in want_jobs - no_deps])
-        detailed_streams = await self._bounded([self.client.get_job_stream(i) for i in want_streams - no_deps])
+        detailed_jobs = await self._bounded(self.client.get_job, want_jobs - no_deps)
+        detailed_streams = await self._bounded(self.client.get_job_stream, want_streams - no_deps)
         report.details_fetched = len(detailed_jobs) + len(detailed_streams)
         for job in detailed_jobs:
             snapshot.edges |= {e for d in job.dependencies or [] if (e := dependency_edge(d, "job", job.id))}
@@ -166,14 +166,15 @@ class KnowledgeGraphSync:
             cur = await conn.execute("SELECT id FROM kg_job_streams")
             return {row["id"] for row in await cur.fetchall()}
 
-    async def _bounded(self, calls: list[Awaitable[Any]]) -> list[Any]:
+    async def _bounded(self, fetch: Callable[[str], Awaitable[Any]], ids: set[str]) -> list[Any]:
+        """``fetch`` every id, at most ``concurrency`` at a time (each call created when its turn comes)."""
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def run(call: Awaitable[Any]) -> Any:
+        async def run(identifier: str) -> Any:
             async with gate:
-                return await call
+                return await fetch(identifier)
 
-        return list(await asyncio.gather(*(run(c) for c in calls)))
+        return list(await asyncio.gather(*(run(i) for i in sorted(ids))))
 
 
 async def sync_periodically(
