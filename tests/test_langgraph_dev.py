@@ -71,6 +71,9 @@ async def test_langgraph_dev_serves_the_graph(tmp_path: Path) -> None:
             assert event.event != "error", event.data
         assert metadata[0]["query_type"] == "health"
         assert answers and "unlinked workstations: AGT4" in answers[-1]
+        # the same server also serves our FastAPI app (langgraph.json http.app)
+        page = httpx.get(f"http://127.0.0.1:{port}/api/health/full", timeout=10)
+        assert page.status_code == 401 and "missing API key" in page.text
     finally:
         server.terminate()
         server.wait(timeout=30)
