@@ -24,7 +24,7 @@ async def _provide() -> Services:
     async with _lock:
         shared = getattr(app.state, "services", None)
         if shared is not None:
-            return shared  # type: ignore[no-any-return]
+            return shared
         if _services is None:
             _services = (await _stack.enter_async_context(open_app(Settings()))).services
     return _services

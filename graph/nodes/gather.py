@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
+from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
@@ -138,6 +139,7 @@ async def gather_branch(state: BranchInput, runtime: Runtime[Context]) -> dict[s
     context = runtime.context
     services = await context.get_services()
     ctx = tool_context(services, context, None, None)
+    writer = get_stream_writer()
     item, error = await run_branch(
         services.catalog,
         ctx,
@@ -146,5 +148,14 @@ async def gather_branch(state: BranchInput, runtime: Runtime[Context]) -> dict[s
         state["args"],
         context.branch_timeout_seconds,
         context.branch_retries,
+    )
+    writer(
+        {
+            "event": "tool_call",
+            "name": state["tool"],
+            "args": state["args"],
+            "status": "ok" if item else "error",
+            "branch": state["branch"],
+        }
     )
     return {"gathered": [item] if item else [], "errors": [error] if error else []}
