@@ -1,6 +1,7 @@
 """The HWA REST v2 client: typed models, a safe OQL builder and typed errors."""
 
-from .client import HWAClient, HWAClientConfig, JobAction, Justification
+from .client import HWAClient
+from .config import HWAClientConfig, JobAction, Justification
 from .errors import (
     HWABadRequest,
     HWACircuitOpen,

@@ -6,11 +6,8 @@ circuit breaker that fails fast while the engine is down, typed errors, and pagi
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, TypeVar
 
 import httpx
@@ -20,11 +17,23 @@ from pydantic import BaseModel
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from . import oql
+from .config import (
+    HWAClientConfig,
+    JobAction,
+    Justification,
+    audit,
+    auth_headers,
+    clean_params,
+    engine_messages,
+    is_retryable,
+    segment,
+    tls,
+    ws_key,
+)
 from .errors import (
     HWABadRequest,
     HWACircuitOpen,
     HWAConflict,
-    HWAError,
     HWAForbidden,
     HWANotFound,
     HWATimeout,
@@ -49,91 +58,17 @@ API_PREFIX = "/twsd/api/v2"
 M = TypeVar("M", bound=BaseModel)
 
 
-class JobAction(StrEnum):
-    HOLD = "hold"
-    RELEASE = "release"
-    CANCEL = "cancel"
-    CANCEL_PENDING = "cancel-pending"
-    KILL = "kill"
-    CONFIRM_SUCC = "confirm-succ"
-    CONFIRM_ABEND = "confirm-abend"
-    RELEASE_ALL_DEPENDENCIES = "release-all-dependencies"
-
-
-@dataclass(frozen=True)
-class Justification:
-    """The engine's audit headers for a mutating call."""
-
-    category: str | None = None
-    description: str | None = None
-    ticket_number: str | None = None
-
-    def headers(self) -> dict[str, str]:
-        values = {
-            "Justification-Category": self.category,
-            "Justification-Description": self.description,
-            "Justification-Ticket-Num": self.ticket_number,
-        }
-        return {k: v for k, v in values.items() if v}
-
-
-@dataclass(frozen=True)
-class HWAClientConfig:
-    base_url: str
-    username: str | None = None
-    password: str | None = None
-    api_key: str | None = None
-    verify_tls: bool = True
-    ca_bundle: str | None = None
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
-    max_retries: int = 3
-    backoff_initial: float = 0.2
-    backoff_max: float = 3.0
-    breaker_threshold: int = 5
-    breaker_reset_seconds: float = 30.0
-    page_size: int = 500
-
-
-def _tls(config: HWAClientConfig) -> ssl.SSLContext | bool:
-    if config.ca_bundle:
-        return ssl.create_default_context(cafile=config.ca_bundle)
-    return config.verify_tls
-
-
-def _auth_headers(config: HWAClientConfig) -> tuple[httpx.Auth | None, dict[str, str]]:
-    if config.api_key:
-        return None, {"Authorization": f"Bearer {config.api_key}"}
-    if config.username:
-        return httpx.BasicAuth(config.username, config.password or ""), {}
-    return None, {}
-
-
-def _is_retryable(exc: BaseException) -> bool:
-    return isinstance(exc, HWAError) and exc.retryable
-
-
-def _engine_messages(response: httpx.Response) -> list[str]:
-    try:
-        body = response.json()
-    except ValueError:
-        return [response.text[:500]] if response.text else []
-    if isinstance(body, dict) and isinstance(body.get("messages"), list):
-        return [str(m) for m in body["messages"]]
-    return [str(body)[:500]]
-
-
 class HWAClient:
     """One client per engine; share it (it pools connections). Use ``async with`` or ``aclose()``."""
 
     def __init__(self, config: HWAClientConfig, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
-        auth, headers = _auth_headers(config)
+        auth, headers = auth_headers(config)
         self._http = httpx.AsyncClient(
             base_url=config.base_url.rstrip("/") + API_PREFIX,
             auth=auth,
             headers={"Accept": "application/json", **headers},
-            verify=_tls(config),
+            verify=tls(config),
             timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
             transport=transport,
         )
@@ -175,7 +110,7 @@ class HWAClient:
         except httpx.TransportError as exc:
             raise HWAUnavailable(f"cannot reach the scheduler at {self.config.base_url}: {exc}") from exc
         if response.status_code >= 400:
-            raise error_for_status(response.status_code, _engine_messages(response), response.reason_phrase)
+            raise error_for_status(response.status_code, engine_messages(response), response.reason_phrase)
         return response
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -188,7 +123,7 @@ class HWAClient:
                 max=self.config.backoff_max,
                 jitter=self.config.backoff_initial,
             ),
-            retry=retry_if_exception(_is_retryable),
+            retry=retry_if_exception(is_retryable),
             reraise=True,
         )
         async for attempt in retrying:
@@ -197,11 +132,11 @@ class HWAClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _get(self, path: str, model: type[M], params: Mapping[str, Any] | None = None, **kwargs: Any) -> M:
-        response = await self._request("GET", path, params=_params(params), **kwargs)
+        response = await self._request("GET", path, params=clean_params(params), **kwargs)
         return model.model_validate(response.json())
 
     async def _page(self, path: str, model: type[M], params: Mapping[str, Any]) -> Page[M]:
-        response = await self._request("GET", path, params=_params(params), headers={"Include-Count": "true"})
+        response = await self._request("GET", path, params=clean_params(params), headers={"Include-Count": "true"})
         body = response.json()
         return Page[model](  # type: ignore[valid-type]
             count=body.get("count"),
@@ -245,7 +180,7 @@ class HWAClient:
         """Jobs with exactly this name (newest schedule first), optionally on a workstation/job stream."""
         where = oql.all_of(
             oql.field("name").eq(name),
-            oql.field("workstation").eq(_ws_key(workstation)) if workstation else None,
+            oql.field("workstation").eq(ws_key(workstation)) if workstation else None,
             oql.field("jobStreamName").eq(job_stream) if job_stream else None,
         )
         text = oql.query(where, order_by="schedTime", descending=True)
@@ -261,10 +196,10 @@ class HWAClient:
         return [job for job in jobs if job.is_failed]
 
     async def get_job(self, job_id: str) -> JobInPlan:
-        return await self._get(f"/plan/job/{_segment(job_id)}", JobInPlan)
+        return await self._get(f"/plan/job/{segment(job_id)}", JobInPlan)
 
     async def _flow_nodes(self, job_id: str, direction: str, depth: int) -> list[FlowNode]:
-        response = await self._request("GET", f"/plan/job/{_segment(job_id)}/{direction}", params={"depth": depth})
+        response = await self._request("GET", f"/plan/job/{segment(job_id)}/{direction}", params={"depth": depth})
         return [parse_flow_node(item) for item in response.json().get("results", [])]
 
     async def job_predecessors(self, job_id: str, depth: int = 1) -> list[FlowNode]:
@@ -290,8 +225,8 @@ class HWAClient:
         params = {"contentOnly": str(content_only).lower(), "from_line": from_line, "to_line": to_line}
         response = await self._request(
             "GET",
-            f"/plan/job/run/{_segment(run_id)}/joblog",
-            params=_params(params),
+            f"/plan/job/run/{segment(run_id)}/joblog",
+            params=clean_params(params),
             headers={"Accept": "text/plain"},
         )
         return response.text
@@ -310,7 +245,7 @@ class HWAClient:
             "to_line": to_line,
         }
         response = await self._request(
-            "GET", "/plan/job/joblog", params=_params(params), headers={"Accept": "text/plain"}
+            "GET", "/plan/job/joblog", params=clean_params(params), headers={"Accept": "text/plain"}
         )
         return response.text
 
@@ -320,8 +255,8 @@ class HWAClient:
     ) -> ActionResult:
         response = await self._request(
             "PUT",
-            f"/plan/job/{_segment(job_id)}/action/{JobAction(action).value}",
-            headers=_audit(justification),
+            f"/plan/job/{segment(job_id)}/action/{JobAction(action).value}",
+            headers=audit(justification),
         )
         return ActionResult.model_validate(response.json())
 
@@ -339,7 +274,7 @@ class HWAClient:
             "PUT",
             f"/plan/job/action/{verb}",
             params={"oql": oql_text, "max_object_affected": max_object_affected},
-            headers=_audit(justification),
+            headers=audit(justification),
         )
         return FilterActionResult.model_validate(response.json())
 
@@ -349,9 +284,9 @@ class HWAClient:
         body = {"dependencies": [{"id": dep_id} for dep_id in dependency_ids]}
         response = await self._request(
             "PUT",
-            f"/plan/job/{_segment(job_id)}/action/release-dependencies",
+            f"/plan/job/{segment(job_id)}/action/release-dependencies",
             json=body,
-            headers=_audit(justification),
+            headers=audit(justification),
         )
         return ActionResult.model_validate(response.json())
 
@@ -361,9 +296,9 @@ class HWAClient:
         """Rerun by run id (v2 has no rerun by job id); the result's ``id`` is the new run."""
         response = await self._request(
             "PUT",
-            f"/plan/job/run/{_segment(run_id)}/action/rerun",
+            f"/plan/job/run/{segment(run_id)}/action/rerun",
             json=details or {},
-            headers=_audit(justification),
+            headers=audit(justification),
         )
         return ActionResult.model_validate(response.json())
 
@@ -384,7 +319,7 @@ class HWAClient:
         return await self._page("/plan/jobstream", JobStreamInPlan, params)
 
     async def get_job_stream(self, jobstream_id: str) -> JobStreamInPlan:
-        return await self._get(f"/plan/jobstream/{_segment(jobstream_id)}", JobStreamInPlan)
+        return await self._get(f"/plan/jobstream/{segment(jobstream_id)}", JobStreamInPlan)
 
     async def query_workstations(
         self,
@@ -402,26 +337,7 @@ class HWAClient:
         return await self._page("/plan/workstation", WorkstationInPlan, params)
 
     async def get_workstation(self, workstation_id: str) -> WorkstationInPlan:
-        return await self._get(f"/plan/workstation/{_segment(workstation_id)}", WorkstationInPlan)
+        return await self._get(f"/plan/workstation/{segment(workstation_id)}", WorkstationInPlan)
 
     async def engine_info(self) -> EngineInfo:
         return await self._get("/engine/info", EngineInfo)
-
-
-def _params(params: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {k: v for k, v in (params or {}).items() if v is not None and v != ""}
-
-
-def _audit(justification: Justification | None) -> dict[str, str]:
-    return justification.headers() if justification else {}
-
-
-def _segment(identifier: str) -> str:
-    """Ids go in the path: refuse anything that could change the path."""
-    if not identifier or any(ch in identifier for ch in "/?#%\\") or identifier in {".", ".."}:
-        raise ValueError(f"invalid identifier {identifier!r}")
-    return identifier
-
-
-def _ws_key(workstation: str) -> str:
-    return workstation if workstation.startswith("/") else f"/{workstation}"
