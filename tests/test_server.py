@@ -27,20 +27,26 @@ async def keys(pool: Any) -> dict[str, str]:
     return {role: await create_key(pool, role, f"{role}-user") for role in ("viewer", "operator", "admin")}
 
 
+def app_settings(sim: LiveServer, pg_url: str, redis: Any, data_dir: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "tws_base_url": sim.url,
+        "tws_username": "admin",
+        "tws_password": "admin",
+        "database_url": pg_url,
+        "redis_url": redis.url,
+        "embeddings": "hashing",
+        "data_dir": data_dir,
+        "kg_sync_interval_seconds": 3600,
+    }
+    return Settings(**(values | overrides))
+
+
 @pytest.fixture
 def api(
     fresh_now_sim: LiveServer, pg_url: str, session_redis: Any, tmp_path: Path, keys: dict[str, str]
 ) -> Iterator[LiveServer]:
-    settings = Settings(
-        tws_base_url=fresh_now_sim.url,
-        tws_username="admin",
-        tws_password="admin",
-        database_url=pg_url,  # type: ignore[arg-type]
-        redis_url=session_redis.url,
-        embeddings="hashing",
-        data_dir=tmp_path,
-        kg_sync_interval_seconds=3600,
-        api_keys=f"{hash_key('static-admin-key')}:admin:ops-bot",
+    settings = app_settings(
+        fresh_now_sim, pg_url, session_redis, tmp_path, api_keys=f"{hash_key('static-admin-key')}:admin:ops-bot"
     )
     with LiveServer(create_app(settings)) as server:
         yield server
@@ -278,17 +284,7 @@ async def test_bad_inputs_get_clear_4xx(api: LiveServer, keys: dict[str, str], t
 async def test_rate_limit_per_key(
     fresh_now_sim: LiveServer, pg_url: str, session_redis: Any, tmp_path: Path, keys: dict[str, str]
 ) -> None:
-    settings = Settings(
-        tws_base_url=fresh_now_sim.url,
-        tws_username="admin",
-        tws_password="admin",  # type: ignore[arg-type]
-        database_url=pg_url,
-        redis_url=session_redis.url,
-        embeddings="hashing",
-        data_dir=tmp_path,
-        rate_limit_per_minute=3,
-        kg_sync_interval_seconds=3600,
-    )
+    settings = app_settings(fresh_now_sim, pg_url, session_redis, tmp_path, rate_limit_per_minute=3)
     with LiveServer(create_app(settings)) as server:
         async with client(server, keys["viewer"]) as http:
             codes = [(await http.get("/api/tools/stats")).status_code for _ in range(5)]
@@ -300,17 +296,7 @@ async def test_rate_limit_per_key(
 async def test_dev_mode_is_explicit_and_shouted(
     fresh_now_sim: LiveServer, pg_url: str, session_redis: Any, tmp_path: Path
 ) -> None:
-    settings = Settings(
-        tws_base_url=fresh_now_sim.url,
-        tws_username="admin",
-        tws_password="admin",  # type: ignore[arg-type]
-        database_url=pg_url,
-        redis_url=session_redis.url,
-        embeddings="hashing",
-        data_dir=tmp_path,
-        auth_disabled=True,
-        kg_sync_interval_seconds=3600,
-    )
+    settings = app_settings(fresh_now_sim, pg_url, session_redis, tmp_path, auth_disabled=True)
     with LiveServer(create_app(settings)) as server:
         async with client(server) as http:
             full = (await http.get("/api/health/full")).json()
