@@ -16,28 +16,32 @@ from .common import compact_job, iso, resolve_job
 from .schemas import ConfirmJobInput, WriteJobInput
 
 WAITING = {"HOLD", "READY", "WAIT"}
+Perform = Callable[[JobInPlan], Callable[[Justification], Awaitable[ActionResult]]]
+Check = Callable[[JobInPlan], str | None]  # why the action is not valid now, or None
 
 
 def _canceled(job: JobInPlan) -> bool:
     return bool(job.last_run_composite_status and job.last_run_composite_status.canceled)
 
 
-def _refuse(job: JobInPlan, action: str, why: str) -> ToolInputError:
-    return ToolInputError(
-        f"cannot {action} {job.qualified_name}: it is {job.status}{' (cancelled)' if _canceled(job) else ''}; {why}"
-    )
+def _job_action(ctx: ToolContext, action: JobAction) -> Perform:
+    return lambda job: lambda justification: ctx.scheduler.job_action(job.id, action, justification)
 
 
-async def _write(
-    ctx: ToolContext,
-    tool_name: str,
-    arguments: dict[str, Any],
-    job: JobInPlan,
-    action: str,
-    perform: Callable[[Justification], Awaitable[ActionResult]],
+async def _guarded_write(
+    ctx: ToolContext, tool_name: str, arguments: dict[str, Any], verb: str, check: Check, perform: Perform
 ) -> dict[str, Any]:
+    """Resolve → check the state → approval (interrupt) → act → invalidate → report."""
+    arguments = {k: v for k, v in arguments.items() if v is not None}
+    job = await resolve_job(
+        ctx, arguments["job_name"], arguments.get("workstation"), arguments.get("job_stream"), arguments.get("job_id")
+    )
+    why = check(job)
+    if why:
+        state = f"{job.status}{' (cancelled)' if _canceled(job) else ''}"
+        raise ToolInputError(f"cannot {verb} {job.qualified_name}: it is {state}; {why}")
     rc = f", rc {job.return_code}" if job.return_code is not None else ""
-    description = f"{action} {job.qualified_name} (scheduled {iso(job.sched_time)}, now {job.status}{rc})"
+    description = f"{verb} {job.qualified_name} (scheduled {iso(job.sched_time)}, now {job.status}{rc})"
     target = {
         "job_id": job.id,
         "job": job.qualified_name,
@@ -46,24 +50,25 @@ async def _write(
         "scheduled": iso(job.sched_time),
     }
     justification = await ctx.require_approval(tool_name, arguments, target, description)
-    result = await perform(justification)
+    result = await perform(job)(justification)
     if ctx.cache is not None:
         await ctx.cache.invalidate_job_cache(job.name)
         await ctx.cache.invalidate_pattern("tws:static:*")
-    after = await ctx.client.get_job(job.id)
     outcome = {
         "done": description,
         "approval_id": ctx.approval_id,
         "engine_result": result.model_dump(exclude_none=True),
-        "job": compact_job(after),
+        "job": compact_job(await ctx.client.get_job(job.id)),
     }
     if ctx.approvals is not None and ctx.approval_id:
         await ctx.approvals.record_result(ctx.approval_id, outcome)
     return outcome
 
 
-def _args(**kwargs: Any) -> dict[str, Any]:
-    return {k: v for k, v in kwargs.items() if v is not None}
+def _rerun_check(job: JobInPlan) -> str | None:
+    if job.last_run is not None and (job.status in {"SUCC", "ABEND", "FAIL"} or _canceled(job)):
+        return None
+    return "rerun is allowed from SUCC, ABEND, FAIL or a cancelled job"
 
 
 @tool(permission=ToolPermission.WRITE, input_schema=WriteJobInput, tags=["action", "rerun"])
@@ -72,24 +77,13 @@ async def rerun_job(
 ) -> dict[str, Any]:
     """Rerun a job that ended (SUCC, ABEND, FAIL) or was cancelled: a new run of the same job, same
     dependencies. Needs an operator's approval. Do not rerun before the cause of the failure is fixed."""
-    job = await resolve_job(ctx, job_name, workstation, job_stream, job_id)
-    run = job.last_run
-    if run is None or not (job.status in {"SUCC", "ABEND", "FAIL"} or _canceled(job)):
-        raise _refuse(job, "rerun", "rerun is allowed from SUCC, ABEND, FAIL or a cancelled job")
-    return await _write(
-        ctx,
-        "rerun_job",
-        _args(job_name=job_name, workstation=workstation, job_stream=job_stream, job_id=job_id),
-        job,
-        "rerun",
-        lambda j: ctx.scheduler.rerun_run(run.id, j),
-    )
 
+    def perform(job: JobInPlan) -> Callable[[Justification], Awaitable[ActionResult]]:
+        run_id = job.last_run.id if job.last_run else ""
+        return lambda justification: ctx.scheduler.rerun_run(run_id, justification)
 
-def _simple(
-    action: JobAction,
-) -> Callable[[ToolContext, JobInPlan], Callable[[Justification], Awaitable[ActionResult]]]:
-    return lambda ctx, job: lambda j: ctx.scheduler.job_action(job.id, action, j)
+    args = {"job_name": job_name, "workstation": workstation, "job_stream": job_stream, "job_id": job_id}
+    return await _guarded_write(ctx, "rerun_job", args, "rerun", _rerun_check, perform)
 
 
 @tool(permission=ToolPermission.WRITE, input_schema=WriteJobInput, tags=["action"])
@@ -97,16 +91,18 @@ async def hold_job(
     job_name: str, workstation: str | None, job_stream: str | None, job_id: str | None, ctx: ToolContext
 ) -> dict[str, Any]:
     """Put a job that has not started yet on hold (priority 0) so it will not start. Needs approval."""
-    job = await resolve_job(ctx, job_name, workstation, job_stream, job_id)
-    if job.status not in WAITING or _canceled(job) or job.priority == 0:
-        raise _refuse(job, "hold", "only a waiting job that is not already held can be held")
-    return await _write(
+    args = {"job_name": job_name, "workstation": workstation, "job_stream": job_stream, "job_id": job_id}
+    return await _guarded_write(
         ctx,
         "hold_job",
-        _args(job_name=job_name, workstation=workstation, job_stream=job_stream, job_id=job_id),
-        job,
+        args,
         "hold",
-        _simple(JobAction.HOLD)(ctx, job),
+        lambda j: (
+            None
+            if j.status in WAITING and not _canceled(j) and j.priority != 0
+            else "only a waiting job that is not already held can be held"
+        ),
+        _job_action(ctx, JobAction.HOLD),
     )
 
 
@@ -115,16 +111,14 @@ async def release_job(
     job_name: str, workstation: str | None, job_stream: str | None, job_id: str | None, ctx: ToolContext
 ) -> dict[str, Any]:
     """Release a held job (restore its priority) so it can start when its dependencies are met. Needs approval."""
-    job = await resolve_job(ctx, job_name, workstation, job_stream, job_id)
-    if job.priority != 0:
-        raise _refuse(job, "release", "it is not held")
-    return await _write(
+    args = {"job_name": job_name, "workstation": workstation, "job_stream": job_stream, "job_id": job_id}
+    return await _guarded_write(
         ctx,
         "release_job",
-        _args(job_name=job_name, workstation=workstation, job_stream=job_stream, job_id=job_id),
-        job,
+        args,
         "release",
-        _simple(JobAction.RELEASE)(ctx, job),
+        lambda j: None if j.priority == 0 else "it is not held",
+        _job_action(ctx, JobAction.RELEASE),
     )
 
 
@@ -134,16 +128,16 @@ async def cancel_job(
 ) -> dict[str, Any]:
     """Cancel a job: one that has not started will never run, and its dependents are released at
     once. A running job keeps running. Needs approval."""
-    job = await resolve_job(ctx, job_name, workstation, job_stream, job_id)
-    if job.status == "SUCC" or _canceled(job):
-        raise _refuse(job, "cancel", "a successful or already cancelled job cannot be cancelled")
-    return await _write(
+    args = {"job_name": job_name, "workstation": workstation, "job_stream": job_stream, "job_id": job_id}
+    return await _guarded_write(
         ctx,
         "cancel_job",
-        _args(job_name=job_name, workstation=workstation, job_stream=job_stream, job_id=job_id),
-        job,
+        args,
         "cancel",
-        _simple(JobAction.CANCEL)(ctx, job),
+        lambda j: (
+            "a successful or already cancelled job cannot be cancelled" if j.status == "SUCC" or _canceled(j) else None
+        ),
+        _job_action(ctx, JobAction.CANCEL),
     )
 
 
@@ -152,16 +146,14 @@ async def kill_job(
     job_name: str, workstation: str | None, job_stream: str | None, job_id: str | None, ctx: ToolContext
 ) -> dict[str, Any]:
     """Kill a running job; it ends in ABEND and its dependents are NOT released. Needs approval."""
-    job = await resolve_job(ctx, job_name, workstation, job_stream, job_id)
-    if job.status != "EXEC":
-        raise _refuse(job, "kill", "only a running (EXEC) job can be killed")
-    return await _write(
+    args = {"job_name": job_name, "workstation": workstation, "job_stream": job_stream, "job_id": job_id}
+    return await _guarded_write(
         ctx,
         "kill_job",
-        _args(job_name=job_name, workstation=workstation, job_stream=job_stream, job_id=job_id),
-        job,
+        args,
         "kill",
-        _simple(JobAction.KILL)(ctx, job),
+        lambda j: None if j.status == "EXEC" else "only a running (EXEC) job can be killed",
+        _job_action(ctx, JobAction.KILL),
     )
 
 
@@ -171,20 +163,22 @@ async def confirm_job(
 ) -> dict[str, Any]:
     """Set a job's result by hand: confirm SUCC (its successors then run) or ABEND. Only when the work
     is known to be done (or known to have failed). Needs approval."""
-    job = await resolve_job(ctx, job_name, workstation, job_stream, job_id)
     allowed = {"succ": {"EXEC", "PEND", "ABEND"}, "abend": {"EXEC", "PEND"}}[result]
-    if job.status not in allowed:
-        raise _refuse(
-            job, f"confirm {result.upper()}", f"confirm {result.upper()} applies to {', '.join(sorted(allowed))}"
-        )
     action = JobAction.CONFIRM_SUCC if result == "succ" else JobAction.CONFIRM_ABEND
-    return await _write(
+    args = {
+        "job_name": job_name,
+        "result": result,
+        "workstation": workstation,
+        "job_stream": job_stream,
+        "job_id": job_id,
+    }
+    return await _guarded_write(
         ctx,
         "confirm_job",
-        _args(job_name=job_name, result=result, workstation=workstation, job_stream=job_stream, job_id=job_id),
-        job,
+        args,
         f"confirm {result.upper()}",
-        _simple(action)(ctx, job),
+        lambda j: None if j.status in allowed else f"confirm {result.upper()} applies to {', '.join(sorted(allowed))}",
+        _job_action(ctx, action),
     )
 
 
@@ -194,14 +188,12 @@ async def release_job_dependencies(
 ) -> dict[str, Any]:
     """Release all dependencies (time and predecessors) of a waiting job so it can start now; it then
     runs without its predecessors' output. Needs approval."""
-    job = await resolve_job(ctx, job_name, workstation, job_stream, job_id)
-    if job.status not in WAITING:
-        raise _refuse(job, "release the dependencies of", "only a job still waiting has dependencies to release")
-    return await _write(
+    args = {"job_name": job_name, "workstation": workstation, "job_stream": job_stream, "job_id": job_id}
+    return await _guarded_write(
         ctx,
         "release_job_dependencies",
-        _args(job_name=job_name, workstation=workstation, job_stream=job_stream, job_id=job_id),
-        job,
+        args,
         "release all dependencies of",
-        _simple(JobAction.RELEASE_ALL_DEPENDENCIES)(ctx, job),
+        lambda j: None if j.status in WAITING else "only a job still waiting has dependencies to release",
+        _job_action(ctx, JobAction.RELEASE_ALL_DEPENDENCIES),
     )
