@@ -45,6 +45,7 @@ test: lint system-deps
 bench: install
 	$(BIN)/python -m bench.sim_scale
 	$(BIN)/python -m bench.kg_scale
+	$(BIN)/python -m bench.graph_latency
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
