@@ -52,9 +52,8 @@ async def main(repeat: int) -> None:
         with LiveServer(create_app(SimConfig(clock="manual"), build_plan(42, 300))) as sim:
             async with services(sim.url, pool, url, redis.url) as svc:
                 graph = build_graph().compile(checkpointer=InMemorySaver())
-                print(
-                    f"{'query type':14s} {'median ms':>10s} {'p95 ms':>8s}   (offline model, {repeat} runs; warm cache after the first)"
-                )
+                note = f"(offline model, {repeat} runs; warm cache after the first)"
+                print(f"{'query type':14s} {'median ms':>10s} {'p95 ms':>8s}   {note}")
                 for query_type, text in QUESTIONS.items():
                     samples = []
                     for _ in range(repeat):
