@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from graph.context import Context
 from graph.prompts import available_versions
+from tools.registry import Role
 
 from .auth import Principal
 
@@ -43,11 +44,30 @@ class ChatRequest(BaseModel):
         return value
 
 
+class ThreadNotYours(PermissionError):
+    """The thread belongs to another caller."""
+
+
+async def claim_thread(pool: Any, thread_id: str, principal: Principal) -> None:
+    """The first caller of a thread owns it; others (but admins) may not continue it."""
+    async with pool.connection() as conn:
+        await conn.execute(
+            "INSERT INTO chat_threads (thread_id, owner) VALUES (%s, %s) ON CONFLICT (thread_id) DO NOTHING",
+            (thread_id, principal.name),
+        )
+        cur = await conn.execute("SELECT owner FROM chat_threads WHERE thread_id = %s", (thread_id,))
+        row = await cur.fetchone()
+    if row and row["owner"] != principal.name and principal.role != Role.ADMIN:
+        raise ThreadNotYours(f"thread {thread_id} belongs to another user")
+
+
 async def run_events(
     app_state: Any, principal: Principal, request: ChatRequest, resume: Any = None
 ) -> AsyncIterator[Event]:
     """Stream one run (or the resumption of a paused one) as events."""
     thread_id = request.thread_id or f"t-{uuid.uuid4().hex[:12]}"
+    if resume is None:
+        await claim_thread(app_state.store.pool, thread_id, principal)
     run_id = str(uuid.uuid4())
     settings = app_state.settings
     context = Context(

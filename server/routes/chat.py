@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from tools.registry import Role
 
 from ..auth import Principal, require, websocket_principal
-from ..chat import ChatRequest, run_events
+from ..chat import ChatRequest, ThreadNotYours, claim_thread, run_events
 from ..schemas import ChatResponse
 
 router = APIRouter(tags=["chat"])
@@ -29,9 +29,18 @@ def check_size(request: Request | WebSocket, body: ChatRequest) -> None:
         raise HTTPException(413, detail=f"message longer than {limit} characters")
 
 
+async def check_thread(request: Request | WebSocket, body: ChatRequest, principal: Principal) -> None:
+    if body.thread_id:
+        try:
+            await claim_thread(request.app.state.store.pool, body.thread_id, principal)
+        except ThreadNotYours as exc:
+            raise HTTPException(403, detail=str(exc)) from None
+
+
 @router.post("/api/v2/chat", response_model=ChatResponse)
 async def chat(request: Request, body: ChatRequest, principal: Viewer) -> dict[str, Any]:
     check_size(request, body)
+    await check_thread(request, body, principal)
     final: dict[str, Any] = {}
     async for event, data in run_events(request.app.state, principal, body):
         if event == "end":
@@ -85,6 +94,7 @@ async def sse(events: AsyncIterator[tuple[str, dict[str, Any]]], request: Reques
 )
 async def chat_stream(request: Request, body: ChatRequest, principal: Viewer) -> StreamingResponse:
     check_size(request, body)
+    await check_thread(request, body, principal)
     return StreamingResponse(
         sse(run_events(request.app.state, principal, body), request),
         media_type="text/event-stream",
@@ -115,12 +125,13 @@ async def tws_agent(websocket: WebSocket) -> None:
             try:
                 body = parse_ws(text)
                 check_size(websocket, body)
+                body.thread_id = body.thread_id or thread_id
+                await check_thread(websocket, body, principal)
             except (ValidationError, ValueError, HTTPException) as exc:
                 await websocket.send_json(
                     {"type": "error", "sender": "agent", "message": f"bad message: {exc}", "is_final": True}
                 )
                 continue
-            body.thread_id = body.thread_id or thread_id
             async for event, data in run_events(websocket.app.state, principal, body):
                 if event == "metadata":
                     thread_id = data["thread_id"]
