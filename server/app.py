@@ -10,14 +10,15 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.graph import build_graph
 from graph.orchestrator import ServiceOrchestrator
@@ -131,7 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         )
-    app.middleware("http")(_request_context)
+    app.add_middleware(RequestContext)
     _install_errors(app)
     for router in (v2.router, chat.router, approvals.router, ops.router):
         app.include_router(router)
@@ -148,29 +149,48 @@ async def _engine(client: Any) -> dict[str, Any]:
     return {"version": info.display_version, "timezone": info.timezone}
 
 
-async def _request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-    request.state.request_id = request_id
-    started = time.perf_counter()
-    response = await call_next(request)
-    elapsed = time.perf_counter() - started
-    route = getattr(request.scope.get("route"), "path", "unmatched")
-    HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-    HTTP_LATENCY.labels(request.method, route).observe(elapsed)
-    response.headers["X-Request-ID"] = request_id
-    principal: Principal | None = getattr(request.state, "principal", None)
-    log.info(
-        "request",
-        extra={
-            "request_id": request_id,
-            "method": request.method,
-            "path": request.url.path,
-            "status": response.status_code,
-            "ms": round(elapsed * 1000, 1),
-            "caller": principal.name if principal else None,
-        },
-    )
-    return response
+class RequestContext:
+    """Pure ASGI middleware (so streaming responses still see client disconnects): a request id on
+    every response, HTTP metrics and a JSON log line per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict((k.decode().lower(), v.decode()) for k, v in scope.get("headers", []))
+        request_id = headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_REQUESTS.labels(scope["method"], route, str(status["code"])).inc()
+            HTTP_LATENCY.labels(scope["method"], route).observe(elapsed)
+            principal: Principal | None = scope.get("state", {}).get("principal")
+            log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status["code"],
+                    "ms": round(elapsed * 1000, 1),
+                    "caller": principal.name if principal else None,
+                },
+            )
 
 
 def _install_errors(app: FastAPI) -> None:

@@ -314,3 +314,29 @@ def test_keys_create_prints_only_the_key(tmp_path: Path) -> None:
     )
     assert run(["keys", "create", "--role", "root"], {"DATA_DIR": str(tmp_path)}).returncode == 2
     assert subprocess.run([RESYNC, "serve", "--help"], capture_output=True, text=True).returncode == 0
+
+
+async def test_client_disconnect_stops_the_run(
+    api: LiveServer, keys: dict[str, str], fresh_now_sim: LiveServer, pool: Any
+) -> None:
+    httpx.put(
+        f"{fresh_now_sim.url}/admin/faults",
+        json={"rules": [{"path_prefix": "/twsd/api/v2/plan/job/run/", "latency_ms": 2500}]},
+    )
+
+    async def log_calls() -> int:
+        async with pool.connection() as conn:
+            cur = await conn.execute("SELECT count(*) AS n FROM tool_executions WHERE tool = 'get_job_logs'")
+            row = await cur.fetchone()
+        return int(row["n"])
+
+    before = await log_calls()
+    async with (
+        client(api, keys["viewer"]) as http,
+        http.stream("POST", f"{V2}/chat/stream", json={"message": "show me the log of GL_POSTING"}) as response,
+    ):
+        async for line in response.aiter_lines():
+            if line.startswith("event: query"):
+                break  # the user closes the page while the log is being fetched
+    await asyncio.sleep(4)
+    assert await log_calls() == before  # the run was cancelled: the slow tool call never completed

@@ -21,6 +21,7 @@ from ..schemas import ChatResponse
 router = APIRouter(tags=["chat"])
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 HEARTBEAT_SECONDS = 15.0
+DISCONNECT_POLL_SECONDS = 0.5
 
 
 def check_size(request: Request | WebSocket, body: ChatRequest) -> None:
@@ -63,17 +64,22 @@ async def sse(events: AsyncIterator[tuple[str, dict[str, Any]]], request: Reques
             await queue.put(None)
 
     task = asyncio.create_task(pump())
-    counter = 0
+    counter, last_sent = 0, asyncio.get_running_loop().time()
     try:
         while True:
             try:
-                item = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
+                item = await asyncio.wait_for(queue.get(), DISCONNECT_POLL_SECONDS)
             except TimeoutError:
-                yield ": heartbeat\n\n"
+                if await request.is_disconnected():
+                    return  # the client went away: stop the run (finally cancels it)
+                if asyncio.get_running_loop().time() - last_sent >= HEARTBEAT_SECONDS:
+                    last_sent = asyncio.get_running_loop().time()
+                    yield ": heartbeat\n\n"
                 continue
             if item is None:
                 return
             counter += 1
+            last_sent = asyncio.get_running_loop().time()
             event, data = item
             yield f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\nid: {counter}\n\n"
     finally:
