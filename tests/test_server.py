@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 import websockets
 
 from server.app import create_app
@@ -45,6 +46,7 @@ def app_settings(sim: LiveServer, pg_url: str, redis: Any, data_dir: Path, **ove
 def api(
     fresh_now_sim: LiveServer, pg_url: str, session_redis: Any, tmp_path: Path, keys: dict[str, str]
 ) -> Iterator[LiveServer]:
+    redis.Redis.from_url(session_redis.url).flushdb()  # the tests' Redis is shared: each app starts cold
     settings = app_settings(
         fresh_now_sim, pg_url, session_redis, tmp_path, api_keys=f"{hash_key('static-admin-key')}:admin:ops-bot"
     )
@@ -330,6 +332,8 @@ async def test_client_disconnect_stops_the_run(
             row = await cur.fetchone()
         return int(row["n"])
 
+    async with client(api, keys["admin"]) as admin:  # the Redis of the tests is shared: start cold
+        await admin.post("/api/cache/invalidate", json={"pattern": "tws:*"})
     before = await log_calls()
     async with (
         client(api, keys["viewer"]) as http,
