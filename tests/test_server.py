@@ -328,7 +328,9 @@ async def test_client_disconnect_stops_the_run(
 
     async def log_calls() -> int:
         async with pool.connection() as conn:
-            cur = await conn.execute("SELECT count(*) AS n FROM tool_executions WHERE tool = 'get_job_logs'")
+            cur = await conn.execute(
+                "SELECT count(*) AS n FROM tool_executions WHERE tool = 'get_job_logs' AND outcome = 'ok'"
+            )
             row = await cur.fetchone()
         return int(row["n"])
 
@@ -337,7 +339,7 @@ async def test_client_disconnect_stops_the_run(
     before = await log_calls()
     async with (
         client(api, keys["viewer"]) as http,
-        http.stream("POST", f"{V2}/chat/stream", json={"message": "show me the log of GL_POSTING"}) as response,
+        http.stream("POST", f"{V2}/chat/stream", json={"message": "show me the log of PAYROLL_NIGHTLY"}) as response,
     ):
         async for line in response.aiter_lines():
             if line.startswith("event: query"):
