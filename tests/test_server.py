@@ -70,10 +70,12 @@ async def sse_events(response: httpx.Response) -> list[tuple[str, dict[str, Any]
 
 
 async def synced(http: httpx.AsyncClient) -> dict[str, Any]:
-    """The knowledge graph syncs in the background at start: wait for it (a few seconds)."""
+    """The knowledge graph syncs (and incidents are harvested) in the background at start: wait for both,
+    or a harvest still fetching logs could meet injected faults and open the client's breaker."""
     for _ in range(100):
         body: dict[str, Any] = (await http.get(f"{V2}/jobs/PAYROLL_NIGHTLY/investigate")).json()
-        if body["status"] == "success":
+        history = (body["data"].get("historical_failures") or {}).get("incidents")
+        if body["status"] == "success" and history:  # the graph and the incident harvest are both done
             return body
         await asyncio.sleep(0.1)
     return body
