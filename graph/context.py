@@ -10,6 +10,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from tools.cache import CacheManager
+from tools.context import ToolContext
 from tools.hwa import HWAClient
 from tools.registry import ToolCatalog
 from tools.store.approvals import ApprovalStore
@@ -31,6 +32,23 @@ class Services:
     approvals: ApprovalStore | None = None
     cache: CacheManager | None = None
     known_names: Any = None  # graph.rules.KnownNames, refreshed from the knowledge graph
+
+    def tool_context(
+        self, caller: str, role: str, thread_id: str | None = None, tool_call_id: str | None = None
+    ) -> ToolContext:
+        """What one tool call runs with, for this caller."""
+        return ToolContext(
+            self.client,
+            caller,
+            role,
+            cache=self.cache,
+            graph=self.graph,
+            incidents=self.incidents,
+            documents=self.documents,
+            approvals=self.approvals,
+            thread_id=thread_id,
+            tool_call_id=tool_call_id,
+        )
 
 
 _default_provider: Callable[[], Awaitable[Services]] | None = None

@@ -22,7 +22,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.graph import build_graph
 from graph.orchestrator import ServiceOrchestrator
-from tools.context import ToolContext
 from tools.store.kg_sync import KnowledgeGraphSync, sync_periodically
 
 from .auth import Authenticator, Principal, parse_static_keys
@@ -91,16 +90,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 incidents=services.incidents,
                 cache=services.cache,
                 catalog=services.catalog,
-            )
-            app.state.tool_context = lambda principal: ToolContext(
-                services.client,
-                principal.name,
-                principal.role.value,
-                cache=services.cache,
-                graph=services.graph,
-                incidents=services.incidents,
-                documents=services.documents,
-                approvals=services.approvals,
             )
             services.cache.register_warmer("tws:static:engine", lambda: _engine(services.client), "static")  # type: ignore[union-attr]
             await services.cache.warm_cache()  # type: ignore[union-attr]

@@ -12,7 +12,6 @@ from langgraph.runtime import Runtime
 from ..context import Context
 from ..prompts import system_prompt
 from ..state import State
-from .gather import tool_context
 from .rank import render_item
 
 
@@ -78,7 +77,7 @@ async def tools_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     thread_id = (get_config().get("configurable") or {}).get("thread_id")
     messages, calls = [], []
     for call in last.tool_calls:
-        ctx = tool_context(services, context, thread_id, call["id"])
+        ctx = services.tool_context(context.caller, context.role, thread_id, call["id"])
         writer({"event": "tool_call", "name": call["name"], "args": call["args"], "status": "started"})
         result = await services.catalog.execute(call["name"], call["args"], ctx)
         writer(

@@ -17,7 +17,7 @@ from langgraph.types import Send
 from tools.context import ToolContext
 from tools.registry import ToolCatalog
 
-from ..context import Context, Services
+from ..context import Context
 from ..state import State
 
 Args = dict[str, Any]
@@ -92,21 +92,6 @@ def route_gather(state: State) -> list[Send] | str:
     return [Send("gather_branch", {"branch": b, "tool": t, "args": a}) for b, t, a in calls]
 
 
-def tool_context(services: Services, context: Context, thread_id: str | None, call_id: str | None) -> ToolContext:
-    return ToolContext(
-        services.client,
-        context.caller,
-        context.role,
-        cache=services.cache,
-        graph=services.graph,
-        incidents=services.incidents,
-        documents=services.documents,
-        approvals=services.approvals,
-        thread_id=thread_id,
-        tool_call_id=call_id,
-    )
-
-
 async def run_branch(
     catalog: ToolCatalog, ctx: ToolContext, branch: str, tool: str, args: Args, timeout_s: float, retries: int
 ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
@@ -138,7 +123,7 @@ async def gather_branch(state: BranchInput, runtime: Runtime[Context]) -> dict[s
     """One branch of the fan-out (its input is the ``Send`` payload, not the graph state)."""
     context = runtime.context
     services = await context.get_services()
-    ctx = tool_context(services, context, None, None)
+    ctx = services.tool_context(context.caller, context.role)
     writer = get_stream_writer()
     item, error = await run_branch(
         services.catalog,

@@ -30,7 +30,9 @@ async def failed_jobs(
 ) -> dict[str, Any]:
     async with observe("failed_jobs"):
         result = await request.app.state.catalog.execute(
-            "get_failed_jobs", {"hours": hours}, request.app.state.tool_context(principal)
+            "get_failed_jobs",
+            {"hours": hours},
+            request.app.state.services.tool_context(principal.name, principal.role.value),
         )
     if not result.ok:
         raise HTTPException(503, detail=f"scheduler unavailable: {result.error}")

@@ -6,7 +6,7 @@ circuit breaker that fails fast while the engine is down, typed errors, and pagi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -161,18 +161,30 @@ class HWAClient:
         }
         return await self._page("/plan/job", JobInPlan, params)
 
-    async def iter_jobs(
-        self, oql_text: str | None = None, plan_filter: str | None = None, page_size: int | None = None
-    ) -> AsyncIterator[JobInPlan]:
-        """Every matching job, page by page (``offset`` advanced while the engine says ``next``)."""
+    async def _iterate(
+        self, query: Callable[..., Awaitable[Page[Any]]], *args: Any, page_size: int | None
+    ) -> AsyncIterator[Any]:
+        """Every result of a paginated query (``offset`` advanced while the engine says ``next``)."""
         offset, size = 0, page_size or self.config.page_size
         while True:
-            page = await self.query_jobs(oql_text, plan_filter, limit=size, offset=offset)
-            for job in page.results:
-                yield job
+            page = await query(*args, limit=size, offset=offset)
+            for item in page.results:
+                yield item
             offset += len(page.results)
             if not page.next or not page.results:
                 return
+
+    def iter_jobs(
+        self, oql_text: str | None = None, plan_filter: str | None = None, page_size: int | None = None
+    ) -> AsyncIterator[JobInPlan]:
+        """Every matching job, page by page."""
+        return self._iterate(self.query_jobs, oql_text, plan_filter, page_size=page_size)
+
+    def iter_job_streams(
+        self, oql_text: str | None = None, plan_filter: str | None = None, page_size: int | None = None
+    ) -> AsyncIterator[JobStreamInPlan]:
+        """Every matching job stream, page by page."""
+        return self._iterate(self.query_job_streams, oql_text, plan_filter, page_size=page_size)
 
     async def find_jobs(
         self, name: str, workstation: str | None = None, job_stream: str | None = None

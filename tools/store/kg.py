@@ -83,15 +83,13 @@ class KnowledgeGraph:
                 found.append([row["name"] for row in await cur.fetchall()])
         return found[0], found[1], found[2]
 
-    async def jobs_without_details(self, limit: int = 100_000) -> list[str]:
+    async def ids(self, kind: Literal["jobs", "job_streams"], without_details: bool = False) -> set[str]:
+        """Ids of the jobs (or job streams) in the graph; only those whose dependencies were never fetched."""
+        table = {"jobs": "kg_jobs", "job_streams": "kg_job_streams"}[kind]
+        where = " WHERE NOT details_synced" if without_details else ""
         async with self.pool.connection() as conn:
-            cur = await conn.execute("SELECT id FROM kg_jobs WHERE NOT details_synced LIMIT %s", (limit,))
-            return [row["id"] for row in await cur.fetchall()]
-
-    async def streams_without_details(self, limit: int = 100_000) -> list[str]:
-        async with self.pool.connection() as conn:
-            cur = await conn.execute("SELECT id FROM kg_job_streams WHERE NOT details_synced LIMIT %s", (limit,))
-            return [row["id"] for row in await cur.fetchall()]
+            cur = await conn.execute(f"SELECT id FROM {table}{where}")
+            return {row["id"] for row in await cur.fetchall()}
 
     async def find_job(self, name: str, workstation: str | None = None) -> dict[str, Any] | None:
         """The newest instance of a job by exact name (then case-insensitively)."""

@@ -115,14 +115,16 @@ class KnowledgeGraphSync:
         snapshot = PlanSnapshot()
         stations = await self.client.query_workstations(limit=10_000)
         snapshot.workstations = [(w.id, w.name, w.type, w.os, w.linked, w.running) for w in stations.results]
-        streams = [s async for s in self._streams()]
+        streams = [s async for s in self.client.iter_job_streams()]
         jobs = [j async for j in self.client.iter_jobs()]
         if full:
             want_jobs, want_streams = {j.id for j in jobs}, {s.id for s in streams}
         else:
-            want_jobs = set(await self.graph.jobs_without_details()) | ({j.id for j in jobs} - await self._known_jobs())
-            want_streams = set(await self.graph.streams_without_details()) | (
-                {s.id for s in streams} - await self._known_streams()
+            want_jobs = await self.graph.ids("jobs", without_details=True) | (
+                {j.id for j in jobs} - await self.graph.ids("jobs")
+            )
+            want_streams = await self.graph.ids("job_streams", without_details=True) | (
+                {s.id for s in streams} - await self.graph.ids("job_streams")
             )
         # objects the engine reports without dependencies need no detail call
         no_deps = {j.id for j in jobs if not j.has_dependencies} | {s.id for s in streams if not s.has_dependencies}
@@ -145,26 +147,6 @@ class KnowledgeGraphSync:
         report.counts = await self.graph.apply(snapshot, full=full)
         report.seconds = time.perf_counter() - started
         return report
-
-    async def _streams(self) -> Any:
-        offset = 0
-        while True:
-            page = await self.client.query_job_streams(offset=offset)
-            for stream in page.results:
-                yield stream
-            offset += len(page.results)
-            if not page.next or not page.results:
-                return
-
-    async def _known_jobs(self) -> set[str]:
-        async with self.graph.pool.connection() as conn:
-            cur = await conn.execute("SELECT id FROM kg_jobs")
-            return {row["id"] for row in await cur.fetchall()}
-
-    async def _known_streams(self) -> set[str]:
-        async with self.graph.pool.connection() as conn:
-            cur = await conn.execute("SELECT id FROM kg_job_streams")
-            return {row["id"] for row in await cur.fetchall()}
 
     async def _bounded(self, fetch: Callable[[str], Awaitable[Any]], ids: set[str]) -> list[Any]:
         """``fetch`` every id, at most ``concurrency`` at a time (each call created when its turn comes)."""
