@@ -69,6 +69,18 @@ T: dict[str, dict[str, str]] = {
         "pt": "O pedido está aguardando a aprovação de um operador (aprovação {id}).",
     },
     "action_rejected": {"en": "Nothing was changed: {why}.", "pt": "Nada foi alterado: {why}."},
+    "action_stale": {
+        "en": "Not done — the job changed since the request: {why}.",
+        "pt": "Não executado — o job mudou desde o pedido: {why}.",
+    },
+    "action_failed": {
+        "en": "The scheduler did not carry it out: {why}.",
+        "pt": "O scheduler não executou a ação: {why}.",
+    },
+    "action_unknown": {
+        "en": "I cannot confirm the result: {why}.",
+        "pt": "Não consigo confirmar o resultado: {why}.",
+    },
     "action_denied": {
         "en": "Your role ({role}) cannot change the scheduler; ask an operator to {action} {job}.",
         "pt": "Seu perfil ({role}) não pode alterar o scheduler; peça a um operador para {action} {job}.",
@@ -276,10 +288,14 @@ def _action(meta: dict[str, Any], lang: str) -> list[str]:
         return [t("which_job", lang, action=ACTION_WORDS[meta["missing_job"]][lang])]
     out = []
     for result in results:
-        if result.get("outcome") == "ok" and isinstance(result.get("data"), dict):
-            out.append(t("action_done", lang, done=result["data"]["done"], status=result["data"]["job"]["status"]))
-        elif result.get("outcome") == "pending_approval":
+        outcome = result.get("outcome")
+        if outcome == "ok" and isinstance(result.get("data"), dict):
+            now = result["data"].get("job_now") or {}
+            out.append(t("action_done", lang, done=result["data"]["done"], status=now.get("status", "?")))
+        elif outcome == "pending_approval":
             out.append(t("action_pending", lang, id=result.get("approval_id")))
+        elif outcome in {"stale", "failed", "unknown"}:
+            out.append(t(f"action_{outcome}", lang, why=result.get("error") or outcome))
         else:
-            out.append(t("action_rejected", lang, why=result.get("error") or result.get("outcome")))
+            out.append(t("action_rejected", lang, why=result.get("error") or outcome))
     return out

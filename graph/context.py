@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
+from langgraph.config import get_config
+from pydantic.json_schema import SkipJsonSchema
 
+from tools.actions import ActionExecutor
 from tools.cache import CacheManager
 from tools.context import ToolContext
 from tools.hwa import HWAClient
@@ -31,12 +34,18 @@ class Services:
     documents: DocumentStore | None = None
     approvals: ApprovalStore | None = None
     cache: CacheManager | None = None
+    actions: ActionExecutor | None = None  # the only part that writes to the scheduler
     known_names: Any = None  # graph.rules.KnownNames, refreshed from the knowledge graph
 
     def tool_context(
-        self, caller: str, role: str, thread_id: str | None = None, tool_call_id: str | None = None
+        self,
+        caller: str,
+        role: str,
+        thread_id: str | None = None,
+        tool_call_id: str | None = None,
+        scope: str | None = None,
     ) -> ToolContext:
-        """What one tool call runs with, for this caller."""
+        """What one tool call runs with, for this caller (``scope``: the graph task, stable on resume)."""
         return ToolContext(
             self.client,
             caller,
@@ -46,8 +55,10 @@ class Services:
             incidents=self.incidents,
             documents=self.documents,
             approvals=self.approvals,
+            actions=self.actions,
             thread_id=thread_id,
             tool_call_id=tool_call_id,
+            scope=scope,
         )
 
 
@@ -61,8 +72,19 @@ def set_default_services(provider: Callable[[], Awaitable[Services]]) -> None:
     _default_provider = provider
 
 
+if TYPE_CHECKING:
+    ServicesField = Services | None
+else:  # kept out of the context schema Studio shows (and out of what clients may send)
+    ServicesField = SkipJsonSchema[Any]
+
+ROLES = frozenset({"viewer", "operator", "admin"})
+
+
 @dataclass
 class Context:
+    """Per-run settings. ``role``/``caller`` are set by our server from the API key; under the LangGraph
+    server they are ignored in favour of the authenticated user (see ``identity``)."""
+
     role: str = "viewer"
     caller: str = "anonymous"
     prompt_version: str = "v2"
@@ -70,7 +92,7 @@ class Context:
     branch_timeout_seconds: float = 10.0
     branch_retries: int = 2
     max_tool_rounds: int = 3
-    services: Services | None = field(default=None, repr=False)
+    services: ServicesField = field(default=None, repr=False)
 
     async def get_services(self) -> Services:
         if self.services is not None:
@@ -79,3 +101,28 @@ class Context:
             raise RuntimeError("no services: pass Context(services=...) or call set_default_services()")
         self.services = await _default_provider()
         return self.services
+
+
+@dataclass(frozen=True)
+class Identity:
+    caller: str
+    role: str
+
+
+def identity(context: Context) -> Identity:
+    """Who runs this graph: the user the LangGraph server authenticated (``langgraph dev``, Studio, the
+    SDK, Agent Chat UI — never a client-chosen context), else the caller our own server set."""
+    try:
+        configurable = get_config().get("configurable") or {}
+    except RuntimeError:  # outside a run
+        configurable = {}
+    if "langgraph_auth_user" not in configurable:
+        return Identity(context.caller, context.role)
+    user = configurable["langgraph_auth_user"]
+    if not getattr(user, "is_authenticated", False):
+        return Identity("anonymous", "viewer")
+    try:
+        role = user["role"]
+    except (KeyError, TypeError):
+        role = None
+    return Identity(str(user.identity), role if role in ROLES else "viewer")

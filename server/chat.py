@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from langchain_core.messages import AIMessageChunk, HumanMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 from pydantic import BaseModel, Field, field_validator
@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, field_validator
 from graph.context import Context
 from graph.prompts import available_versions
 from tools.registry import Role
+from tools.store.approvals import Approval
 
 from .auth import Principal
 
@@ -95,15 +96,17 @@ async def run_events(
                 yield "token", {"text": str(message.content)}
     state = await graph.aget_state(config)
     values = state.values
+    message = values.get("answer", "")
     if state.interrupts:
         request_value = state.interrupts[0].value
         yield "approval_request", {"thread_id": thread_id, **request_value}
+        message = waiting_text(request_value, values.get("language", "en"))
     yield (
         "end",
         {
             "thread_id": thread_id,
             "run_id": run_id,
-            "message": values.get("answer", "") if not state.interrupts else "",
+            "message": message,
             "query_type": values.get("query_type"),
             "entities": values.get("entities") or {},
             "tool_calls": [
@@ -115,3 +118,47 @@ async def run_events(
             "pending_approval": state.interrupts[0].value.get("approval_id") if state.interrupts else None,
         },
     )
+
+
+def waiting_text(request: dict[str, Any], language: str) -> str:
+    """An action turn's answer: what is proposed, on which job in which state, and that it waits."""
+    description = request["action_requests"][0]["description"]
+    if language == "pt":
+        return (
+            f"Proposta: {description}. Nada foi feito ainda: aguarda a aprovação de um operador"
+            f" ({request['approval_id']})."
+        )
+    return (
+        f"Proposed: {description}. Nothing is done yet: it waits for an operator's approval ({request['approval_id']})."
+    )
+
+
+def outcome_text(approval: Approval, language: str) -> str:
+    if language == "pt":
+        return f"Aprovação {approval.id} ({approval.description}): {approval.status} — {approval.reason}."
+    return f"Approval {approval.id} ({approval.description}): {approval.status} — {approval.reason}."
+
+
+async def report_decision(app_state: Any, principal: Principal, approval: Approval) -> dict[str, Any] | None:
+    """Tell the conversation that asked: resume its paused run (the tool reports the record's outcome),
+    or, when the thread has moved on, append the outcome to it. Threads of another thread store
+    (``langgraph dev``) learn it when their own paused run is resumed."""
+    if not approval.thread_id:
+        return None
+    graph = app_state.graph
+    config: RunnableConfig = {"configurable": {"thread_id": approval.thread_id}}
+    state = await graph.aget_state(config)
+    if not state.values:
+        return None
+    if any(i.value.get("approval_id") == approval.id for i in state.interrupts):
+        final: dict[str, Any] = {}
+        kind = "reject" if approval.status == "rejected" else "approve"
+        request = ChatRequest(message="-", thread_id=approval.thread_id)
+        async for event, data in run_events(app_state, principal, request, resume={"decisions": [{"type": kind}]}):
+            if event == "end":
+                final = data
+        return final
+    if not state.interrupts:  # moved on: the outcome becomes part of the conversation
+        text = outcome_text(approval, state.values.get("language", "en"))
+        await graph.aupdate_state(config, {"messages": [AIMessage(text)], "answer": text}, as_node="draft")
+    return None

@@ -13,6 +13,7 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from graph.context import Services
 from graph.models import make_chat_model
 from graph.rules import KnownNames
+from tools.actions import ActionExecutor, ApprovalPolicy
 from tools.registry import get_tool_catalog
 from tools.store.approvals import ApprovalStore
 
@@ -40,6 +41,11 @@ def chat_model(settings: Settings) -> object:
     )
 
 
+def approval_policy(settings: Settings) -> ApprovalPolicy:
+    actions = {a.strip() for a in settings.approval_four_eyes_actions.split(",") if a.strip()}
+    return ApprovalPolicy(settings.approval_four_eyes, frozenset(actions))
+
+
 @contextlib.asynccontextmanager
 async def open_app(settings: Settings) -> AsyncIterator[App]:
     """Everything the graph needs, opened in order and closed in reverse."""
@@ -52,6 +58,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             catalog.pool = store.pool
             checkpointer = AsyncPostgresSaver(store.pool)
             await checkpointer.setup()
+            approvals = ApprovalStore(store.pool, timedelta(seconds=settings.approval_ttl_seconds))
             services = Services(
                 client=client,
                 catalog=catalog,
@@ -59,8 +66,9 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
                 graph=store.graph,
                 incidents=store.incidents,
                 documents=store.documents,
-                approvals=ApprovalStore(store.pool, timedelta(seconds=settings.approval_ttl_seconds)),
+                approvals=approvals,
                 cache=cache,
+                actions=ActionExecutor(client, approvals, cache, approval_policy(settings)),
             )
             yield App(settings, store, services, checkpointer)
     finally:

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
         "", description="extra tool modules to import at start, comma-separated (resync_tools_* are found anyway)"
     )
     approval_ttl_seconds: float = Field(1800, ge=10, le=7 * 86400, description="seconds a pending approval stays valid")
+    approval_four_eyes: bool = Field(False, description="the requester of an approval may not decide it")
+    approval_four_eyes_actions: str = Field(
+        "",
+        description="actions the four-eyes rule covers, comma-separated (rerun, hold, release, cancel, kill,"
+        " confirm_succ, confirm_abend, release_dependencies, or tool names); empty: every action",
+    )
 
     api_keys: str = Field("", description="static API keys as <sha256 hex>:<role>[:<name>], comma-separated")
     auth_disabled: bool = Field(
@@ -95,6 +101,17 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/") if value else value
+
+    @field_validator("approval_four_eyes_actions")
+    @classmethod
+    def _actions(cls, value: str) -> str:
+        from tools.actions import ACTIONS
+        from tools.catalog.write import WRITE_TOOLS
+
+        unknown = {a.strip() for a in value.split(",") if a.strip()} - set(ACTIONS) - set(WRITE_TOOLS) - {"confirm"}
+        if unknown:
+            raise ValueError(f"unknown actions {', '.join(sorted(unknown))}; known: {', '.join(ACTIONS)}")
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -32,4 +32,5 @@ async def services(
             documents=ctx.documents,
             approvals=ctx.approvals,
             cache=ctx.cache,
+            actions=ctx.actions,
         )

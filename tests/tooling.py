@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import tools.catalog  # noqa: F401  (registers the shipped tools)
+from tools.actions import ActionExecutor, ApprovalPolicy
 from tools.cache import CacheManager
 from tools.context import ToolContext
 from tools.hwa import HWAClient, HWAClientConfig
@@ -31,6 +32,7 @@ async def tool_context(
     caller: str = "ana",
     approval_ttl: timedelta = timedelta(minutes=30),
     sync: bool = True,
+    policy: ApprovalPolicy | None = None,
 ) -> AsyncIterator[tuple[ToolContext, ToolCatalog]]:
     catalog = get_tool_catalog()
     catalog.pool = pool
@@ -42,6 +44,7 @@ async def tool_context(
         if sync:
             await KnowledgeGraphSync(client, graph).sync(full=True)
             await incidents.harvest(client)
+        approvals = ApprovalStore(pool, approval_ttl)
         ctx = ToolContext(
             client,
             caller,
@@ -50,7 +53,8 @@ async def tool_context(
             graph=graph,
             incidents=incidents,
             documents=documents,
-            approvals=ApprovalStore(pool, approval_ttl),
+            approvals=approvals,
+            actions=ActionExecutor(client, approvals, cache, policy),
             thread_id=f"thread-{uuid.uuid4().hex[:8]}",
         )
         try:

@@ -1,26 +1,29 @@
-"""What a tool runs with: the scheduler client (guarded for writes), cache, stores, the caller and
-the approval gate that pauses the graph before any write."""
+"""What a tool runs with: a read-only scheduler client, cache, stores, the caller, and the approval
+flow that pauses the graph before any write. Tools never hold a client that can write: a write is
+an approval record that ``tools.actions.ActionExecutor`` executes once it is decided."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
+from .actions import ActionExecutor, Decision, DecisionRefused, WriteAction, seen_state
 from .cache import CacheManager
-from .hwa import HWAClient, Justification
-from .store.approvals import ApprovalError, ApprovalStore
+from .hwa import HWAClient, JobInPlan
+from .store.approvals import Approval, ApprovalError, ApprovalRequest, ApprovalStore
 from .store.documents import DocumentStore
 from .store.incidents import IncidentStore
 from .store.kg import KnowledgeGraph
 
 WRITE_METHODS = frozenset({"job_action", "job_action_by_filter", "rerun_run", "release_dependencies"})
 Decide = Callable[[dict[str, Any]], Any]
+# the tool outcome of each way an approval can end without being done
+OUTCOMES = {"rejected": "rejected", "expired": "refused", "stale": "stale", "failed": "failed", "unknown": "unknown"}
 
 
 class ApprovalPending(Exception):
-    """Raised outside a graph: the approval exists, the run cannot pause; decide it, then call again."""
+    """Raised outside a graph: the approval exists, the run cannot pause; decide it through the API."""
 
     def __init__(self, approval_id: str, request: dict[str, Any]) -> None:
         super().__init__(f"approval {approval_id} is pending")
@@ -28,12 +31,18 @@ class ApprovalPending(Exception):
         self.request = request
 
 
-class ActionRejected(Exception):
-    """The operator rejected the action (or it expired): nothing was written."""
+class ActionNotDone(Exception):
+    """The approval ended without the action being done (rejected, expired, stale, failed, unknown,
+    or a decision that was refused); the message says why and what happened at the scheduler."""
+
+    def __init__(self, outcome: str, message: str, approval: Approval) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.approval = approval
 
 
 class WriteNotApproved(RuntimeError):
-    """A write was attempted without a consumed approval: a bug in a tool, refused."""
+    """A write was attempted outside the approval executor: refused."""
 
 
 def interrupt_decide(request: dict[str, Any]) -> Any:
@@ -43,34 +52,37 @@ def interrupt_decide(request: dict[str, Any]) -> Any:
     return interrupt(request)
 
 
-class GuardedClient:
-    """The scheduler client as tools see it: reads pass, writes need a token that ``require_approval``
-    grants once, after the approval was consumed."""
+def graph_task() -> str | None:
+    """The running LangGraph task's namespace (the same when the task re-runs on resume), or None."""
+    from langgraph.config import get_config
+
+    try:
+        return (get_config().get("metadata") or {}).get("langgraph_checkpoint_ns")
+    except RuntimeError:  # not inside a graph run
+        return None
+
+
+class ReadOnlyClient:
+    """The scheduler client as tools see it: every read passes, every write is refused."""
 
     def __init__(self, client: HWAClient) -> None:
         self._client = client
-        self._tokens = 0
-
-    def grant(self) -> None:
-        self._tokens += 1
 
     def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._client, name)
-        if name not in WRITE_METHODS:
-            return attr
+        if name in WRITE_METHODS:
+            raise WriteNotApproved(f"{name}: tools cannot write to the scheduler; ask for an approval")
+        return getattr(self._client, name)
 
-        async def guarded(*args: Any, **kwargs: Any) -> Any:
-            if self._tokens <= 0:
-                raise WriteNotApproved(f"{name} called without an approved, consumed approval")
-            self._tokens -= 1
-            return await attr(*args, **kwargs)
 
-        return guarded
+def read_only(client: HWAClient | ReadOnlyClient) -> HWAClient:
+    """Typed as the client (reads are the same calls); writes raise WriteNotApproved."""
+    proxy = client if isinstance(client, ReadOnlyClient) else ReadOnlyClient(client)
+    return proxy  # type: ignore[return-value]
 
 
 @dataclass
 class ToolContext:
-    client: HWAClient
+    client: HWAClient  # read-only (see ReadOnlyClient)
     caller: str
     role: str
     cache: CacheManager | None = None
@@ -78,92 +90,118 @@ class ToolContext:
     incidents: IncidentStore | None = None
     documents: DocumentStore | None = None
     approvals: ApprovalStore | None = None
+    actions: ActionExecutor | None = None
     thread_id: str | None = None
     tool_call_id: str | None = None
+    scope: str | None = None  # the graph task running the call (stable across a resume)
     decide: Decide = interrupt_decide
-    scheduler: GuardedClient = field(init=False)
-    approval_id: str | None = field(default=None, init=False)
+    approval_id: str | None = None
 
     def __post_init__(self) -> None:
-        self.scheduler = GuardedClient(self.client)
+        self.client = read_only(self.client)
 
-    def for_call(self, tool_call_id: str | None) -> ToolContext:
-        """A copy for one tool call (its approval is keyed by thread and call id)."""
-        return ToolContext(
-            self.client,
-            self.caller,
-            self.role,
-            self.cache,
-            self.graph,
-            self.incidents,
-            self.documents,
-            self.approvals,
-            self.thread_id,
-            tool_call_id,
-            self.decide,
-        )
+    def for_call(self, tool_call_id: str | None, scope: str | None = None) -> ToolContext:
+        """A copy for one tool call."""
+        return replace(self, tool_call_id=tool_call_id, scope=scope or self.scope, approval_id=None)
 
-    async def require_approval(
-        self, tool: str, arguments: dict[str, Any], target: dict[str, Any], description: str
-    ) -> Justification:
-        """Create (or find) the pending approval, pause for the decision, and on approval consume it
-        and unlock one write. Raises ActionRejected, ApprovalPending or ApprovalError otherwise."""
-        if self.approvals is None:
+    async def request_action(
+        self, tool: str, action: WriteAction, arguments: dict[str, Any], target: Callable[[], Awaitable[JobInPlan]]
+    ) -> dict[str, Any]:
+        """Ask for approval of ``action`` on exactly the job ``target()`` resolves to, as it is now; pause
+        for the decision and return what happened at the scheduler. A resumed graph task finds its own
+        request again (the job is not resolved twice). Raises ApprovalPending (outside a graph) or
+        ActionNotDone when the action was not done."""
+        if self.approvals is None or self.actions is None:
             raise WriteNotApproved("no approval store: write tools are disabled")
-        key = f"{self.thread_id}:{self.tool_call_id}" if self.thread_id and self.tool_call_id else None
-        approval_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"resync:{key}")) if key else str(uuid.uuid4())
-        self.approval_id = approval_id
-        await self.approvals.request(
-            approval_id,
+        base = ApprovalRequest(
             tool=tool,
+            action=action.key,
             arguments=arguments,
-            target=target,
-            description=description,
+            target={},
+            description="",
             requested_by=self.caller,
             requested_role=self.role,
             thread_id=self.thread_id,
+            tool_call_id=self.tool_call_id,
+            scope=self.scope or graph_task(),
         )
-        request = {
-            "action_requests": [{"name": tool, "args": arguments, "description": description}],
-            "review_configs": [{"action_name": tool, "allowed_decisions": ["approve", "reject"]}],
-            "approval_id": approval_id,
-        }
-        try:
+        approval = await self.approvals.find(base.key())
+        if approval is None:
+            job = await target()
+            seen = seen_state(job)
+            rc = f", rc {job.return_code}" if job.return_code is not None else ""
+            description = f"{action.verb} {job.qualified_name} (scheduled {seen['scheduled']}, now {job.status}{rc})"
+            approval = await self.approvals.request(replace(base, target=seen, description=description))
+        self.approval_id = approval.id
+        request = hitl_request(approval)
+        try:  # in a graph: exactly one interrupt per write call, so resumes replay in order
             response = self.decide(request)
             if isinstance(response, Awaitable):
                 response = await response
         except RuntimeError as exc:  # interrupt() outside a graph run
             if "runnable context" not in str(exc) and "get_config" not in str(exc):
                 raise
-            raise ApprovalPending(approval_id, request) from exc
-        return await self._apply_decision(approval_id, response)
+            raise ApprovalPending(approval.id, request) from exc
+        approval = await self.approvals.get(approval.id)
+        if approval.status == "pending":  # this resume is the decision
+            approval = await self._decide(approval, response)
+        elif approval.status == "approved":  # decided elsewhere, not executed yet
+            approval = await self.actions.execute(approval.id)
+        return outcome_of(approval)
 
-    async def _apply_decision(self, approval_id: str, response: Any) -> Justification:
-        assert self.approvals is not None
+    async def _decide(self, approval: Approval, response: Any) -> Approval:
+        assert self.actions is not None
         decisions = response.get("decisions") if isinstance(response, dict) else None
-        decision = decisions[0] if isinstance(decisions, list) and decisions else {}
-        kind = decision.get("type") if isinstance(decision, dict) else None
-        if kind != "approve":
-            current = await self.approvals.get(approval_id)
-            if current.status == "pending":
-                await self.approvals.reject(approval_id, self.caller, str(decision.get("message", "rejected")))
-            raise ActionRejected(f"not approved ({current.status if current.status != 'pending' else 'rejected'})")
-        approval = await self.approvals.consume(approval_id)  # raises ApprovalError unless really approved
-        self.scheduler.grant()
-        return Justification(
-            category=approval.category or "operator-approval",
-            description=f"{approval.justification} (approved by {approval.decided_by} via Resync, "
-            f"approval {approval.id})",
-            ticket_number=approval.ticket,
-        )
+        decision = decisions[0] if isinstance(decisions, list) and decisions and isinstance(decisions[0], dict) else {}
+        kind = decision.get("type")
+        message = decision.get("message")
+        try:
+            return await self.actions.decide(
+                approval.id,
+                Decision(str(kind), self.caller, self.role, message if isinstance(message, str) else None),
+            )
+        except (DecisionRefused, ApprovalError) as exc:
+            current = await self.actions.approvals.get(approval.id)
+            raise ActionNotDone(
+                "refused", f"decision refused: {exc}; approval {approval.id} is {current.status}", current
+            ) from None
+
+
+def hitl_request(approval: Approval) -> dict[str, Any]:
+    """The interrupt payload (LangChain's HITL request shape, plus our approval's id and target)."""
+    return {
+        "action_requests": [{"name": approval.tool, "args": approval.arguments, "description": approval.description}],
+        "review_configs": [{"action_name": approval.tool, "allowed_decisions": ["approve", "reject"]}],
+        "approval_id": approval.id,
+        "action": approval.action,
+        "target": approval.target,
+    }
+
+
+def outcome_of(approval: Approval) -> dict[str, Any]:
+    """What a done approval returns to the model; anything else raises ActionNotDone with the reason."""
+    if approval.status == "done":
+        return {
+            "done": approval.description,
+            "approval_id": approval.id,
+            "status": "done",
+            "detail": approval.reason,
+            **(approval.result or {}),
+        }
+    why = approval.reason or approval.status
+    if approval.status in {"pending", "approved", "executing"}:
+        raise ActionNotDone("refused", f"approval {approval.id} is {approval.status}: {why}", approval)
+    raise ActionNotDone(OUTCOMES[approval.status], f"{approval.status}: {why}", approval)
 
 
 __all__ = [
-    "ActionRejected",
+    "ActionNotDone",
     "ApprovalError",
     "ApprovalPending",
-    "GuardedClient",
+    "ReadOnlyClient",
     "ToolContext",
     "WriteNotApproved",
+    "hitl_request",
     "interrupt_decide",
+    "read_only",
 ]

@@ -25,7 +25,7 @@ from langgraph.errors import GraphBubbleUp
 from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, ValidationError
 
-from .context import ActionRejected, ApprovalPending, ToolContext, WriteNotApproved
+from .context import ActionNotDone, ApprovalPending, ToolContext, WriteNotApproved
 from .hwa import HWAError
 from .store.approvals import ApprovalError
 from .store.db import Pool
@@ -84,7 +84,7 @@ class ToolSpec:
 @dataclass
 class ToolResult:
     tool: str
-    outcome: str  # ok | error | invalid | refused | pending_approval | rejected
+    outcome: str  # ok | error | invalid | refused | pending_approval | rejected | stale | failed | unknown
     data: Any = None
     error: str | None = None
     approval_id: str | None = None
@@ -203,8 +203,10 @@ class ToolCatalog:
             raise  # interrupt(): the graph pauses here and re-runs this call on resume
         except ApprovalPending as exc:
             return ToolResult(spec.name, "pending_approval", error=str(exc), approval_id=exc.approval_id)
-        except ActionRejected as exc:
-            return ToolResult(spec.name, "rejected", error=str(exc), approval_id=ctx.approval_id)
+        except ActionNotDone as exc:  # rejected, expired, stale, failed, unknown, or a refused decision
+            return ToolResult(
+                spec.name, exc.outcome, data=exc.approval.result, error=str(exc), approval_id=exc.approval.id
+            )
         except (ApprovalError, WriteNotApproved) as exc:
             return ToolResult(spec.name, "refused", error=str(exc), approval_id=ctx.approval_id)
         except (HWAError, ToolInputError, KeyError, ValueError) as exc:

@@ -9,7 +9,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.config import get_config, get_stream_writer
 from langgraph.runtime import Runtime
 
-from ..context import Context
+from ..context import Context, identity
 from ..prompts import system_prompt
 from ..state import State
 from .rank import render_item
@@ -52,7 +52,7 @@ async def agent_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if state.get("tool_rounds", 0) >= context.max_tool_rounds:
         return {}
     services = await context.get_services()
-    tools = services.catalog.as_langchain_tools(context.role)
+    tools = services.catalog.as_langchain_tools(identity(context).role)
     model = services.chat_model.bind_tools(tools).with_config(tags=["nostream"])
     reply = await model.ainvoke(prompt_messages(state, context, "agent"))
     assert isinstance(reply, AIMessage)
@@ -74,10 +74,13 @@ async def tools_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     last = state["messages"][-1]
     assert isinstance(last, AIMessage)
     writer = get_stream_writer()
-    thread_id = (get_config().get("configurable") or {}).get("thread_id")
+    config = get_config()
+    thread_id = (config.get("configurable") or {}).get("thread_id")
+    task = (config.get("metadata") or {}).get("langgraph_checkpoint_ns")  # stable when the task resumes
+    who = identity(context)
     messages, calls = [], []
-    for call in last.tool_calls:
-        ctx = services.tool_context(context.caller, context.role, thread_id, call["id"])
+    for index, call in enumerate(last.tool_calls):
+        ctx = services.tool_context(who.caller, who.role, thread_id, call["id"], scope=f"{task}#{index}")
         writer({"event": "tool_call", "name": call["name"], "args": call["args"], "status": "started"})
         result = await services.catalog.execute(call["name"], call["args"], ctx)
         writer(

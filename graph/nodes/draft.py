@@ -7,7 +7,7 @@ from typing import Any
 from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
-from ..context import Context
+from ..context import Context, identity
 from ..state import State
 from .agent import prompt_messages
 
@@ -44,8 +44,9 @@ def action_notes(state: State, context: Context) -> dict[str, Any]:
     action = entities.get("action")
     if action and not entities.get("jobs"):
         return {"missing_job": action}
-    if action and context.role == "viewer":
-        return {"denied": {"role": context.role, "action": action, "job": entities["jobs"][0]}}
+    role = identity(context).role
+    if action and role == "viewer":
+        return {"denied": {"role": role, "action": action, "job": entities["jobs"][0]}}
     return {}
 
 

@@ -17,7 +17,7 @@ from langgraph.types import Send
 from tools.context import ToolContext
 from tools.registry import ToolCatalog
 
-from ..context import Context
+from ..context import Context, identity
 from ..state import State
 
 Args = dict[str, Any]
@@ -123,7 +123,8 @@ async def gather_branch(state: BranchInput, runtime: Runtime[Context]) -> dict[s
     """One branch of the fan-out (its input is the ``Send`` payload, not the graph state)."""
     context = runtime.context
     services = await context.get_services()
-    ctx = services.tool_context(context.caller, context.role)
+    who = identity(context)
+    ctx = services.tool_context(who.caller, who.role)
     writer = get_stream_writer()
     item, error = await run_branch(
         services.catalog,

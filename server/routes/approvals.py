@@ -1,4 +1,9 @@
-"""Approvals (list, approve, reject — the paused run resumes) and incident resolutions."""
+"""Approvals (list, show, approve, reject) and incident resolutions.
+
+Approving executes the approval from its record (after a re-check of the job) and answers with what
+happened at the scheduler: 200 only when the action was done, 409 with the reason otherwise. The
+conversation that asked learns the outcome either way (its paused run resumes, or the outcome is
+appended when the thread has moved on)."""
 
 from __future__ import annotations
 
@@ -6,17 +11,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 
+from tools.actions import Decision, DecisionRefused
 from tools.registry import Role
-from tools.store.approvals import Approval, ApprovalError
+from tools.store.approvals import STATUSES, Approval, ApprovalError
 
 from ..auth import Principal, require
-from ..chat import ChatRequest, run_events
-from ..schemas import ApprovalDecision, ApprovalOut, ApprovalResult, ResolutionIn, ResolutionOut
+from ..chat import report_decision
+from ..schemas import ApprovalDecision, ApprovalOut, ApprovalResult, RejectDecision, ResolutionIn, ResolutionOut
 
 router = APIRouter(prefix="/api/v2", tags=["approvals"])
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
 ApprovalId = Annotated[str, Path(pattern=r"^[0-9a-f\-]{36}$")]
+STATUS_ALIASES = {"used": "done"}  # the first release's name for an executed approval
 
 
 def out(approval: Approval) -> dict[str, Any]:
@@ -25,50 +32,56 @@ def out(approval: Approval) -> dict[str, Any]:
 
 @router.get("/approvals", response_model=list[ApprovalOut])
 async def list_approvals(request: Request, principal: Viewer, status: str | None = "pending") -> list[dict[str, Any]]:
-    if status not in {None, "pending", "approved", "rejected", "expired", "used"}:
-        raise HTTPException(422, detail="status must be pending, approved, rejected, expired or used")
+    status = STATUS_ALIASES.get(status or "", status)
+    if status not in {None, *STATUSES}:
+        raise HTTPException(422, detail=f"status must be one of {', '.join(sorted(STATUSES))}")
     return [out(a) for a in await request.app.state.services.approvals.list(status)]
 
 
-async def _decide(
-    request: Request, principal: Principal, approval_id: str, decision: ApprovalDecision | None, kind: str
-) -> dict[str, Any]:
-    store = request.app.state.services.approvals
+@router.get("/approvals/{approval_id}", response_model=ApprovalOut)
+async def show_approval(request: Request, approval_id: ApprovalId, principal: Viewer) -> dict[str, Any]:
     try:
-        if kind == "approve":
-            assert decision is not None
-            approval = await store.approve(approval_id, principal.name, decision.justification, decision.ticket)
-        else:
-            approval = await store.reject(approval_id, principal.name, decision.justification if decision else None)
+        return out(await request.app.state.services.approvals.get(approval_id))
     except ApprovalError as exc:
-        code = 404 if "no approval" in str(exc) else 409
-        raise HTTPException(code, detail=str(exc)) from None
-    run = None
-    if approval.thread_id:
-        final: dict[str, Any] = {}
-        resume = {"decisions": [{"type": kind}]}
-        async for event, data in run_events(
-            request.app.state, principal, ChatRequest(message="-", thread_id=approval.thread_id), resume=resume
-        ):
-            if event == "end":
-                final = data
-        run = final
-        approval = await store.get(approval_id)
+        raise HTTPException(404, detail=str(exc)) from None
+
+
+async def _decide(request: Request, principal: Principal, approval_id: str, decision: Decision) -> dict[str, Any]:
+    try:
+        approval = await request.app.state.services.actions.decide(approval_id, decision)
+    except DecisionRefused as exc:
+        raise HTTPException(403, detail=str(exc)) from None
+    except ApprovalError as exc:
+        raise HTTPException(404 if exc.not_found else 409, detail=str(exc)) from None
+    run = await report_decision(request.app.state, principal, approval)
+    approval = await request.app.state.services.approvals.get(approval_id)
+    if decision.kind == "approve" and approval.status != "done":
+        raise HTTPException(409, detail=f"approval {approval.id} is {approval.status}: {approval.reason}")
     return {"approval": out(approval), "run": run}
 
 
-@router.post("/approvals/{approval_id}/approve", response_model=ApprovalResult)
+@router.post(
+    "/approvals/{approval_id}/approve",
+    response_model=ApprovalResult,
+    responses={409: {"description": "not done: stale, failed, unknown, expired or already decided (the reason)"}},
+)
 async def approve(
     request: Request, approval_id: ApprovalId, decision: ApprovalDecision, principal: Operator
 ) -> dict[str, Any]:
-    return await _decide(request, principal, approval_id, decision, "approve")
+    return await _decide(
+        request,
+        principal,
+        approval_id,
+        Decision("approve", principal.name, principal.role.value, decision.justification, decision.ticket),
+    )
 
 
 @router.post("/approvals/{approval_id}/reject", response_model=ApprovalResult)
 async def reject(
-    request: Request, approval_id: ApprovalId, principal: Operator, decision: ApprovalDecision | None = None
+    request: Request, approval_id: ApprovalId, principal: Operator, decision: RejectDecision | None = None
 ) -> dict[str, Any]:
-    return await _decide(request, principal, approval_id, decision, "reject")
+    why = decision.justification if decision else None
+    return await _decide(request, principal, approval_id, Decision("reject", principal.name, principal.role.value, why))
 
 
 @router.post("/incidents/{run_id}/resolution", response_model=ResolutionOut)

@@ -1,22 +1,37 @@
-"""Approvals of write actions: requested by a tool call, decided by an operator, used exactly once.
+"""Approvals of write actions: self-contained requests, decided by an operator, executed once.
 
-The lifecycle is ``pending → approved | rejected | expired`` and ``approved → used``; every
-transition is a single conditional UPDATE, so two racing decisions or a replayed approval cannot
-both succeed. Nothing is written to the scheduler without an approval moved to ``used``.
+An approval names exactly what will happen (tool, action, target job id / run id, arguments), who
+asked, and the state the requester saw. Its id is random (never derived from a tool-call id), and
+the lifecycle is::
+
+    pending → approved → executing → done | failed | stale | unknown
+    pending → rejected          pending | approved → expired
+
+Every transition is one conditional UPDATE, so two racing decisions, a replayed resume or a second
+execution cannot both succeed. Only ``tools.actions`` moves an approval to ``executing``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from .db import Pool
 
+FINAL = frozenset({"done", "failed", "stale", "unknown", "rejected", "expired"})
+STATUSES = frozenset({"pending", "approved", "executing"}) | FINAL
+
 
 class ApprovalError(Exception):
-    """The approval does not allow what was asked (unknown, not pending, expired, already used…)."""
+    """The approval does not allow what was asked (unknown, not pending, expired, already executed…)."""
+
+    def __init__(self, message: str, *, not_found: bool = False) -> None:
+        super().__init__(message)
+        self.not_found = not_found
 
 
 @dataclass(frozen=True)
@@ -24,6 +39,7 @@ class Approval:
     id: str
     thread_id: str | None
     tool: str
+    action: str
     arguments: dict[str, Any]
     target: dict[str, Any]
     description: str
@@ -35,13 +51,47 @@ class Approval:
     ticket: str | None
     category: str | None
     result: dict[str, Any] | None
+    reason: str | None
+    request_key: str | None
+    tool_call_id: str | None
     created_at: datetime
     decided_at: datetime | None
     expires_at: datetime
     used_at: datetime | None
+    executed_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL
 
     def as_dict(self) -> dict[str, Any]:
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """What a write tool asks for: everything needed to act later from the record alone."""
+
+    tool: str
+    action: str
+    arguments: dict[str, Any]
+    target: dict[str, Any]  # job_id, job, run_id, status, return_code, priority, scheduled…
+    description: str
+    requested_by: str
+    requested_role: str
+    thread_id: str | None = None
+    tool_call_id: str | None = None
+    scope: str | None = None  # the graph task that asked (stable across a resume), None outside a graph
+
+    def key(self) -> str | None:
+        """Identifies the same request when a resumed graph task asks again; None outside a graph."""
+        if not self.scope:
+            return None
+        canonical = json.dumps(
+            [self.thread_id, self.scope, self.tool_call_id, self.tool, self.action, self.arguments], sort_keys=True
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class ApprovalStore:
@@ -49,38 +99,45 @@ class ApprovalStore:
         self.pool = pool
         self.ttl = ttl
 
-    async def request(
-        self,
-        approval_id: str,
-        *,
-        tool: str,
-        arguments: dict[str, Any],
-        target: dict[str, Any],
-        description: str,
-        requested_by: str,
-        requested_role: str,
-        thread_id: str | None = None,
-    ) -> Approval:
-        """Create the pending approval, or return the existing one with this id (a resumed node
-        re-runs from its start and asks again: it must find the same approval)."""
+    async def request(self, req: ApprovalRequest) -> Approval:
+        """Create the pending approval; a graph task that re-runs on resume finds the one it created."""
+        key = req.key()
         async with self.pool.connection() as conn:
-            await conn.execute(
-                "INSERT INTO approvals (id, thread_id, tool, arguments, target, description, requested_by,"
-                " requested_role, expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, now() + %s)"
-                " ON CONFLICT (id) DO NOTHING",
+            cur = await conn.execute(
+                "INSERT INTO approvals (id, thread_id, tool, action, arguments, target, description, requested_by,"
+                " requested_role, request_key, tool_call_id, expires_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now() + %s)"
+                " ON CONFLICT (request_key) DO NOTHING RETURNING id",
                 (
-                    approval_id,
-                    thread_id,
-                    tool,
-                    json.dumps(arguments),
-                    json.dumps(target, default=str),
-                    description,
-                    requested_by,
-                    requested_role,
+                    str(uuid.uuid4()),
+                    req.thread_id,
+                    req.tool,
+                    req.action,
+                    json.dumps(req.arguments),
+                    json.dumps(req.target, default=str),
+                    req.description,
+                    req.requested_by,
+                    req.requested_role,
+                    key,
+                    req.tool_call_id,
                     self.ttl,
                 ),
             )
-        return await self.get(approval_id)
+            row = await cur.fetchone()
+            if row is None:
+                cur = await conn.execute("SELECT id FROM approvals WHERE request_key = %s", (key,))
+                row = await cur.fetchone()
+        assert row is not None
+        return await self.get(row["id"])
+
+    async def find(self, request_key: str | None) -> Approval | None:
+        """The approval a graph task already requested (see ``ApprovalRequest.key``), if any."""
+        if request_key is None:
+            return None
+        async with self.pool.connection() as conn:
+            cur = await conn.execute("SELECT id FROM approvals WHERE request_key = %s", (request_key,))
+            row = await cur.fetchone()
+        return await self.get(row["id"]) if row else None
 
     async def get(self, approval_id: str) -> Approval:
         await self.expire_stale()
@@ -88,79 +145,106 @@ class ApprovalStore:
             cur = await conn.execute("SELECT * FROM approvals WHERE id = %s", (approval_id,))
             row = await cur.fetchone()
         if row is None:
-            raise ApprovalError(f"no approval {approval_id}")
+            raise ApprovalError(f"no approval {approval_id}", not_found=True)
         return Approval(**row)
 
-    async def list(self, status: str | None = "pending", limit: int = 100) -> list[Approval]:
+    async def list(
+        self, status: str | None = "pending", limit: int = 100, thread_id: str | None = None
+    ) -> list[Approval]:
         await self.expire_stale()
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                "SELECT * FROM approvals WHERE %(status)s::text IS NULL OR status = %(status)s "
-                "ORDER BY created_at DESC LIMIT %(limit)s",
-                {"status": status, "limit": limit},
+                "SELECT * FROM approvals WHERE (%(status)s::text IS NULL OR status = %(status)s)"
+                " AND (%(thread)s::text IS NULL OR thread_id = %(thread)s)"
+                " ORDER BY created_at DESC LIMIT %(limit)s",
+                {"status": status, "limit": limit, "thread": thread_id},
             )
             return [Approval(**row) for row in await cur.fetchall()]
 
     async def expire_stale(self) -> int:
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                "UPDATE approvals SET status = 'expired', decided_at = now() "
-                "WHERE status IN ('pending', 'approved') AND expires_at <= now()"
+                "UPDATE approvals SET status = 'expired', decided_at = coalesce(decided_at, now()),"
+                " finished_at = now(), reason = 'the approval expired before it was executed: nothing was done'"
+                " WHERE status IN ('pending', 'approved') AND expires_at <= now()"
             )
             return cur.rowcount
 
-    async def _decide(
-        self,
-        approval_id: str,
-        status: str,
-        decided_by: str,
-        justification: str | None,
-        ticket: str | None,
-        category: str | None,
+    async def _move(
+        self, approval_id: str, source: str, target: str, assignments: str, params: tuple[Any, ...]
     ) -> Approval:
+        """One conditional transition ``source → target``; ApprovalError when the approval is elsewhere."""
         await self.expire_stale()
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                "UPDATE approvals SET status = %s, decided_by = %s, justification = %s, ticket = %s, category = %s,"
-                " decided_at = now() WHERE id = %s AND status = 'pending' RETURNING id",
-                (status, decided_by, justification, ticket, category, approval_id),
+                f"UPDATE approvals SET status = %s{assignments} WHERE id = %s AND status = %s RETURNING id",
+                (target, *params, approval_id, source),
             )
-            if await cur.fetchone() is None:
-                current = await self.get(approval_id)
-                raise ApprovalError(f"approval {approval_id} is {current.status}, not pending")
-        return await self.get(approval_id)
+            moved = await cur.fetchone() is not None
+        current = await self.get(approval_id)
+        if not moved:
+            raise ApprovalError(f"approval {approval_id} is {current.status}, not {source}")
+        return current
 
     async def approve(
         self,
         approval_id: str,
         decided_by: str,
-        justification: str,
+        justification: str | None,
         ticket: str | None = None,
         category: str | None = "operator-approval",
     ) -> Approval:
-        if not justification.strip():
-            raise ApprovalError("an approval needs a justification")
-        return await self._decide(approval_id, "approved", decided_by, justification.strip(), ticket, category)
+        """pending → approved (the executor then runs it); the justification is the approver's own words."""
+        text = (justification or "").strip() or None
+        return await self._move(
+            approval_id,
+            "pending",
+            "approved",
+            ", decided_by = %s, justification = %s, ticket = %s, category = %s, decided_at = now()",
+            (decided_by, text, ticket, category),
+        )
 
     async def reject(self, approval_id: str, decided_by: str, justification: str | None = None) -> Approval:
-        return await self._decide(approval_id, "rejected", decided_by, justification, None, None)
+        text = (justification or "").strip() or None
+        return await self._move(
+            approval_id,
+            "pending",
+            "rejected",
+            ", decided_by = %s, justification = %s, decided_at = now(), finished_at = now(),"
+            " reason = 'rejected: nothing was done'",
+            (decided_by, text),
+        )
 
-    async def consume(self, approval_id: str) -> Approval:
-        """Take an approved approval for the write it allows; a second call (or a forged resume) fails."""
+    async def start(self, approval_id: str) -> Approval:
+        """approved → executing: taken once, for the one write it allows (a replay or a forged resume fails)."""
         await self.expire_stale()
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                "UPDATE approvals SET status = 'used', used_at = now() "
-                "WHERE id = %s AND status = 'approved' AND expires_at > now() RETURNING id",
+                "UPDATE approvals SET status = 'executing', executed_at = now(), used_at = now()"
+                " WHERE id = %s AND status = 'approved' AND expires_at > now() RETURNING id",
                 (approval_id,),
             )
-            if await cur.fetchone() is None:
-                current = await self.get(approval_id)
-                raise ApprovalError(f"approval {approval_id} is {current.status}: nothing may be written")
-        return await self.get(approval_id)
+            moved = await cur.fetchone() is not None
+        current = await self.get(approval_id)
+        if not moved:
+            raise ApprovalError(f"approval {approval_id} is {current.status}: nothing may be written")
+        return current
 
-    async def record_result(self, approval_id: str, result: dict[str, Any]) -> None:
-        async with self.pool.connection() as conn:
-            await conn.execute(
-                "UPDATE approvals SET result = %s WHERE id = %s", (json.dumps(result, default=str), approval_id)
-            )
+    async def finish(
+        self,
+        approval_id: str,
+        status: str,
+        reason: str,
+        result: dict[str, Any] | None = None,
+        source: str = "executing",
+    ) -> Approval:
+        """executing → done | failed | stale | unknown (or unknown → done once reconciled)."""
+        if status not in FINAL - {"rejected", "expired"}:
+            raise ValueError(f"not an execution outcome: {status}")
+        return await self._move(
+            approval_id,
+            source,
+            status,
+            ", reason = %s, result = %s, finished_at = now()",
+            (reason, json.dumps(result, default=str) if result is not None else None),
+        )
