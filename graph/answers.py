@@ -3,6 +3,7 @@ context (tool results) of the run. Every claim comes from an item; sources are c
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 T: dict[str, dict[str, str]] = {
@@ -14,6 +15,10 @@ T: dict[str, dict[str, str]] = {
     "times": {"en": "; it ran from {start} to {end}", "pt": "; rodou de {start} até {end}"},
     "started": {"en": "; running since {start}", "pt": "; rodando desde {start}"},
     "no_job": {"en": "I could not find that job in the plan.", "pt": "Não encontrei esse job no plano."},
+    "engine_down": {
+        "en": "The scheduler did not answer ({why}) — I could not check {job}.",
+        "pt": "O scheduler não respondeu ({why}) — não consegui verificar {job}.",
+    },
     "error_lines": {"en": "The job log says:", "pt": "O log do job diz:"},
     "similar": {
         "en": "It failed like this before {n} time(s) (same error: `{sig}`).",
@@ -186,12 +191,29 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
         parts.extend(_action(meta, lang))
     if query_type == "other":
         parts.append(t("other", lang))
-    if not parts and query_type in {"status", "logs", "dependencies"}:
+    unanswered = [e for e in meta.get("errors", []) if e["branch"] == "status" and "no job named" not in e["error"]]
+    if unanswered:  # an outage is never "not found"
+        jobs = (meta.get("entities") or {}).get("jobs") or ["the job"]
+        parts.insert(0, t("engine_down", lang, why=outage_reason(unanswered[0]["error"]), job=", ".join(jobs)))
+    elif not parts and query_type in {"status", "logs", "dependencies"}:
         parts.append(t("no_job", lang))
     failed_branches = sorted({e["branch"] for e in meta.get("errors", [])})
     if failed_branches:
         parts.append(t("partial", lang, what=", ".join(failed_branches)))
     return "\n\n".join(p for p in parts if p)
+
+
+def outage_reason(error: str) -> str:
+    """A short reason: the HTTP status when there is one, else the kind of failure."""
+    status = re.search(r"HTTP (\d{3})", error)
+    if status:
+        return status.group(1)
+    lowered = error.lower()
+    if "circuit breaker" in lowered:
+        return "circuit breaker open"
+    if "in time" in lowered or "timeout" in lowered or "timed out" in lowered:
+        return "timeout"
+    return "unreachable" if "reach" in lowered else error[:80]
 
 
 def _incidents(items: list[dict[str, Any]], lang: str) -> list[str]:

@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stop = asyncio.Event()
             first = asyncio.create_task(_first_sync(sync, services.incidents, services.client))
             loop = asyncio.create_task(sync_periodically(sync, settings.kg_sync_interval_seconds, stop))
-            log.info("Resync ready", extra={"path": f"http://{settings.sim_host}"})
+            await _announce(services.client, settings)
             try:
                 yield
             finally:
@@ -131,6 +131,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return HTMLResponse(PAGE.read_text(encoding="utf-8"))
 
     return app
+
+
+async def _announce(client: Any, settings: Settings) -> None:
+    """'Resync ready' only once the scheduler answers; otherwise say plainly that it does not."""
+    engine = settings.tws_base_url or f"built-in simulator http://{settings.sim_host}:{settings.sim_port}"
+    try:
+        info = await client.engine_info()
+    except Exception as exc:
+        log.error("Resync is serving, but the scheduler (%s) does not answer: %s", engine, exc)
+        return
+    log.info("Resync ready: scheduler %s answers (HWA %s)", engine, info.display_version)
 
 
 async def _engine(client: Any) -> dict[str, Any]:

@@ -82,7 +82,9 @@ class Authenticator:
         return principal
 
     def _rate_limit(self, principal: Principal) -> None:
-        """Token bucket per key: ``rate`` requests a minute, bursts up to the same number."""
+        """Token bucket per key: ``rate`` requests a minute, bursts up to the same number (0: no limit)."""
+        if self.rate <= 0:
+            return
         now = time.monotonic()
         tokens, last = self._buckets.get(principal.name, (float(self.rate), now))
         tokens = min(float(self.rate), tokens + (now - last) * self.rate / 60)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from tools.hwa import HWAClient
-from tools.store.db import Pool, database_url, open_pool
+from tools.store.db import Pool, database_url, open_pool, release_embedded
 from tools.store.documents import DocumentStore
 from tools.store.embeddings import ActiveEmbeddings, make_embeddings
 from tools.store.incidents import IncidentStore
@@ -19,6 +19,7 @@ from tools.store.kg import KnowledgeGraph
 from tools.store.migrate import upgrade
 
 from .settings import Settings
+from .simulator import builtin_simulator
 from .wiring import hwa_client
 
 log = logging.getLogger(__name__)
@@ -40,10 +41,15 @@ class Store:
     graph: KnowledgeGraph
     incidents: IncidentStore
     documents: DocumentStore
+    embedded_dir: Path | None = None  # the embedded server's data folder (released on close)
 
     async def close(self) -> None:
-        await self.documents.close()
-        await self.pool.close()
+        try:
+            await self.documents.close()
+            await self.pool.close()
+        finally:
+            if self.embedded_dir is not None:
+                await asyncio.to_thread(release_embedded, self.embedded_dir)
 
 
 def embeddings_for(settings: Settings) -> ActiveEmbeddings:
@@ -56,8 +62,14 @@ def embeddings_for(settings: Settings) -> ActiveEmbeddings:
 async def open_store(settings: Settings, ingest_starter: bool = True) -> Store:
     """Start/attach the database, apply migrations, attach the document store; on an empty document
     store, ingest the starter knowledge base."""
+    embedded = None if settings.database_url else settings.data_dir / "pg"
     url = await asyncio.to_thread(database_url, settings.database_url, settings.data_dir / "pg")
-    pool = await open_pool(url)
+    try:
+        pool = await open_pool(url)
+    except BaseException:
+        if embedded is not None:
+            await asyncio.to_thread(release_embedded, embedded)
+        raise
     try:
         applied = await upgrade(pool)
         if applied:
@@ -68,44 +80,19 @@ async def open_store(settings: Settings, ingest_starter: bool = True) -> Store:
             log.info("starter knowledge base ingested: %d files, %d chunks", len(report.ingested), report.chunks)
     except BaseException:
         await pool.close()
+        if embedded is not None:
+            await asyncio.to_thread(release_embedded, embedded)
         raise
-    return Store(url, pool, KnowledgeGraph(pool), IncidentStore(pool), documents)
-
-
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
+    return Store(url, pool, KnowledgeGraph(pool), IncidentStore(pool), documents, embedded)
 
 
 @contextlib.asynccontextmanager
 async def scheduler(settings: Settings) -> AsyncIterator[HWAClient]:
-    """A client of the configured engine; with none configured, the built-in simulator is started
-    on ``SIM_HOST:SIM_PORT`` for as long as the block runs (unless one already listens there)."""
-    server_task = None
-    if settings.uses_simulator and _port_free(settings.sim_host, settings.sim_port):
-        import uvicorn
-
-        from hwasim import SimConfig, build_plan, create_app
-
-        config = SimConfig(jobs=settings.sim_jobs, seed=settings.sim_seed)
-        plan = build_plan(config.seed, config.jobs, days=config.days, failure_rate=config.failure_rate)
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(config, plan), host=settings.sim_host, port=settings.sim_port, log_level="warning"
-            )
-        )
-        server_task = asyncio.create_task(server.serve())
-        while not server.started and not server_task.done():  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-            await asyncio.sleep(0.02)
-    client = hwa_client(settings)
-    try:
+    """A client of the configured engine; with none configured, of the built-in simulator (started
+    for as long as the block runs unless one already answers on ``SIM_HOST:SIM_PORT``)."""
+    async with contextlib.AsyncExitStack() as stack:
+        if settings.uses_simulator:
+            await stack.enter_async_context(builtin_simulator(settings))
+        client = hwa_client(settings)
+        stack.push_async_callback(client.aclose)
         yield client
-    finally:
-        await client.aclose()
-        if server_task is not None:
-            server.should_exit = True
-            await server_task

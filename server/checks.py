@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import time
 import warnings
 from collections.abc import Awaitable, Callable
@@ -16,6 +15,7 @@ import httpx
 from tools.hwa import HWAClient, HWAError
 
 from .settings import Settings
+from .simulator import bind_reusable, simulator_answers
 from .wiring import engine_url, hwa_client_config
 
 Level = Literal["OK", "WARN", "FAIL"]
@@ -36,7 +36,13 @@ async def check_scheduler(settings: Settings) -> Check:
     url = engine_url(settings)
     if settings.tws_ca_bundle and not settings.tws_ca_bundle.is_file():
         return Check("scheduler", "FAIL", f"TWS_CA_BUNDLE {settings.tws_ca_bundle} does not exist")
-    if settings.uses_simulator and _port_free(settings.sim_host, settings.sim_port):
+    if settings.uses_simulator and not await simulator_answers(settings.sim_host, settings.sim_port):
+        sock = bind_reusable(settings.sim_host, settings.sim_port)
+        if sock is None:
+            return Check(
+                "scheduler", "FAIL", f"{url} is taken by something that is not the HWA simulator: set SIM_PORT"
+            )
+        sock.close()
         return Check("scheduler", "OK", f"built-in HWA simulator (default engine) will listen on {url}")
     config = hwa_client_config(settings)
     if not (config.username or config.api_key):
@@ -55,15 +61,6 @@ async def check_scheduler(settings: Settings) -> Check:
     elapsed = (time.perf_counter() - started) * 1000
     auth = "API key" if config.api_key else f"user {config.username}"
     return Check("scheduler", "OK", f"{url}: HWA {info.display_version} ({auth}, {elapsed:.0f} ms)")
-
-
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 async def check_postgres(settings: Settings) -> Check:

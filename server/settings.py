@@ -84,7 +84,9 @@ class Settings(BaseSettings):
     auth_disabled: bool = Field(
         False, description="DEV ONLY: no API keys, everyone is admin (shouted in logs and health)"
     )
-    rate_limit_per_minute: int = Field(120, ge=1, le=100_000, description="requests a minute per API key")
+    rate_limit_per_minute: int = Field(
+        120, ge=0, le=100_000, description="requests a minute per API key; 0 turns the limit off"
+    )
     cors_origins: str = Field("", description="allowed browser origins, comma-separated; empty: CORS closed")
     max_message_chars: int = Field(4000, ge=10, le=100_000, description="longest chat message accepted")
 

@@ -11,8 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
 
 from hwasim import SimConfig, build_plan, create_app
+from server.app import create_app as create_api
+from server.auth import create_key, hash_key
+from tests.apiclient import app_settings
 from tests.live import LiveServer
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -138,3 +142,21 @@ def session_redis() -> Iterator[Any]:
     server.start()
     yield server
     server.stop()
+
+
+# ---------------------------------------------------------------------------- the HTTP API
+@pytest.fixture
+async def keys(pool: Any) -> dict[str, str]:
+    return {role: await create_key(pool, role, f"{role}-user") for role in ("viewer", "operator", "admin")}
+
+
+@pytest.fixture
+def api(
+    fresh_now_sim: LiveServer, pg_url: str, session_redis: Any, tmp_path: Path, keys: dict[str, str]
+) -> Iterator[LiveServer]:
+    redis.Redis.from_url(session_redis.url).flushdb()  # the tests' Redis is shared: each app starts cold
+    settings = app_settings(
+        fresh_now_sim, pg_url, session_redis, tmp_path, api_keys=f"{hash_key('static-admin-key')}:admin:ops-bot"
+    )
+    with LiveServer(create_api(settings)) as server:
+        yield server

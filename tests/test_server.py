@@ -6,67 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import redis
 import websockets
 
 from server.app import create_app
-from server.auth import create_key, hash_key
-from server.settings import Settings
+from tests.apiclient import V2, app_settings, client, sse_events
 from tests.live import LiveServer
-
-V2 = "/api/v2"
-
-
-@pytest.fixture
-async def keys(pool: Any) -> dict[str, str]:
-    return {role: await create_key(pool, role, f"{role}-user") for role in ("viewer", "operator", "admin")}
-
-
-def app_settings(sim: LiveServer, pg_url: str, redis: Any, data_dir: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "tws_base_url": sim.url,
-        "tws_username": "admin",
-        "tws_password": "admin",
-        "database_url": pg_url,
-        "redis_url": redis.url,
-        "embeddings": "hashing",
-        "data_dir": data_dir,
-        "kg_sync_interval_seconds": 3600,
-    }
-    return Settings(**(values | overrides))
-
-
-@pytest.fixture
-def api(
-    fresh_now_sim: LiveServer, pg_url: str, session_redis: Any, tmp_path: Path, keys: dict[str, str]
-) -> Iterator[LiveServer]:
-    redis.Redis.from_url(session_redis.url).flushdb()  # the tests' Redis is shared: each app starts cold
-    settings = app_settings(
-        fresh_now_sim, pg_url, session_redis, tmp_path, api_keys=f"{hash_key('static-admin-key')}:admin:ops-bot"
-    )
-    with LiveServer(create_app(settings)) as server:
-        yield server
-
-
-def client(api: LiveServer, key: str | None = None) -> httpx.AsyncClient:
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
-    return httpx.AsyncClient(base_url=api.url, headers=headers, timeout=60)
-
-
-async def sse_events(response: httpx.Response) -> list[tuple[str, dict[str, Any]]]:
-    events, event = [], None
-    async for line in response.aiter_lines():
-        if line.startswith("event: "):
-            event = line[7:]
-        elif line.startswith("data: ") and event:
-            events.append((event, json.loads(line[6:])))
-    return events
 
 
 async def synced(http: httpx.AsyncClient) -> dict[str, Any]:
@@ -210,7 +159,7 @@ async def test_approval_round_trip_changes_the_job(
     async with client(api, keys["operator"]) as operator, client(api, keys["viewer"]) as viewer:
         asked = (await operator.post(f"{V2}/chat", json={"message": "reexecuta o PAYROLL_NIGHTLY"})).json()
         approval_id = asked["pending_approval"]
-        assert approval_id and asked["message"] == ""
+        assert approval_id and "PAYROLL_NIGHTLY" in asked["message"] and approval_id in asked["message"]
         pending = (await operator.get(f"{V2}/approvals")).json()
         assert [a["id"] for a in pending] == [approval_id] and pending[0]["target"]["status"] == "ABEND"
         denied = await viewer.post(f"{V2}/approvals/{approval_id}/approve", json={"justification": "ok"})
@@ -220,7 +169,9 @@ async def test_approval_round_trip_changes_the_job(
                 f"{V2}/approvals/{approval_id}/approve", json={"justification": "arquivo reenviado", "ticket": "INC-42"}
             )
         ).json()
-        assert decided["approval"]["status"] == "used" and "Feito: rerun" in decided["run"]["message"]
+        assert decided["approval"]["status"] == "done" and "Feito: rerun" in decided["run"]["message"]
+        shown = (await viewer.get(f"{V2}/approvals/{approval_id}")).json()
+        assert shown["status"] == "done" and shown["decided_by"] == "operator-user" and shown["reason"]
         again = await operator.post(f"{V2}/approvals/{approval_id}/approve", json={"justification": "twice"})
         assert again.status_code == 409 and "not pending" in again.json()["detail"]
     audit = httpx.get(f"{fresh_now_sim.url}/admin/audit").json()

