@@ -56,6 +56,8 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
+    # one line per scheduler call is debugging detail, not an operations log
+    logging.getLogger("httpx").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
 
 
 async def _first_sync(sync: KnowledgeGraphSync, incidents: Any, client: Any) -> None:
