@@ -20,8 +20,11 @@ $(SYNCED): pyproject.toml uv.lock | $(BIN)/uv
 
 install: $(SYNCED)
 
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 run: install
-	$(BIN)/resync serve --host 127.0.0.1 --port 8000
+	$(BIN)/resync serve --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -34,13 +35,18 @@ log = logging.getLogger("resync")
 PAGE = Path(__file__).resolve().parent / "static" / "index.html"
 
 
+SECRET_IN_URL = re.compile(r"((?:api_key|apikey|token|password)=)[^&\s\"']+", re.IGNORECASE)
+
+
 class JsonFormatter(logging.Formatter):
+    """One JSON line per record; keys in query strings (``?api_key=``) are masked."""
+
     def format(self, record: logging.LogRecord) -> str:
         data = {
             "time": self.formatTime(record),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": SECRET_IN_URL.sub(r"\1***", record.getMessage()),
         }
         for key in ("request_id", "method", "path", "status", "ms", "caller"):
             if hasattr(record, key):

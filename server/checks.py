@@ -12,6 +12,7 @@ from typing import Literal
 
 import httpx
 
+from tools.cache import masked_url
 from tools.hwa import HWAClient, HWAError
 
 from .settings import Settings
@@ -104,10 +105,10 @@ async def check_redis(settings: Settings) -> Check:
     try:
         await client.ping()
     except (redis.RedisError, OSError, ValueError) as exc:
-        return Check("redis", "WARN", f"{settings.redis_url}: {exc} (the app runs without cache)")
+        return Check("redis", "WARN", f"{masked_url(settings.redis_url)}: {exc} (the app runs without cache)")
     finally:
         await client.aclose()
-    return Check("redis", "OK", settings.redis_url)
+    return Check("redis", "OK", masked_url(settings.redis_url))
 
 
 async def check_llm(settings: Settings) -> Check:

@@ -57,7 +57,7 @@ def classify_command(
 def chat_command(
     question: Annotated[str, typer.Argument(help="the question, in Portuguese or English")],
     thread: Annotated[str | None, typer.Option("--thread", help="continue this conversation")] = None,
-    role: Annotated[str, typer.Option(help="viewer, operator or admin")] = "operator",
+    role: Annotated[str, typer.Option(help="viewer (default), operator or admin")] = "viewer",
     caller: Annotated[str, typer.Option(help="who is asking (audit)")] = "cli",
     prompt_version: Annotated[
         str | None, typer.Option(help="system prompt version (v1, v2); PROMPT_VERSION by default")

@@ -146,3 +146,12 @@ async def test_redis_down_then_back(cache: CacheManager, redis_server: RedisServ
     await cache.get_or_fetch(key, "job_status", source)
     assert source.calls == 4  # cached again
     assert (await cache.health())["status"] == "ok"
+
+
+def test_a_redis_password_is_never_shown() -> None:
+    from tools.cache import CacheManager, masked_url
+
+    assert masked_url("redis://:s3cret@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
+    assert masked_url("rediss://ops:s3cret@cache:6380/1") == "rediss://ops:***@cache:6380/1"
+    assert masked_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+    assert "s3cret" not in str(CacheManager("redis://:s3cret@127.0.0.1:1/0").describe())

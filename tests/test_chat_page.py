@@ -9,7 +9,6 @@ from pathlib import Path
 from playwright.async_api import async_playwright
 
 from tests.live import LiveServer
-from tests.test_server import api, keys  # noqa: F401  (fixtures: the running app and its keys)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
@@ -24,7 +23,7 @@ FLAGS = [
 ]
 
 
-async def test_chat_page_streams_an_answer(api: LiveServer, keys: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+async def test_chat_page_streams_an_answer(api: LiveServer, keys: dict[str, str], tmp_path: Path) -> None:
     assert Path(CHROMIUM).exists(), "Debian's chromium is required (make test installs it)"
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)

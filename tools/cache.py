@@ -193,16 +193,21 @@ class CacheManager:
     async def health(self) -> dict[str, Any]:
         self._down_until = 0.0  # a health check always tries Redis now
         ok, _ = await self._call(lambda: self._redis.ping())
-        return {"status": "ok" if ok else "degraded", "detail": self.redis_url if ok else self._last_error}
+        return {"status": "ok" if ok else "degraded", "detail": masked_url(self.redis_url) if ok else self._last_error}
 
     async def aclose(self) -> None:
         await self._redis.aclose()
 
     def describe(self) -> dict[str, Any]:
-        return {"redis_url": self.redis_url, "ttls": asdict(self.ttls), "warmers": sorted(self._warmers)}
+        return {"redis_url": masked_url(self.redis_url), "ttls": asdict(self.ttls), "warmers": sorted(self._warmers)}
 
 
 _manager: CacheManager | None = None
+
+
+def masked_url(url: str) -> str:
+    """The URL with its password (if any) replaced by ***, for anything shown or logged."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def configure_cache_manager(redis_url: str, ttls: CacheTTLs | None = None) -> CacheManager:
