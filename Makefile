@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 SYNCED := $(VENV)/.synced
 
-.PHONY: install system-deps run sim test lint format bench clean
+.PHONY: install system-deps run sim test test-fast lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ system-deps:
 
 test: lint system-deps
 	$(BIN)/pytest
+
+# the fast layer: scripted chat models and unit tests, under a minute on 2 cores
+test-fast: install
+	$(BIN)/pytest -m fast -q
 
 bench: install
 	$(BIN)/python -m bench.sim_scale

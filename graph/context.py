@@ -3,6 +3,7 @@ budgets, and the services the nodes reach through the tools layer."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,6 @@ class Services:
     approvals: ApprovalStore | None = None
     cache: CacheManager | None = None
     actions: ActionExecutor | None = None  # the only part that writes to the scheduler
-    known_names: Any = None  # graph.rules.KnownNames, refreshed from the knowledge graph
 
     def tool_context(
         self,
@@ -74,8 +74,10 @@ def set_default_services(provider: Callable[[], Awaitable[Services]]) -> None:
 
 if TYPE_CHECKING:
     ServicesField = Services | None
+    StopField = asyncio.Event | None
 else:  # kept out of the context schema Studio shows (and out of what clients may send)
     ServicesField = SkipJsonSchema[Any]
+    StopField = SkipJsonSchema[Any]
 
 ROLES = frozenset({"viewer", "operator", "admin"})
 
@@ -90,9 +92,9 @@ class Context:
     prompt_version: str = "v2"
     token_budget: int = 3000
     branch_timeout_seconds: float = 10.0
-    branch_retries: int = 2
     max_tool_rounds: int = 3
     services: ServicesField = field(default=None, repr=False)
+    stop: StopField = field(default=None, repr=False)  # set when the caller went away: I/O is cancelled
 
     async def get_services(self) -> Services:
         if self.services is not None:

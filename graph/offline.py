@@ -21,6 +21,7 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from .answers import render
+from .facts import parse_system_text
 
 ACTION_TOOLS = {
     "rerun": "rerun_job",
@@ -38,10 +39,12 @@ def estimate_tokens(text: str) -> int:
 
 
 def run_metadata(messages: Sequence[BaseMessage]) -> dict[str, Any]:
+    """What the prompt says (the same text a real model reads), parsed back: facts and context."""
     for message in messages:
-        if isinstance(message, SystemMessage) and "resync" in message.additional_kwargs:
-            meta: dict[str, Any] = message.additional_kwargs["resync"]
-            return meta
+        if isinstance(message, SystemMessage):
+            facts, items = parse_system_text(str(message.content))
+            if facts is not None:
+                return {**facts, "context": items}
     return {}
 
 

@@ -16,10 +16,12 @@ from tools.registry import ToolCatalog, get_tool_catalog
 from tools.store.incidents import IncidentStore
 from tools.store.kg import KnowledgeGraph
 
+from .facts import render_item
 from .nodes.gather import BRANCHES, run_branch
-from .nodes.rank import rank, render_item
+from .nodes.rank import rank
 from .prompts import system_prompt
 from .rules import KnownNames, classify
+from .state import GatheredItem
 
 
 def _outcome(items: dict[str, Any], errors: list[dict[str, Any]], planned: int) -> dict[str, Any]:
@@ -34,8 +36,9 @@ def _outcome(items: dict[str, Any], errors: list[dict[str, Any]], planned: int) 
 
 
 class ServiceOrchestrator:
-    """Parallel calls to the scheduler and the knowledge layer, each with its own timeout and
-    retries; what fails is reported in ``errors`` and the rest is still returned."""
+    """Parallel calls to the scheduler and the knowledge layer, each with its own timeout; what fails is
+    reported in ``errors`` and the rest is still returned. ``max_retries`` is kept for callers of the
+    first release: retries are the scheduler client's alone (one retry layer per I/O)."""
 
     def __init__(
         self,
@@ -58,7 +61,7 @@ class ServiceOrchestrator:
     async def _run(self, plan: dict[str, tuple[str, dict[str, Any]]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         async def one(key: str, branch: str, args: dict[str, Any]) -> tuple[str, Any, Any]:
             item, error = await run_branch(
-                self.catalog, self.ctx, branch, BRANCHES[branch].tool, args, self.timeout_seconds, self.max_retries
+                self.catalog, self.ctx, branch, BRANCHES[branch].tool, args, self.timeout_seconds
             )
             return key, item, error
 
@@ -105,23 +108,20 @@ class QueryProcessor:
     def __init__(self, llm: BaseChatModel | None, knowledge_graph: KnowledgeGraph | None) -> None:
         self.llm = llm
         self.graph = knowledge_graph
-        self._known: KnownNames | None = None
 
     async def known_names(self) -> KnownNames:
-        if self._known is None:
-            self._known = KnownNames(*await self.graph.names()) if self.graph is not None else KnownNames()
-        return self._known
+        return KnownNames(*await self.graph.known_names()) if self.graph is not None else KnownNames()
 
     async def process_query(self, text: str) -> dict[str, Any]:
         result = classify(text, await self.known_names())
-        items = []
+        items: list[GatheredItem] = []
         if self.graph is not None:
             for name in result.entities.jobs[:3]:
                 job = await self.graph.find_job(name)
                 if job is not None:
                     context = await self.graph.kg_context(job["id"])
                     items.append(
-                        {"branch": "kg", "tool": "kg_context", "args": {"job": name}, "data": {"context": context}}
+                        GatheredItem(branch="kg", tool="kg_context", args={"job": name}, data={"context": context})
                     )
         ranked, _, _ = rank(items, result.query_type.value, text, budget=3000)
         subject = ", ".join(result.entities.jobs or result.entities.job_streams or result.entities.workstations)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from tools.store.embeddings import fold
 
 from .taxonomy import Classification, Entities, Language, QueryType
 from .vocabulary import (
@@ -26,11 +27,6 @@ from .vocabulary import (
     SIGNALS,
     STATUS_WORDS,
 )
-
-
-def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 @dataclass

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import (
+    Annotated,
+    Any,
+    NotRequired,  # pydantic (Studio's schemas) needs it on Python < 3.12
+)
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
-from typing_extensions import TypedDict  # pydantic (Studio's schemas) needs it on Python < 3.12
+from typing_extensions import TypedDict
 
 RESET: dict[str, Any] = {"__reset__": True}
 
@@ -19,6 +23,37 @@ def per_turn(left: list[dict[str, Any]] | None, right: list[dict[str, Any]] | No
     return [*(left or []), *right]
 
 
+class GatheredItem(TypedDict):
+    """One read tool's result for this turn (a gather branch, or ranked context)."""
+
+    branch: str
+    tool: str
+    args: dict[str, Any]
+    data: Any
+    score: NotRequired[float]
+    tokens: NotRequired[int]
+
+
+class BranchError(TypedDict):
+    """A branch that could not gather its part (the answer says it is partial)."""
+
+    branch: str
+    tool: str
+    args: dict[str, Any]
+    error: str
+
+
+class ToolCallRecord(TypedDict):
+    """A tool the model called this turn and how it ended."""
+
+    name: str
+    args: dict[str, Any]
+    outcome: str
+    data: Any
+    error: str | None
+    approval_id: str | None
+
+
 class InputState(TypedDict):
     messages: Annotated[list[AnyMessage], add_messages]
 
@@ -29,14 +64,13 @@ class State(InputState, total=False):
     language: str
     confidence: float
     entities: dict[str, Any]
-    previous_entities: dict[str, Any]
-    gathered: Annotated[list[dict[str, Any]], per_turn]
-    errors: Annotated[list[dict[str, Any]], per_turn]
+    gathered: Annotated[list[GatheredItem], per_turn]
+    errors: Annotated[list[BranchError], per_turn]
     branches: list[str]
-    ranked_context: list[dict[str, Any]]
+    ranked_context: list[GatheredItem]
     tokens_before: int
     tokens_after: int
-    tool_calls: Annotated[list[dict[str, Any]], per_turn]
+    tool_calls: Annotated[list[ToolCallRecord], per_turn]
     tool_rounds: int
     answer: str
     sources: list[str]
@@ -50,5 +84,6 @@ class OutputState(TypedDict, total=False):
     entities: dict[str, Any]
     answer: str
     sources: list[str]
-    tool_calls: list[dict[str, Any]]
-    errors: list[dict[str, Any]]
+    tool_calls: list[ToolCallRecord]
+    errors: list[BranchError]
+    ranked_context: list[GatheredItem]

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -49,56 +50,68 @@ class ThreadNotYours(PermissionError):
     """The thread belongs to another caller."""
 
 
-async def claim_thread(pool: Any, thread_id: str, principal: Principal) -> None:
-    """The first caller of a thread owns it; others (but admins) may not continue it."""
+async def claim_thread(pool: Any, request: ChatRequest, principal: Principal) -> str:
+    """The conversation this request continues (a new one when it names none), claimed once: the
+    first caller of a thread owns it; others (but admins) may not continue it."""
+    thread_id = request.thread_id or f"t-{uuid.uuid4().hex[:12]}"
     async with pool.connection() as conn:
-        await conn.execute(
-            "INSERT INTO chat_threads (thread_id, owner) VALUES (%s, %s) ON CONFLICT (thread_id) DO NOTHING",
-            (thread_id, principal.name),
+        cur = await conn.execute(
+            "WITH claimed AS (INSERT INTO chat_threads (thread_id, owner) VALUES (%s, %s)"
+            " ON CONFLICT (thread_id) DO NOTHING RETURNING owner)"
+            " SELECT owner FROM claimed UNION ALL SELECT owner FROM chat_threads WHERE thread_id = %s",
+            (thread_id, principal.name, thread_id),
         )
-        cur = await conn.execute("SELECT owner FROM chat_threads WHERE thread_id = %s", (thread_id,))
         row = await cur.fetchone()
     if row and row["owner"] != principal.name and principal.role != Role.ADMIN:
         raise ThreadNotYours(f"thread {thread_id} belongs to another user")
+    request.thread_id = thread_id
+    return thread_id
 
 
 async def run_events(
-    app_state: Any, principal: Principal, request: ChatRequest, resume: Any = None
+    app_state: Any, principal: Principal, request: ChatRequest, resume: Any = None, with_context: bool = False
 ) -> AsyncIterator[Event]:
-    """Stream one run (or the resumption of a paused one) as events."""
-    thread_id = request.thread_id or f"t-{uuid.uuid4().hex[:12]}"
-    if resume is None:
-        await claim_thread(app_state.store.pool, thread_id, principal)
+    """Stream one run (or the resumption of a paused one) of a claimed thread as events; the final
+    state comes from the same stream (no read back)."""
+    assert request.thread_id, "claim the thread first"
+    thread_id = request.thread_id
     run_id = str(uuid.uuid4())
     settings = app_state.settings
+    stop = asyncio.Event()
     context = Context(
         role=principal.role.value,
         caller=principal.name,
         prompt_version=request.prompt_version or settings.prompt_version,
         token_budget=settings.token_budget,
         services=app_state.services,
+        stop=stop,
     )
     config: RunnableConfig = {"configurable": {"thread_id": thread_id}, "run_id": uuid.UUID(run_id)}
-    graph = app_state.graph
     payload: Any = Command(resume=resume) if resume is not None else {"messages": [HumanMessage(request.message)]}
     yield "metadata", {"run_id": run_id, "thread_id": thread_id}
-    async for mode, chunk in graph.astream(payload, config, context=context, stream_mode=["messages", "custom"]):
-        if mode == "custom" and chunk.get("event") == "metadata":
-            yield (
-                "query",
-                {"query_type": chunk["query_type"], "language": chunk["language"], "entities": chunk["entities"]},
-            )
-        elif mode == "custom" and chunk.get("event") == "tool_call":
-            yield "tool_call", {k: v for k, v in chunk.items() if k != "event"}
-        elif mode == "messages":
-            message, meta = chunk
-            if meta.get("langgraph_node") == "draft" and isinstance(message, AIMessageChunk) and message.content:
-                yield "token", {"text": str(message.content)}
-    state = await graph.aget_state(config)
-    values = state.values
+    values: dict[str, Any] = {}
+    modes = ["messages", "custom", "values"]
+    try:
+        async for mode, chunk in app_state.graph.astream(payload, config, context=context, stream_mode=modes):
+            if mode == "values":
+                values = chunk
+            elif mode == "custom" and chunk.get("event") == "metadata":
+                yield (
+                    "query",
+                    {"query_type": chunk["query_type"], "language": chunk["language"], "entities": chunk["entities"]},
+                )
+            elif mode == "custom" and chunk.get("event") == "tool_call":
+                yield "tool_call", {k: v for k, v in chunk.items() if k != "event"}
+            elif mode == "messages":
+                message, meta = chunk
+                if meta.get("langgraph_node") == "draft" and isinstance(message, AIMessageChunk) and message.content:
+                    yield "token", {"text": str(message.content)}
+    finally:  # finished, failed, cancelled or closed (the client went away): nothing keeps running
+        stop.set()
+    interrupts = values.get("__interrupt__") or ()
     message = values.get("answer", "")
-    if state.interrupts:
-        request_value = state.interrupts[0].value
+    if interrupts:
+        request_value = interrupts[0].value
         yield "approval_request", {"thread_id": thread_id, **request_value}
         message = waiting_text(request_value, values.get("language", "en"))
     yield (
@@ -115,9 +128,21 @@ async def run_events(
             ],
             "sources": values.get("sources") or [],
             "errors": values.get("errors") or [],
-            "pending_approval": state.interrupts[0].value.get("approval_id") if state.interrupts else None,
+            "pending_approval": interrupts[0].value.get("approval_id") if interrupts else None,
+            **({"context": values.get("ranked_context") or []} if with_context else {}),
         },
     )
+
+
+async def run_to_end(
+    app_state: Any, principal: Principal, request: ChatRequest, resume: Any = None, with_context: bool = False
+) -> dict[str, Any]:
+    """The ``end`` event of a whole run (for answers that are not streamed)."""
+    final: dict[str, Any] = {}
+    async for event, data in run_events(app_state, principal, request, resume, with_context):
+        if event == "end":
+            final = data
+    return final
 
 
 def waiting_text(request: dict[str, Any], language: str) -> str:
@@ -151,13 +176,9 @@ async def report_decision(app_state: Any, principal: Principal, approval: Approv
     if not state.values:
         return None
     if any(i.value.get("approval_id") == approval.id for i in state.interrupts):
-        final: dict[str, Any] = {}
         kind = "reject" if approval.status == "rejected" else "approve"
         request = ChatRequest(message="-", thread_id=approval.thread_id)
-        async for event, data in run_events(app_state, principal, request, resume={"decisions": [{"type": kind}]}):
-            if event == "end":
-                final = data
-        return final
+        return await run_to_end(app_state, principal, request, resume={"decisions": [{"type": kind}]})
     if not state.interrupts:  # moved on: the outcome becomes part of the conversation
         text = outcome_text(approval, state.values.get("language", "en"))
         await graph.aupdate_state(config, {"messages": [AIMessage(text)], "answer": text}, as_node="draft")

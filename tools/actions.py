@@ -18,11 +18,10 @@ from typing import Any
 from .cache import CacheManager
 from .hwa import HWAClient, JobAction, JobInPlan, Justification
 from .hwa.errors import HWACircuitOpen, HWAError, HWANotFound, HWATimeout, HWAUnavailable
-from .hwa.models import ActionResult
+from .hwa.models import WAITING_STATUSES, ActionResult
 from .store.approvals import Approval, ApprovalError, ApprovalStore
 
 log = logging.getLogger(__name__)
-WAITING = frozenset({"HOLD", "READY", "WAIT"})
 Check = Callable[[JobInPlan], str | None]  # why the action is not valid for the job now, or None
 Send = Callable[[HWAClient, Approval, Justification], Awaitable[ActionResult]]
 Applied = Callable[[dict[str, Any], JobInPlan], bool]  # does the job show the action's effect?
@@ -68,7 +67,7 @@ ACTIONS: dict[str, WriteAction] = {
             "hold",
             lambda j: (
                 None
-                if j.status in WAITING and not canceled(j) and j.priority != 0
+                if j.status in WAITING_STATUSES and not canceled(j) and j.priority != 0
                 else "only a waiting job that is not already held can be held"
             ),
             _by_id(JobAction.HOLD),
@@ -116,7 +115,7 @@ ACTIONS: dict[str, WriteAction] = {
         WriteAction(
             "release_dependencies",
             "release all dependencies of",
-            lambda j: None if j.status in WAITING else "only a job still waiting has dependencies to release",
+            lambda j: None if j.status in WAITING_STATUSES else "only a job still waiting has dependencies to release",
             _by_id(JobAction.RELEASE_ALL_DEPENDENCIES),
             lambda seen, job: job.status != seen.get("status"),
         ),

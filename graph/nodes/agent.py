@@ -10,33 +10,34 @@ from langgraph.config import get_config, get_stream_writer
 from langgraph.runtime import Runtime
 
 from ..context import Context, identity
+from ..facts import RunFacts, system_text
 from ..prompts import system_prompt
 from ..state import State
-from .rank import render_item
 
 
-def run_meta(state: State, phase: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "phase": phase,
-        "query": state.get("query", ""),
-        "query_type": state.get("query_type"),
-        "language": state.get("language", "en"),
-        "entities": state.get("entities") or {},
-        "context": state.get("ranked_context") or [],
-        "errors": state.get("errors") or [],
-        **extra,
-    }
+def run_facts(state: State, phase: str, **notes: Any) -> RunFacts:
+    facts = RunFacts(
+        phase=phase,
+        query=state.get("query", ""),
+        query_type=state.get("query_type", "other"),
+        language=state.get("language", "en"),
+        entities=state.get("entities") or {},
+        errors=state.get("errors") or [],
+        tool_results=state.get("tool_calls") or [],
+    )
+    if notes.get("denied"):
+        facts["denied"] = notes["denied"]
+    if notes.get("missing_job"):
+        facts["missing_job"] = notes["missing_job"]
+    return facts
 
 
-def prompt_messages(state: State, context: Context, phase: str, **extra: Any) -> list[BaseMessage]:
+def prompt_messages(state: State, context: Context, phase: str, **notes: Any) -> list[BaseMessage]:
+    """Everything the model needs is in this text: prompt, context items, facts and notes."""
     lang = state.get("language", "en")
     prompt = system_prompt(context.prompt_version, lang, state.get("query_type", "other"))
-    items = "\n".join(render_item(i) for i in state.get("ranked_context") or [])
-    errors = "; ".join(f"{e['branch']}: {e['error']}" for e in state.get("errors") or [])
-    text = f"{prompt}\n\nContext:\n{items or '(none)'}" + (f"\n\nUnavailable: {errors}" if errors else "")
-    system = SystemMessage(content=text, additional_kwargs={"resync": run_meta(state, phase, **extra)})
-    turn = this_turn(state)
-    return [system, *turn]
+    text = system_text(prompt, run_facts(state, phase, **notes), state.get("ranked_context") or [])
+    return [SystemMessage(content=text), *this_turn(state)]
 
 
 def this_turn(state: State) -> list[BaseMessage]:

@@ -5,21 +5,23 @@ error, never a failed run."""
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
+import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, TypeVar
 
 from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 from langgraph.types import Send
+from typing_extensions import TypedDict
 
 from tools.context import ToolContext
 from tools.registry import ToolCatalog
 
 from ..context import Context, identity
-from ..state import State
+from ..state import BranchError, GatheredItem, State
 
+T = TypeVar("T")
 Args = dict[str, Any]
 
 
@@ -92,31 +94,45 @@ def route_gather(state: State) -> list[Send] | str:
     return [Send("gather_branch", {"branch": b, "tool": t, "args": a}) for b, t, a in calls]
 
 
+async def unless_stopped(work: Awaitable[T], stop: asyncio.Event | None) -> T:
+    """``work``, cancelled as soon as ``stop`` is set (the caller went away). LangGraph does not always
+    cancel a node's tasks when its stream's consumer is cancelled; this does not depend on it."""
+    if stop is None:
+        return await work
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            raise asyncio.CancelledError("the caller went away")
+        return task.result()
+    finally:
+        for pending in (task, stopped):
+            if not pending.done():
+                pending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await pending
+
+
 async def run_branch(
-    catalog: ToolCatalog, ctx: ToolContext, branch: str, tool: str, args: Args, timeout_s: float, retries: int
-) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """(item, error): the tool's result as a context item, or what went wrong after the retries."""
-    started = time.perf_counter()
-    last_error = "no attempt"
-    for attempt in range(retries + 1):
-        try:
-            result = await asyncio.wait_for(catalog.execute(tool, args, ctx), timeout_s)
-        except TimeoutError:
-            last_error = f"timed out after {timeout_s:g} s"
-            continue
-        if result.ok:
-            return {
-                "branch": branch,
-                "tool": tool,
-                "args": args,
-                "data": result.data,
-                "ms": round((time.perf_counter() - started) * 1000),
-            }, None
-        last_error = result.error or result.outcome
-        if result.outcome in {"invalid", "refused"} or "no job named" in last_error or attempt == retries:
-            break
-        await asyncio.sleep(min(0.2 * 2**attempt, 1.0))
-    return None, {"branch": branch, "tool": tool, "args": args, "error": last_error}
+    catalog: ToolCatalog,
+    ctx: ToolContext,
+    branch: str,
+    tool: str,
+    args: Args,
+    timeout_s: float,
+    stop: asyncio.Event | None = None,
+) -> tuple[GatheredItem | None, BranchError | None]:
+    """(item, error): one attempt within the branch's timeout. Retries are the client's alone (GETs on
+    5xx and connection errors); a timeout is not retried — it would only wait longer."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            result = await unless_stopped(catalog.execute(tool, args, ctx), stop)
+    except TimeoutError:
+        return None, BranchError(branch=branch, tool=tool, args=args, error=f"timed out after {timeout_s:g} s")
+    if result.ok:
+        return GatheredItem(branch=branch, tool=tool, args=args, data=result.data), None
+    return None, BranchError(branch=branch, tool=tool, args=args, error=result.error or result.outcome)
 
 
 async def gather_branch(state: BranchInput, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -133,7 +149,7 @@ async def gather_branch(state: BranchInput, runtime: Runtime[Context]) -> dict[s
         state["tool"],
         state["args"],
         context.branch_timeout_seconds,
-        context.branch_retries,
+        context.stop,
     )
     writer(
         {

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from ..context import Context
+from ..facts import render_item
 from ..offline import estimate_tokens
-from ..state import State
+from ..state import GatheredItem, State
 
 #: how much each branch matters for each query type (unlisted: 0.3)
 WEIGHTS: dict[str, dict[str, float]] = {
@@ -26,43 +26,33 @@ WEIGHTS: dict[str, dict[str, float]] = {
 }
 
 
-def render_item(item: dict[str, Any]) -> str:
-    """The text the model reads for an item (compact JSON of the tool's result)."""
-    data = (
-        {k: v for k, v in item["data"].items() if k != "_fetched_at"}
-        if isinstance(item["data"], dict)
-        else item["data"]
-    )
-    return f"[{item['branch']}:{item['tool']}] " + json.dumps(data, ensure_ascii=False, default=str)
+def score(text: str, branch: str, query_type: str, terms: set[str]) -> float:
+    overlap = sum(1 for term in terms if term in text.lower()) / max(len(terms), 1)
+    return round(WEIGHTS.get(query_type, {}).get(branch, 0.3) + 0.5 * overlap, 4)
 
 
-def score(item: dict[str, Any], query_type: str, terms: set[str]) -> float:
-    text = render_item(item).lower()
-    overlap = sum(1 for term in terms if term in text) / max(len(terms), 1)
-    return round(WEIGHTS.get(query_type, {}).get(item["branch"], 0.3) + 0.5 * overlap, 4)
-
-
-def rank(
-    items: list[dict[str, Any]], query_type: str, query: str, budget: int
-) -> tuple[list[dict[str, Any]], int, int]:
-    """(kept items best first, tokens before, tokens after); estimates, labelled as such elsewhere."""
+def rank(items: list[GatheredItem], query_type: str, query: str, budget: int) -> tuple[list[GatheredItem], int, int]:
+    """(kept items best first, tokens before, tokens after); estimates, labelled as such elsewhere.
+    Each item is rendered once: the same text is hashed, scored and counted."""
     terms = {w for w in re.findall(r"[a-z0-9_]{3,}", query.lower())}
     seen: set[str] = set()
-    unique = []
+    unique: list[GatheredItem] = []
+    before = 0
     for item in items:
-        digest = hashlib.sha1(render_item(item).encode()).hexdigest()
+        text = render_item(item)
+        tokens = estimate_tokens(text)
+        before += tokens
+        digest = hashlib.sha1(text.encode()).hexdigest()
         if digest not in seen:
             seen.add(digest)
-            unique.append(
-                {**item, "score": score(item, query_type, terms), "tokens": estimate_tokens(render_item(item))}
-            )
-    before = sum(estimate_tokens(render_item(i)) for i in items)
-    kept: list[dict[str, Any]] = []
+            unique.append({**item, "score": score(text, item["branch"], query_type, terms), "tokens": tokens})
+    kept: list[GatheredItem] = []
     used = 0
-    for item in sorted(unique, key=lambda i: i["score"], reverse=True):
-        if used + item["tokens"] <= budget or not kept:
+    for item in sorted(unique, key=lambda i: i.get("score", 0.0), reverse=True):
+        tokens = item.get("tokens", 0)
+        if used + tokens <= budget or not kept:
             kept.append(item)
-            used += item["tokens"]
+            used += tokens
     return kept, before, used
 
 

@@ -1,4 +1,5 @@
-"""classify and extract_entities: the rule-based pass (always first, the offline default)."""
+"""understand: one rule-based pass (always first, the offline default) — query type, language and
+entities checked against the knowledge graph; a follow-up takes its subject from the thread's memory."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 
 from ..context import Context
-from ..rules import KnownNames, classify, detect_language, extract_entities
+from ..rules import KnownNames, classify
 from ..state import RESET, State
 from ..taxonomy import QueryType
 
@@ -25,43 +26,19 @@ def last_question(state: State) -> str:
 
 
 async def known_names(runtime: Runtime[Context]) -> KnownNames:
+    """The names the knowledge graph knows (read again after every sync)."""
     services = await runtime.context.get_services()
-    if services.known_names is None and services.graph is not None:
-        async with services.graph.pool.connection() as conn:
-            jobs = [r["name"] for r in await (await conn.execute("SELECT DISTINCT name FROM kg_jobs")).fetchall()]
-            streams = [
-                r["name"] for r in await (await conn.execute("SELECT DISTINCT name FROM kg_job_streams")).fetchall()
-            ]
-            stations = [r["name"] for r in await (await conn.execute("SELECT name FROM kg_workstations")).fetchall()]
-        services.known_names = KnownNames(jobs, streams, stations)
-    known: KnownNames = services.known_names or KnownNames()
-    return known
+    if services.graph is None:
+        return KnownNames()
+    return KnownNames(*await services.graph.known_names())
 
 
-async def classify_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Query type and language, and a clean slate for this turn's per-turn lists."""
+async def understand_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Classify once; a clean slate for this turn's per-turn lists."""
     text = last_question(state)
     result = classify(text, await known_names(runtime))
-    return {
-        "query": text,
-        "query_type": result.query_type.value,
-        "language": detect_language(text),
-        "confidence": result.confidence,
-        "previous_entities": state.get("entities") or {},
-        "gathered": [RESET],
-        "errors": [RESET],
-        "tool_calls": [RESET],
-        "usage": [RESET],
-        "tool_rounds": 0,
-    }
-
-
-async def extract_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Entities checked against the knowledge graph; a follow-up takes its subject from memory."""
-    text = state["query"]
-    entities = extract_entities(text, await known_names(runtime))
-    previous = state.get("previous_entities") or {}
-    query_type = state["query_type"]
+    entities, query_type = result.entities, result.query_type.value
+    previous = state.get("entities") or {}
     is_follow_up = bool(FOLLOW_UP.search(text)) or len(text.split()) <= 5
     if not entities.jobs and not entities.job_streams and previous and is_follow_up:
         entities.jobs = list(previous.get("jobs") or [])
@@ -70,7 +47,16 @@ async def extract_node(state: State, runtime: Runtime[Context]) -> dict[str, Any
         if query_type == QueryType.OTHER.value and entities.jobs:
             query_type = QueryType.STATUS.value
     data = entities.model_dump()
-    get_stream_writer()(
-        {"event": "metadata", "query_type": query_type, "language": state["language"], "entities": data}
-    )
-    return {"entities": data, "query_type": query_type}
+    get_stream_writer()({"event": "metadata", "query_type": query_type, "language": result.language, "entities": data})
+    return {
+        "query": text,
+        "query_type": query_type,
+        "language": result.language,
+        "confidence": result.confidence,
+        "entities": data,
+        "gathered": [RESET],
+        "errors": [RESET],
+        "tool_calls": [RESET],
+        "usage": [RESET],
+        "tool_rounds": 0,
+    }

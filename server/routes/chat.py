@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from tools.registry import Role
 
 from ..auth import Principal, require, websocket_principal
-from ..chat import ChatRequest, ThreadNotYours, claim_thread, run_events
+from ..chat import ChatRequest, ThreadNotYours, claim_thread, run_events, run_to_end
 from ..schemas import ChatResponse
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
-HEARTBEAT_SECONDS = 15.0
-DISCONNECT_POLL_SECONDS = 0.5
+HEARTBEAT_SECONDS = 15
 
 
 def check_size(request: Request | WebSocket, body: ChatRequest) -> None:
@@ -30,67 +29,31 @@ def check_size(request: Request | WebSocket, body: ChatRequest) -> None:
         raise HTTPException(413, detail=f"message longer than {limit} characters")
 
 
-async def check_thread(request: Request | WebSocket, body: ChatRequest, principal: Principal) -> None:
-    if body.thread_id:
-        try:
-            await claim_thread(request.app.state.store.pool, body.thread_id, principal)
-        except ThreadNotYours as exc:
-            raise HTTPException(403, detail=str(exc)) from None
+async def claim(request: Request | WebSocket, body: ChatRequest, principal: Principal) -> ChatRequest:
+    """Size checked and thread claimed, once, before anything runs (a new thread gets its id here)."""
+    check_size(request, body)
+    try:
+        await claim_thread(request.app.state.store.pool, body, principal)
+    except ThreadNotYours as exc:
+        raise HTTPException(403, detail=str(exc)) from None
+    return body
+
+
+async def claimed(request: Request, body: ChatRequest, principal: Viewer) -> ChatRequest:
+    return await claim(request, body, principal)
+
+
+Claimed = Annotated[ChatRequest, Depends(claimed)]
 
 
 @router.post("/api/v2/chat", response_model=ChatResponse)
-async def chat(request: Request, body: ChatRequest, principal: Viewer) -> dict[str, Any]:
-    check_size(request, body)
-    await check_thread(request, body, principal)
-    final: dict[str, Any] = {}
-    async for event, data in run_events(request.app.state, principal, body):
-        if event == "end":
-            final = data
-    return final
-
-
-async def sse(events: AsyncIterator[tuple[str, dict[str, Any]]], request: Request) -> AsyncIterator[str]:
-    """SSE framing as the LangGraph server does it, with heartbeat comments; a client that goes away
-    cancels the run (the generator is closed)."""
-    queue: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue()
-
-    async def pump() -> None:
-        try:
-            async for item in events:
-                await queue.put(item)
-        except Exception as exc:  # reported to the client as the last event
-            await queue.put(("error", {"message": f"{type(exc).__name__}: {exc}"}))
-        finally:
-            await queue.put(None)
-
-    task = asyncio.create_task(pump())
-    counter, last_sent = 0, asyncio.get_running_loop().time()
-    try:
-        while True:
-            try:
-                item = await asyncio.wait_for(queue.get(), DISCONNECT_POLL_SECONDS)
-            except TimeoutError:
-                if await request.is_disconnected():
-                    return  # the client went away: stop the run (finally cancels it)
-                if asyncio.get_running_loop().time() - last_sent >= HEARTBEAT_SECONDS:
-                    last_sent = asyncio.get_running_loop().time()
-                    yield ": heartbeat\n\n"
-                continue
-            if item is None:
-                return
-            counter += 1
-            last_sent = asyncio.get_running_loop().time()
-            event, data = item
-            yield f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\nid: {counter}\n\n"
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+async def chat(request: Request, body: Claimed, principal: Viewer) -> dict[str, Any]:
+    return await run_to_end(request.app.state, principal, body)
 
 
 @router.post(
     "/api/v2/chat/stream",
-    response_class=StreamingResponse,
+    response_class=EventSourceResponse,
     responses={
         200: {
             "content": {"text/event-stream": {}},
@@ -98,14 +61,26 @@ async def sse(events: AsyncIterator[tuple[str, dict[str, Any]]], request: Reques
         }
     },
 )
-async def chat_stream(request: Request, body: ChatRequest, principal: Viewer) -> StreamingResponse:
-    check_size(request, body)
-    await check_thread(request, body, principal)
-    return StreamingResponse(
-        sse(run_events(request.app.state, principal, body), request),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+async def chat_stream(request: Request, body: Claimed, principal: Viewer) -> EventSourceResponse:
+    """Server-Sent Events through sse-starlette: keep-alive pings, and a client that goes away stops
+    the run (it listens for the disconnect). A failure after the stream started is the last event,
+    ``error``."""
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        counter = 0
+        try:
+            async for event, data in run_events(request.app.state, principal, body):
+                counter += 1
+                yield ServerSentEvent(data=encode(data), event=event, id=str(counter), sep="\n")
+        except Exception as exc:
+            log.exception("chat stream failed")
+            yield ServerSentEvent(data=encode({"message": f"{type(exc).__name__}: {exc}"}), event="error", sep="\n")
+
+    return EventSourceResponse(events(), ping=HEARTBEAT_SECONDS, sep="\n", headers={"Cache-Control": "no-cache"})
+
+
+def encode(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, default=str)
 
 
 def parse_ws(text: str) -> ChatRequest:
@@ -130,9 +105,8 @@ async def tws_agent(websocket: WebSocket) -> None:
             text = await websocket.receive_text()
             try:
                 body = parse_ws(text)
-                check_size(websocket, body)
                 body.thread_id = body.thread_id or thread_id
-                await check_thread(websocket, body, principal)
+                await claim(websocket, body, principal)
             except (ValidationError, ValueError, HTTPException) as exc:
                 await websocket.send_json(
                     {"type": "error", "sender": "agent", "message": f"bad message: {exc}", "is_final": True}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -55,18 +54,24 @@ async def system_health(request: Request, principal: Viewer) -> dict[str, Any]:
 
 @router.get("/jobs/{job_name}/summary", response_model=SummaryResponse)
 async def summary(request: Request, job_name: JobName, principal: Viewer) -> dict[str, Any]:
-    """A short answer about the job from the whole graph (model + retrieval)."""
-    from ..chat import ChatRequest, run_events
+    """A short answer about the job from the whole graph (model + retrieval); the status is the one
+    the run gathered from the scheduler."""
+    from ..chat import ChatRequest, claim_thread, run_to_end
 
-    final: dict[str, Any] = {}
-    async for event, data in run_events(request.app.state, principal, ChatRequest(message=f"why did {job_name} fail?")):
-        if event == "end":
-            final = data
+    ask = ChatRequest(message=f"why did {job_name} fail?")
+    await claim_thread(request.app.state.store.pool, ask, principal)
+    final = await run_to_end(request.app.state, principal, ask, with_context=True)
     jobs = [j for j in final.get("entities", {}).get("jobs", [])]
-    status_match = re.search(r"\b(?:is|está em) ([A-Z]{3,6})\b", final.get("message", ""))
+    statuses = [
+        job.get("status")
+        for item in final.get("context", [])
+        if item["branch"] == "status"
+        for job in (item.get("data") or {}).get("jobs", [])
+        if job.get("job", "").upper() == job_name.upper()
+    ]
     return {
         "job_name": job_name.upper(),
-        "status": status_match.group(1) if status_match else None,
+        "status": statuses[0] if statuses else None,
         "summary": final.get("message", ""),
         "has_context": bool(final.get("sources")) and bool(jobs),
     }

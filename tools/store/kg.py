@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from tools.hwa.models import WAITING_STATUSES
+
 from .db import Pool
 from .snapshot import EDGES, JOBS, RUNS, STREAMS, WORKSTATIONS, MergeCounts, PlanSnapshot, merge, replace_edges_of
 
 MAX_DEPTH = 25
-WAITING = ("HOLD", "READY", "WAIT")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ _CLOSURE = {
 class KnowledgeGraph:
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
+        self.generation = 0  # bumped by every sync this process applies
+        self._names: tuple[int, tuple[list[str], list[str], list[str]]] | None = None
 
     # ---------------------------------------------------------------- writes
     async def apply(self, snapshot: PlanSnapshot, full: bool) -> dict[str, MergeCounts]:
@@ -71,9 +74,19 @@ class KnowledgeGraph:
                 counts["edges"] = await replace_edges_of(
                     conn, snapshot.edges, snapshot.detailed_jobs, snapshot.detailed_streams
                 )
+        self.generation += 1
         return counts
 
     # ---------------------------------------------------------------- lookups
+    async def known_names(self) -> tuple[list[str], list[str], list[str]]:
+        """``names()`` kept between syncs: read again after each sync, and while the graph is empty."""
+        if self._names is not None and self._names[0] == self.generation:
+            return self._names[1]
+        names = await self.names()
+        if names[0]:
+            self._names = (self.generation, names)
+        return names
+
     async def names(self) -> tuple[list[str], list[str], list[str]]:
         """(job names, job stream names, workstation names) the graph knows."""
         async with self.pool.connection() as conn:
@@ -153,7 +166,7 @@ class KnowledgeGraph:
         """What a failure of ``job_id`` blocks: dependent jobs and streams, the critical ones, deadlines."""
         job = await self._job(job_id)
         nodes = await self.downstream(job_id, depth)
-        blocked = [n for n in nodes if n.kind == "job" and (n.status in WAITING or n.status is None)]
+        blocked = [n for n in nodes if n.kind == "job" and (n.status in WAITING_STATUSES or n.status is None)]
         streams = sorted(
             {n.name for n in nodes if n.kind == "stream"} | {n.job_stream for n in blocked if n.job_stream}
         )
