@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException, Request, WebSocket
 
 from tools.registry import Role
+from tools.store.access import insert_key, key_owner
 from tools.store.db import Pool
 
 log = logging.getLogger("resync.auth")
@@ -39,10 +40,7 @@ def new_key() -> str:
 async def create_key(pool: Pool, role: str, name: str) -> str:
     """A new key for ``role``; only its hash is stored, the key is returned once."""
     key = new_key()
-    async with pool.connection() as conn:
-        await conn.execute(
-            "INSERT INTO api_keys (name, key_hash, role) VALUES (%s, %s, %s)", (name, hash_key(key), Role(role).value)
-        )
+    await insert_key(pool, name, hash_key(key), Role(role).value)
     return key
 
 
@@ -72,12 +70,8 @@ class Authenticator:
         cached = self._cache.get(digest)
         if cached and cached[0] > time.monotonic():
             return cached[1]
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT name, role FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL", (digest,)
-            )
-            row = await cur.fetchone()
-        principal = Principal(row["name"], Role(row["role"])) if row else None
+        found = await key_owner(self.pool, digest)
+        principal = Principal(found[0], Role(found[1])) if found else None
         self._cache[digest] = (time.monotonic() + 30, principal)
         return principal
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, field_validator
 from graph.context import Context
 from graph.prompts import available_versions
 from tools.registry import Role
+from tools.store.access import claim_thread as store_claim
 from tools.store.approvals import Approval
 
 from .auth import Principal
@@ -54,15 +55,8 @@ async def claim_thread(pool: Any, request: ChatRequest, principal: Principal) ->
     """The conversation this request continues (a new one when it names none), claimed once: the
     first caller of a thread owns it; others (but admins) may not continue it."""
     thread_id = request.thread_id or f"t-{uuid.uuid4().hex[:12]}"
-    async with pool.connection() as conn:
-        cur = await conn.execute(
-            "WITH claimed AS (INSERT INTO chat_threads (thread_id, owner) VALUES (%s, %s)"
-            " ON CONFLICT (thread_id) DO NOTHING RETURNING owner)"
-            " SELECT owner FROM claimed UNION ALL SELECT owner FROM chat_threads WHERE thread_id = %s",
-            (thread_id, principal.name, thread_id),
-        )
-        row = await cur.fetchone()
-    if row and row["owner"] != principal.name and principal.role != Role.ADMIN:
+    owner = await store_claim(pool, thread_id, principal.name)
+    if owner != principal.name and principal.role != Role.ADMIN:
         raise ThreadNotYours(f"thread {thread_id} belongs to another user")
     request.thread_id = thread_id
     return thread_id

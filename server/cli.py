@@ -11,11 +11,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from .checks import run_checks
+from .cli_common import errors, load_settings
 from .cli_graph import chat_command, classify_command
 from .cli_serve import keys_app, serve_command
 from .cli_store import db_app, docs_app, kg_app
-from .settings import Settings
 
 app = typer.Typer(
     help="Resync: AI operations assistant for IBM Workload Scheduler / HCL Workload Automation.",
@@ -30,19 +29,6 @@ app.command("chat")(chat_command)
 app.command("serve")(serve_command)
 app.add_typer(keys_app, name="keys")
 console = Console()
-errors = Console(stderr=True)
-
-
-def load_settings() -> Settings:
-    """Settings or a clear message and exit code 2 — never a traceback."""
-    try:
-        return Settings()
-    except ValidationError as exc:
-        errors.print("[bold red]Invalid settings:[/]")
-        for error in exc.errors():
-            name = ".".join(str(p) for p in error["loc"]).upper()
-            errors.print(f"  {name}: {error['msg']} (got {error.get('input')!r})")
-        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -81,6 +67,8 @@ def sim(
 @app.command("validate-config")
 def validate_config() -> None:
     """Check every setting and every reachable dependency; exit 1 on a blocking problem."""
+    from .checks import run_checks
+
     settings = load_settings()
     checks = asyncio.run(run_checks(settings))
     table = Table(title="Resync configuration", show_lines=False)

@@ -6,38 +6,34 @@ import asyncio
 import json
 import sys
 import uuid
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from langchain_core.messages import AIMessageChunk
-from langchain_core.runnables import RunnableConfig
-from langgraph.types import Command
 from rich.console import Console
 
-from graph.context import Context
-from graph.graph import build_graph
-from graph.prompts import available_versions
-from graph.rules import classify
-from tools.hwa import HWAError
-from tools.store.db import DatabaseUnavailable
+from .cli_common import errors, load_settings
 
-from .runtime import App, known_names, open_app
+if TYPE_CHECKING:  # the graph and its parts are imported by the commands that run them (fast --help)
+    from langchain_core.runnables import RunnableConfig
+
+    from graph.context import Context
+
+    from .runtime import App
 
 console = Console()
-errors = Console(stderr=True)
-
-
-def _settings() -> Any:
-    from .cli import load_settings
-
-    return load_settings()
 
 
 def classify_command(
     text: Annotated[str, typer.Argument(help='the question, or "-" to read one question per line from stdin')],
 ) -> None:
     """Classify a question (query type, language, entities) and print JSON; "-" reads stdin."""
-    settings = _settings()
+    from graph.rules import classify
+    from tools.hwa import HWAError
+    from tools.store.db import DatabaseUnavailable
+
+    from .runtime import known_names, open_app
+
+    settings = load_settings()
 
     async def run() -> list[dict[str, Any]]:
         async with open_app(settings) as app:
@@ -64,10 +60,15 @@ def chat_command(
     ] = None,
 ) -> None:
     """Run the whole graph and stream the answer; --thread continues a conversation."""
+    from graph.context import Context
+    from graph.prompts import available_versions
+    from tools.hwa import HWAError
+    from tools.store.db import DatabaseUnavailable
+
     if role not in {"viewer", "operator", "admin"}:
         errors.print("--role must be viewer, operator or admin")
         raise typer.Exit(2)
-    settings = _settings()
+    settings = load_settings()
     thread_id = thread or f"cli-{uuid.uuid4().hex[:8]}"
     version = prompt_version or settings.prompt_version
     if version not in available_versions():
@@ -82,6 +83,10 @@ def chat_command(
 
 
 async def _chat(settings: Any, question: str, thread_id: str, context: Context) -> None:
+    from graph.graph import build_graph
+
+    from .runtime import open_app
+
     async with open_app(settings) as app:
         context.services = app.services
         graph = build_graph().compile(checkpointer=app.checkpointer)
@@ -98,6 +103,8 @@ async def _chat(settings: Any, question: str, thread_id: str, context: Context) 
 
 
 async def stream_run(app: App, graph: Any, payload: Any, config: RunnableConfig, context: Context) -> None:
+    from langchain_core.messages import AIMessageChunk
+
     async for mode, chunk in graph.astream(payload, config, context=context, stream_mode=["messages", "custom"]):
         if mode == "custom" and chunk.get("event") == "tool_call" and chunk.get("status") != "started":
             errors.print(f"[dim]tool {chunk['name']} → {chunk['status']}[/]")
@@ -109,4 +116,4 @@ async def stream_run(app: App, graph: Any, payload: Any, config: RunnableConfig,
     sys.stdout.write("\n")
 
 
-__all__ = ["Command", "chat_command", "classify_command"]
+__all__ = ["chat_command", "classify_command"]

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from tools.store.db import DatabaseUnavailable, database_url, open_pool
 from tools.store.migrate import upgrade
 
-from .auth import create_key
+from .cli_common import errors, load_settings
 
 keys_app = typer.Typer(help="API keys of the HTTP API.", no_args_is_help=True)
-errors = Console(stderr=True)
-
-
-def _settings() -> Any:
-    from .cli import load_settings
-
-    return load_settings()
 
 
 def serve_command(
@@ -33,7 +25,7 @@ def serve_command(
 
     from .app import configure_logging, create_app
 
-    settings = _settings()
+    settings = load_settings()
     configure_logging(settings.log_level)
     errors.print(
         f"Resync on http://{host}:{port}/ (API docs at /docs); scheduler "
@@ -51,7 +43,9 @@ def keys_create(
     if role not in {"viewer", "operator", "admin"}:
         errors.print("--role must be viewer, operator or admin")
         raise typer.Exit(2)
-    settings = _settings()
+    settings = load_settings()
+
+    from .auth import create_key
 
     async def run() -> str:
         url = await asyncio.to_thread(database_url, settings.database_url, settings.data_dir / "pg")

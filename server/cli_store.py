@@ -10,25 +10,15 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tools.hwa import HWAError
 from tools.store.db import DatabaseUnavailable, database_url, open_pool
-from tools.store.kg_sync import KnowledgeGraphSync
 from tools.store.migrate import current_version, upgrade
 
-from .bootstrap import open_store, scheduler
-from .settings import Settings
+from .cli_common import errors, load_settings
 
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 kg_app = typer.Typer(help="The knowledge graph of the plan.", no_args_is_help=True)
 docs_app = typer.Typer(help="Documents for retrieval (runbooks, manuals).", no_args_is_help=True)
 console = Console()
-errors = Console(stderr=True)
-
-
-def _settings() -> Settings:
-    from .cli import load_settings
-
-    return load_settings()
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -39,7 +29,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the schema migrations not applied yet (also done at every start)."""
-    settings = _settings()
+    settings = load_settings()
 
     async def run() -> tuple[list[str], int]:
         url = await asyncio.to_thread(database_url, settings.database_url, settings.data_dir / "pg")
@@ -62,7 +52,12 @@ def kg_sync(
     incremental: Annotated[bool, typer.Option("--incremental", help="only fetch details of new objects")] = False,
 ) -> None:
     """Sync the knowledge graph, run history and incidents from the scheduler."""
-    settings = _settings()
+    from tools.hwa import HWAError
+    from tools.store.kg_sync import KnowledgeGraphSync
+
+    from .bootstrap import open_store, scheduler
+
+    settings = load_settings()
 
     async def run() -> dict[str, object]:
         store = await open_store(settings, ingest_starter=False)
@@ -84,7 +79,9 @@ def kg_sync(
 @docs_app.command("ingest")
 def docs_ingest(paths: Annotated[list[Path], typer.Argument(help="Markdown, text or PDF files, or folders")]) -> None:
     """Ingest documents (an unchanged file is a no-op, a changed one replaces its chunks)."""
-    settings = _settings()
+    from .bootstrap import open_store
+
+    settings = load_settings()
 
     async def run() -> dict[str, object]:
         store = await open_store(settings, ingest_starter=False)
@@ -113,7 +110,9 @@ def docs_ingest(paths: Annotated[list[Path], typer.Argument(help="Markdown, text
 @docs_app.command("search")
 def docs_search(query: str, k: Annotated[int, typer.Option("--limit", "-k", min=1, max=50)] = 5) -> None:
     """Hybrid (full-text + vector) search of the ingested documents."""
-    settings = _settings()
+    from .bootstrap import open_store
+
+    settings = load_settings()
 
     async def run() -> list[dict[str, object]]:
         store = await open_store(settings)

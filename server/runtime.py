@@ -54,8 +54,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     try:
         async with scheduler(settings) as client:
             load_tools(settings)
-            catalog = get_tool_catalog()
-            catalog.pool = store.pool
+            catalog = get_tool_catalog().recording_to(store.pool)
             checkpointer = AsyncPostgresSaver(store.pool)
             await checkpointer.setup()
             approvals = ApprovalStore(store.pool, timedelta(seconds=settings.approval_ttl_seconds))

@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     @field_validator("approval_four_eyes_actions")
     @classmethod
     def _actions(cls, value: str) -> str:
+        if not value.strip():
+            return value
         from tools.actions import ACTIONS
         from tools.catalog.write import WRITE_TOOLS
 

@@ -129,3 +129,13 @@ def test_validate_config_invalid_setting_is_a_message(tmp_path: Path) -> None:
     result = run(["validate-config"], {"TWS_BASE_URL": "ftp://mdm", "TWS_READ_TIMEOUT": "-3"})
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "TWS_BASE_URL" in result.stderr and "TWS_READ_TIMEOUT" in result.stderr
+
+
+def test_keys_create_prints_only_the_key(tmp_path: Path) -> None:
+    """``resync keys create`` prints the key alone (it is stored hashed); a bad role is exit 2."""
+    result = run(["keys", "create", "--role", "operator"], {"DATA_DIR": str(tmp_path)})
+    assert (
+        result.returncode == 0 and result.stdout.strip().startswith("rsk_") and len(result.stdout.strip().split()) == 1
+    )
+    assert run(["keys", "create", "--role", "root"], {"DATA_DIR": str(tmp_path)}).returncode == 2
+    assert subprocess.run([RESYNC, "serve", "--help"], capture_output=True, text=True).returncode == 0

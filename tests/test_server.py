@@ -258,19 +258,6 @@ async def test_dev_mode_is_explicit_and_shouted(
     assert full["auth"].startswith("DISABLED")
 
 
-def test_keys_create_prints_only_the_key(tmp_path: Path) -> None:
-    import subprocess
-
-    from tests.test_cli import RESYNC, run
-
-    result = run(["keys", "create", "--role", "operator"], {"DATA_DIR": str(tmp_path)})
-    assert (
-        result.returncode == 0 and result.stdout.strip().startswith("rsk_") and len(result.stdout.strip().split()) == 1
-    )
-    assert run(["keys", "create", "--role", "root"], {"DATA_DIR": str(tmp_path)}).returncode == 2
-    assert subprocess.run([RESYNC, "serve", "--help"], capture_output=True, text=True).returncode == 0
-
-
 async def test_client_disconnect_stops_the_run(
     api: LiveServer, keys: dict[str, str], fresh_now_sim: LiveServer, pool: Any
 ) -> None:

@@ -34,8 +34,7 @@ async def tool_context(
     sync: bool = True,
     policy: ApprovalPolicy | None = None,
 ) -> AsyncIterator[tuple[ToolContext, ToolCatalog]]:
-    catalog = get_tool_catalog()
-    catalog.pool = pool
+    catalog = get_tool_catalog().recording_to(pool)
     async with HWAClient(HWAClientConfig(sim_url, "admin", "admin")) as client:
         graph, incidents = KnowledgeGraph(pool), IncidentStore(pool)
         documents = await DocumentStore(pool, pg_url, make_embeddings("hashing")).open()

@@ -111,6 +111,11 @@ class ToolCatalog:
     pool: Pool | None = None
     tools: dict[str, ToolSpec] = field(default_factory=dict)
 
+    def recording_to(self, pool: Pool | None) -> ToolCatalog:
+        """The same tools (registrations stay shared), recording executions in ``pool``: each app or
+        test gets its own, and none changes the process-wide catalog."""
+        return ToolCatalog(pool=pool, tools=self.tools)
+
     # ---------------------------------------------------------------- registration and discovery
     def register(self, spec: ToolSpec) -> ToolSpec:
         existing = self.tools.get(spec.name)
