@@ -34,3 +34,22 @@ async def services(
             cache=ctx.cache,
             actions=ctx.actions,
         )
+
+
+@asynccontextmanager
+async def services_on_a_new_database(
+    sim_url: str, server_url: str, redis_url: str, model: BaseChatModel | None = None
+) -> AsyncIterator[Services]:
+    """``services`` on a database of its own (for module-scoped fixtures of read-only tests)."""
+    from tests.conftest import _fresh_database
+    from tools.store.db import open_pool
+    from tools.store.migrate import upgrade
+
+    url = _fresh_database(server_url)
+    pool = await open_pool(url)
+    await upgrade(pool)
+    try:
+        async with services(sim_url, pool, url, redis_url, model) as built:
+            yield built
+    finally:
+        await pool.close()

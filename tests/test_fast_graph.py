@@ -19,8 +19,7 @@ from pydantic import Field
 from graph.context import Context, Services
 from graph.facts import CONTEXT_HEADER, FACTS_HEADER, parse_system_text, system_text
 from graph.graph import build_graph
-from tests.conftest import _fresh_database
-from tests.graphing import services
+from tests.graphing import services_on_a_new_database
 from tests.live import LiveServer
 
 pytestmark = pytest.mark.fast
@@ -52,17 +51,8 @@ class ScriptedModel(BaseChatModel):
 
 @pytest.fixture(scope="module")
 async def parts(sim: LiveServer, embedded_pg: str, session_redis: Any) -> AsyncIterator[Services]:
-    from tools.store.db import open_pool
-    from tools.store.migrate import upgrade
-
-    url = _fresh_database(embedded_pg)
-    pool = await open_pool(url)
-    await upgrade(pool)
-    try:
-        async with services(sim.url, pool, url, session_redis.url) as svc:
-            yield svc
-    finally:
-        await pool.close()
+    async with services_on_a_new_database(sim.url, embedded_pg, session_redis.url) as svc:
+        yield svc
 
 
 async def run(svc: Services, model: ScriptedModel, text: str, role: str = "viewer") -> dict[str, Any]:

@@ -23,13 +23,21 @@ from graph.nodes.rank import rank
 from graph.orchestrator import QueryProcessor, ServiceOrchestrator
 from graph.rules import KnownNames, classify
 from graph.state import RESET, per_turn
-from tests.graphing import services
+from tests.graphing import services, services_on_a_new_database
 from tests.live import LiveServer
 
 
 @pytest.fixture
 async def svc(fresh_now_sim: LiveServer, pool: Any, pg_url: str, session_redis: Any) -> AsyncIterator[Services]:
+    """Parts of its own, for tests that act or inject faults."""
     async with services(fresh_now_sim.url, pool, pg_url, session_redis.url) as built:
+        yield built
+
+
+@pytest.fixture(scope="module")
+async def read_svc(now_sim: LiveServer, embedded_pg: str, session_redis: Any) -> AsyncIterator[Services]:
+    """One set of parts for the read-only question cases (they change nothing)."""
+    async with services_on_a_new_database(now_sim.url, embedded_pg, session_redis.url) as built:
         yield built
 
 
@@ -113,10 +121,10 @@ CASES = [
 
 @pytest.mark.parametrize(("text", "query_type", "language", "expected"), CASES, ids=[c[0] for c in CASES])
 async def test_every_query_type_in_both_languages(
-    svc: Services, text: str, query_type: str, language: str, expected: list[str]
+    read_svc: Services, text: str, query_type: str, language: str, expected: list[str]
 ) -> None:
     graph = build_graph().compile(checkpointer=InMemorySaver())
-    out = await ask(graph, svc, text)
+    out = await ask(graph, read_svc, text)
     assert out["query_type"] == query_type and out["language"] == language
     for fragment in expected:
         assert fragment in out["answer"], (fragment, out["answer"])
