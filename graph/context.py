@@ -30,7 +30,7 @@ class Services:
     client: HWAClient
     catalog: ToolCatalog
     chat_model: BaseChatModel
-    graph: KnowledgeGraph | None = None
+    kg: KnowledgeGraph | None = None
     incidents: IncidentStore | None = None
     documents: DocumentStore | None = None
     approvals: ApprovalStore | None = None
@@ -51,7 +51,7 @@ class Services:
             caller,
             role,
             cache=self.cache,
-            graph=self.graph,
+            kg=self.kg,
             incidents=self.incidents,
             documents=self.documents,
             approvals=self.approvals,

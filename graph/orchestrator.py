@@ -54,7 +54,7 @@ class ServiceOrchestrator:
         import tools.catalog  # noqa: F401  (the read tools the branches call)
 
         self.catalog = catalog or get_tool_catalog()
-        self.ctx = ToolContext(tws_client, caller, "viewer", cache=cache, graph=knowledge_graph, incidents=incidents)
+        self.ctx = ToolContext(tws_client, caller, "viewer", cache=cache, kg=knowledge_graph, incidents=incidents)
         self.max_retries = max_retries
         self.timeout_seconds = timeout_seconds
 
@@ -73,7 +73,7 @@ class ServiceOrchestrator:
         self, job_name: str, include_logs: bool = True, include_dependencies: bool = True
     ) -> dict[str, Any]:
         plan: dict[str, tuple[str, dict[str, Any]]] = {"tws_status": ("status", {"job_name": job_name})}
-        if self.ctx.graph is not None:
+        if self.ctx.kg is not None:
             plan["kg_context"] = ("kg", {"job_name": job_name})
         if include_logs:
             plan["logs"] = ("logs", {"job_name": job_name, "lines": 100})
@@ -107,19 +107,19 @@ class QueryProcessor:
 
     def __init__(self, llm: BaseChatModel | None, knowledge_graph: KnowledgeGraph | None) -> None:
         self.llm = llm
-        self.graph = knowledge_graph
+        self.kg = knowledge_graph
 
     async def known_names(self) -> KnownNames:
-        return KnownNames(*await self.graph.known_names()) if self.graph is not None else KnownNames()
+        return KnownNames(*await self.kg.known_names()) if self.kg is not None else KnownNames()
 
     async def process_query(self, text: str) -> dict[str, Any]:
         result = classify(text, await self.known_names())
         items: list[GatheredItem] = []
-        if self.graph is not None:
+        if self.kg is not None:
             for name in result.entities.jobs[:3]:
-                job = await self.graph.find_job(name)
+                job = await self.kg.find_job(name)
                 if job is not None:
-                    context = await self.graph.kg_context(job["id"])
+                    context = await self.kg.kg_context(job["id"])
                     items.append(
                         GatheredItem(branch="kg", tool="kg_context", args={"job": name}, data={"context": context})
                     )

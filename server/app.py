@@ -26,9 +26,9 @@ from graph.orchestrator import ServiceOrchestrator
 from tools.store.kg_sync import KnowledgeGraphSync, sync_periodically
 
 from .auth import Authenticator, Principal, parse_static_keys
+from .compose import open_app
 from .metrics import HTTP_LATENCY, HTTP_REQUESTS
 from .routes import approvals, chat, ops, v2
-from .runtime import open_app
 from .settings import Settings
 
 log = logging.getLogger("resync")
@@ -94,14 +94,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             app.state.orchestrator = ServiceOrchestrator(
                 services.client,
-                services.graph,
+                services.kg,
                 incidents=services.incidents,
                 cache=services.cache,
                 catalog=services.catalog,
             )
             services.cache.register_warmer("tws:static:engine", lambda: _engine(services.client), "static")  # type: ignore[union-attr]
             await services.cache.warm_cache()  # type: ignore[union-attr]
-            sync = KnowledgeGraphSync(services.client, services.graph)  # type: ignore[arg-type]
+            sync = KnowledgeGraphSync(services.client, services.kg)  # type: ignore[arg-type]
             stop = asyncio.Event()
             first = asyncio.create_task(_first_sync(sync, services.incidents, services.client))
             loop = asyncio.create_task(sync_periodically(sync, settings.kg_sync_interval_seconds, stop))

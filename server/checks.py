@@ -15,9 +15,9 @@ import httpx
 from tools.cache import masked_url
 from tools.hwa import HWAClient, HWAError
 
+from .compose import engine_url, hwa_client_config
 from .settings import Settings
 from .simulator import bind_reusable, simulator_answers
-from .wiring import engine_url, hwa_client_config
 
 Level = Literal["OK", "WARN", "FAIL"]
 
@@ -127,7 +127,7 @@ async def check_llm(settings: Settings) -> Check:
 
 
 async def check_embeddings(settings: Settings) -> Check:
-    from .bootstrap import embeddings_for
+    from .compose import embeddings_for
 
     try:
         active = await asyncio.to_thread(embeddings_for, settings)

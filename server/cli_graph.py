@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # the graph and its parts are imported by the commands that r
 
     from graph.context import Context
 
-    from .runtime import App
+    from .compose import App
 
 console = Console()
 
@@ -31,7 +31,7 @@ def classify_command(
     from tools.hwa import HWAError
     from tools.store.db import DatabaseUnavailable
 
-    from .runtime import known_names, open_app
+    from .compose import known_names, open_app
 
     settings = load_settings()
 
@@ -85,7 +85,7 @@ def chat_command(
 async def _chat(settings: Any, question: str, thread_id: str, context: Context) -> None:
     from graph.graph import build_graph
 
-    from .runtime import open_app
+    from .compose import open_app
 
     async with open_app(settings) as app:
         context.services = app.services

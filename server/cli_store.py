@@ -55,7 +55,7 @@ def kg_sync(
     from tools.hwa import HWAError
     from tools.store.kg_sync import KnowledgeGraphSync
 
-    from .bootstrap import open_store, scheduler
+    from .compose import open_store, scheduler
 
     settings = load_settings()
 
@@ -63,9 +63,9 @@ def kg_sync(
         store = await open_store(settings, ingest_starter=False)
         try:
             async with scheduler(settings) as client:
-                report = await KnowledgeGraphSync(client, store.graph).sync(full=not incremental)
+                report = await KnowledgeGraphSync(client, store.kg).sync(full=not incremental)
                 harvested = await store.incidents.harvest(client)
-            return {**report.as_dict(), "incidents_recorded": harvested, "totals": await store.graph.counts()}
+            return {**report.as_dict(), "incidents_recorded": harvested, "totals": await store.kg.counts()}
         finally:
             await store.close()
 
@@ -79,7 +79,7 @@ def kg_sync(
 @docs_app.command("ingest")
 def docs_ingest(paths: Annotated[list[Path], typer.Argument(help="Markdown, text or PDF files, or folders")]) -> None:
     """Ingest documents (an unchanged file is a no-op, a changed one replaces its chunks)."""
-    from .bootstrap import open_store
+    from .compose import open_store
 
     settings = load_settings()
 
@@ -110,7 +110,7 @@ def docs_ingest(paths: Annotated[list[Path], typer.Argument(help="Markdown, text
 @docs_app.command("search")
 def docs_search(query: str, k: Annotated[int, typer.Option("--limit", "-k", min=1, max=50)] = 5) -> None:
     """Hybrid (full-text + vector) search of the ingested documents."""
-    from .bootstrap import open_store
+    from .compose import open_store
 
     settings = load_settings()
 

@@ -20,7 +20,7 @@ from graph.graph import graph
 
 from .app import create_app
 from .auth import Authenticator, parse_static_keys
-from .runtime import App, open_app
+from .compose import App, open_app
 from .settings import Settings
 
 app = create_app()

@@ -27,7 +27,7 @@ async def services(
             client=ctx.client,
             catalog=catalog,
             chat_model=model or OfflineChatModel(),
-            graph=ctx.graph,
+            kg=ctx.kg,
             incidents=ctx.incidents,
             documents=ctx.documents,
             approvals=ctx.approvals,

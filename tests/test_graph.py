@@ -227,7 +227,7 @@ async def test_token_use_is_recorded_and_labelled(svc: Services) -> None:
 
 
 async def test_orchestrator_and_processor(svc: Services, fresh_now_sim: LiveServer) -> None:
-    orchestrator = ServiceOrchestrator(svc.client, svc.graph, max_retries=1, timeout_seconds=5, incidents=svc.incidents)
+    orchestrator = ServiceOrchestrator(svc.client, svc.kg, max_retries=1, timeout_seconds=5, incidents=svc.incidents)
     report = await orchestrator.investigate_job_failure("PAYROLL_NIGHTLY")
     assert report["status"] == "success" and report["success_rate"] == 1.0
     assert set(report["data"]) == {"tws_status", "kg_context", "logs", "dependencies", "historical_failures"}
@@ -241,7 +241,7 @@ async def test_orchestrator_and_processor(svc: Services, fresh_now_sim: LiveServ
     assert partial["data"]["dependencies"] is None and [e["key"] for e in partial["errors"]] == ["logs"]
     health = await orchestrator.get_system_health()
     assert health["status"] == "DEGRADED" and set(health["details"]) == {"engine", "critical_jobs", "failed_jobs"}
-    processor = QueryProcessor(svc.chat_model, svc.graph)
+    processor = QueryProcessor(svc.chat_model, svc.kg)
     structured = await processor.process_query("por que o payroll nightly falhou?")
     assert structured["query_type"] == "troubleshoot" and structured["entities"]["jobs"] == ["PAYROLL_NIGHTLY"]
     assert structured["intent"] == "troubleshoot: PAYROLL_NIGHTLY" and structured["ranked_context"]

@@ -12,7 +12,7 @@ from typing import Any
 
 import psycopg
 
-from server.bootstrap import open_store
+from server.compose import open_store
 from server.settings import Settings
 from tests.live import LiveServer
 from tests.test_cli import free_port, run

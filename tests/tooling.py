@@ -49,7 +49,7 @@ async def tool_context(
             caller,
             role,
             cache=cache,
-            graph=graph,
+            kg=graph,
             incidents=incidents,
             documents=documents,
             approvals=approvals,

@@ -86,7 +86,7 @@ class ToolContext:
     caller: str
     role: str
     cache: CacheManager | None = None
-    graph: KnowledgeGraph | None = None
+    kg: KnowledgeGraph | None = None
     incidents: IncidentStore | None = None
     documents: DocumentStore | None = None
     approvals: ApprovalStore | None = None

@@ -155,8 +155,8 @@ async def get_job_history(job_name: str, days: int, ctx: ToolContext) -> dict[st
     history, and the plan when history is empty."""
     since = datetime.now(UTC) - timedelta(days=days)
     runs: list[dict[str, Any]] = []
-    if ctx.graph is not None:
-        async with ctx.graph.pool.connection() as conn:
+    if ctx.kg is not None:
+        async with ctx.kg.pool.connection() as conn:
             cur = await conn.execute(
                 "SELECT run_id, started_at, ended_at, status, return_code, rerun_type, workstation FROM job_runs "
                 "WHERE job_name = %s AND coalesce(started_at, recorded_at) >= %s "
@@ -253,12 +253,12 @@ async def get_workstation_status(name: str | None, ctx: ToolContext) -> dict[str
 async def get_impact(job_name: str, workstation: str | None, ctx: ToolContext) -> dict[str, Any]:
     """What a failure of this job blocks downstream: jobs and job streams, which are critical, and
     the earliest deadline at risk (from the knowledge graph)."""
-    if ctx.graph is None:
+    if ctx.kg is None:
         raise ToolInputError("the knowledge graph is not available")
-    job = await ctx.graph.find_job(job_name, workstation)
+    job = await ctx.kg.find_job(job_name, workstation)
     if job is None:
         raise ToolInputError(f"{job_name} is not in the knowledge graph (sync it first)")
-    impact = await ctx.graph.impact(job["id"])
+    impact = await ctx.kg.impact(job["id"])
     return {
         "job": job["name"],
         "status": job["status"],
@@ -267,7 +267,7 @@ async def get_impact(job_name: str, workstation: str | None, ctx: ToolContext) -
         "critical": [n.name for n in impact.critical_jobs][:30],
         "deadlines": [{"job": n.name, "deadline": iso(n.deadline)} for n in impact.with_deadline[:10]],
         "sample": [{"job": n.name, "status": n.status, "depth": n.depth} for n in impact.blocked_jobs[:20]],
-        "context": await ctx.graph.kg_context(job["id"]),
+        "context": await ctx.kg.kg_context(job["id"]),
         "_fetched_at": now_iso(),
     }
 

@@ -104,9 +104,9 @@ def stream_row(stream: JobStreamInPlan, detailed: bool) -> tuple[Any, ...]:
 
 
 class KnowledgeGraphSync:
-    def __init__(self, client: HWAClient, graph: KnowledgeGraph, concurrency: int = 16) -> None:
+    def __init__(self, client: HWAClient, kg: KnowledgeGraph, concurrency: int = 16) -> None:
         self.client = client
-        self.graph = graph
+        self.kg = kg
         self.concurrency = concurrency
 
     async def sync(self, full: bool = True) -> SyncReport:
@@ -120,11 +120,11 @@ class KnowledgeGraphSync:
         if full:
             want_jobs, want_streams = {j.id for j in jobs}, {s.id for s in streams}
         else:
-            want_jobs = await self.graph.ids("jobs", without_details=True) | (
-                {j.id for j in jobs} - await self.graph.ids("jobs")
+            want_jobs = await self.kg.ids("jobs", without_details=True) | (
+                {j.id for j in jobs} - await self.kg.ids("jobs")
             )
-            want_streams = await self.graph.ids("job_streams", without_details=True) | (
-                {s.id for s in streams} - await self.graph.ids("job_streams")
+            want_streams = await self.kg.ids("job_streams", without_details=True) | (
+                {s.id for s in streams} - await self.kg.ids("job_streams")
             )
         # objects the engine reports without dependencies need no detail call
         no_deps = {j.id for j in jobs if not j.has_dependencies} | {s.id for s in streams if not s.has_dependencies}
@@ -144,7 +144,7 @@ class KnowledgeGraphSync:
         snapshot.runs = [row for job in jobs for row in run_rows(job)]
         in_plan = {j.id for j in jobs} | {s.id for s in streams}
         snapshot.edges = {e for e in snapshot.edges if e[0] not in {"job", "stream"} or e[1] in in_plan}
-        report.counts = await self.graph.apply(snapshot, full=full)
+        report.counts = await self.kg.apply(snapshot, full=full)
         report.seconds = time.perf_counter() - started
         return report
 

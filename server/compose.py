@@ -1,0 +1,218 @@
+"""The composition root: every part Resync runs on, built once from ``Settings`` and closed in
+reverse order — the database (migrated, starter knowledge ingested at first start), the scheduler
+client (the built-in simulator when no engine is configured), the cache, the tools, the model, the
+approval executor and the checkpointer — handed to the graph as ``Services`` (``open_app``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+from graph.context import Services
+from graph.models import make_chat_model
+from graph.rules import KnownNames
+from tools.actions import ActionExecutor, ApprovalPolicy
+from tools.cache import CacheManager, CacheTTLs, configure_cache_manager
+from tools.hwa import HWAClient, HWAClientConfig
+from tools.registry import get_tool_catalog
+from tools.store.approvals import ApprovalStore
+from tools.store.db import Pool, database_url, open_pool, release_embedded
+from tools.store.documents import DocumentStore
+from tools.store.embeddings import ActiveEmbeddings, make_embeddings
+from tools.store.incidents import IncidentStore
+from tools.store.kg import KnowledgeGraph
+from tools.store.migrate import upgrade
+
+from .settings import SIM_PASSWORD, SIM_USER, Settings
+from .simulator import builtin_simulator
+
+log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------- the scheduler client and the cache
+def engine_url(settings: Settings) -> str:
+    return settings.tws_base_url or f"http://{settings.sim_host}:{settings.sim_port}"
+
+
+def hwa_client_config(settings: Settings) -> HWAClientConfig:
+    """The client settings; the built-in simulator is reached with its demo read-write user."""
+    secret = settings.tws_password.get_secret_value() if settings.tws_password else None
+    api_key = settings.tws_api_key.get_secret_value() if settings.tws_api_key else None
+    username = settings.tws_username
+    if settings.uses_simulator and not (username or api_key):
+        username, secret = SIM_USER, SIM_PASSWORD
+    return HWAClientConfig(
+        base_url=engine_url(settings),
+        username=username,
+        password=secret,
+        api_key=api_key,
+        verify_tls=settings.tws_verify_tls,
+        ca_bundle=str(settings.tws_ca_bundle) if settings.tws_ca_bundle else None,
+        connect_timeout=settings.tws_connect_timeout,
+        read_timeout=settings.tws_read_timeout,
+        max_retries=settings.tws_max_retries,
+        breaker_threshold=settings.tws_breaker_threshold,
+        breaker_reset_seconds=settings.tws_breaker_reset_seconds,
+        page_size=settings.tws_page_size,
+    )
+
+
+def hwa_client(settings: Settings) -> HWAClient:
+    return HWAClient(hwa_client_config(settings))
+
+
+def cache_manager(settings: Settings) -> CacheManager:
+    """The process's cache manager, configured with the TTL settings."""
+    ttls = CacheTTLs(
+        job_status=settings.cache_ttl_job_status,
+        logs=settings.cache_ttl_logs,
+        dependencies=settings.cache_ttl_dependencies,
+        static=settings.cache_ttl_static,
+    )
+    return configure_cache_manager(settings.redis_url, ttls)
+
+
+# ---------------------------------------------------------------- the database and the scheduler
+def load_tools(settings: Settings) -> list[str]:
+    """Register the shipped tools and discover operators' own (``TOOL_MODULES``, ``resync_tools_*``)."""
+    import tools.catalog  # noqa: F401  (importing registers the shipped tools)
+    from tools.registry import get_tool_catalog
+
+    modules = [m.strip() for m in settings.tool_modules.split(",") if m.strip()]
+    return get_tool_catalog().discover(modules)
+
+
+@dataclass
+class Store:
+    url: str
+    pool: Pool
+    kg: KnowledgeGraph
+    incidents: IncidentStore
+    documents: DocumentStore
+    embedded_dir: Path | None = None  # the embedded server's data folder (released on close)
+
+    async def close(self) -> None:
+        try:
+            await self.documents.close()
+            await self.pool.close()
+        finally:
+            if self.embedded_dir is not None:
+                await asyncio.to_thread(release_embedded, self.embedded_dir)
+
+
+def embeddings_for(settings: Settings) -> ActiveEmbeddings:
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return make_embeddings(
+        settings.embeddings, base_url=settings.openai_base_url, api_key=key, model=settings.embeddings_model
+    )
+
+
+async def open_store(settings: Settings, ingest_starter: bool = True) -> Store:
+    """Start/attach the database, apply migrations, attach the document store; on an empty document
+    store, ingest the starter knowledge base."""
+    embedded = None if settings.database_url else settings.data_dir / "pg"
+    url = await asyncio.to_thread(database_url, settings.database_url, settings.data_dir / "pg")
+    try:
+        pool = await open_pool(url)
+    except BaseException:
+        if embedded is not None:
+            await asyncio.to_thread(release_embedded, embedded)
+        raise
+    try:
+        applied = await upgrade(pool)
+        if applied:
+            log.info("database migrated: %s", ", ".join(f"{m.version:04d}_{m.name}" for m in applied))
+        documents = await DocumentStore(pool, url, embeddings_for(settings)).open()
+        if ingest_starter and not await documents.sources() and settings.knowledge_dir.is_dir():
+            report = await documents.ingest([settings.knowledge_dir])
+            log.info("starter knowledge base ingested: %d files, %d chunks", len(report.ingested), report.chunks)
+    except BaseException:
+        await pool.close()
+        if embedded is not None:
+            await asyncio.to_thread(release_embedded, embedded)
+        raise
+    return Store(url, pool, KnowledgeGraph(pool), IncidentStore(pool), documents, embedded)
+
+
+@contextlib.asynccontextmanager
+async def scheduler(settings: Settings) -> AsyncIterator[HWAClient]:
+    """A client of the configured engine; with none configured, of the built-in simulator (started
+    for as long as the block runs unless one already answers on ``SIM_HOST:SIM_PORT``)."""
+    async with contextlib.AsyncExitStack() as stack:
+        if settings.uses_simulator:
+            await stack.enter_async_context(builtin_simulator(settings))
+        client = hwa_client(settings)
+        stack.push_async_callback(client.aclose)
+        yield client
+
+
+# ---------------------------------------------------------------- everything, assembled
+@dataclass
+class App:
+    settings: Settings
+    store: Store
+    services: Services
+    checkpointer: AsyncPostgresSaver
+
+
+def chat_model(settings: Settings) -> object:
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return make_chat_model(
+        settings.llm_model,
+        base_url=settings.openai_base_url,
+        api_key=key,
+        temperature=settings.llm_temperature,
+        timeout=settings.llm_timeout_seconds,
+    )
+
+
+def approval_policy(settings: Settings) -> ApprovalPolicy:
+    actions = {a.strip() for a in settings.approval_four_eyes_actions.split(",") if a.strip()}
+    return ApprovalPolicy(settings.approval_four_eyes, frozenset(actions))
+
+
+@contextlib.asynccontextmanager
+async def open_app(settings: Settings) -> AsyncIterator[App]:
+    """Everything the graph needs, opened in order and closed in reverse."""
+    store = await open_store(settings)
+    cache = cache_manager(settings)
+    try:
+        async with scheduler(settings) as client:
+            load_tools(settings)
+            catalog = get_tool_catalog().recording_to(store.pool)
+            checkpointer = AsyncPostgresSaver(store.pool)
+            await checkpointer.setup()
+            approvals = ApprovalStore(store.pool, timedelta(seconds=settings.approval_ttl_seconds))
+            services = Services(
+                client=client,
+                catalog=catalog,
+                chat_model=chat_model(settings),  # type: ignore[arg-type]
+                kg=store.kg,
+                incidents=store.incidents,
+                documents=store.documents,
+                approvals=approvals,
+                cache=cache,
+                actions=ActionExecutor(client, approvals, cache, approval_policy(settings)),
+            )
+            yield App(settings, store, services, checkpointer)
+    finally:
+        await cache.aclose()
+        await store.close()
+
+
+async def known_names(app: App) -> KnownNames:
+    """Names from the knowledge graph; from the scheduler when the graph was never synced."""
+    jobs, streams, stations = await app.store.kg.names()
+    if not jobs:
+        listed = [j async for j in app.services.client.iter_jobs()]
+        jobs = sorted({j.name for j in listed})
+        streams = sorted({j.job_stream_name for j in listed if j.job_stream_name})
+        stations = sorted({(j.workstation or "").lstrip("/") for j in listed if j.workstation})
+    return KnownNames(jobs, streams, stations)
