@@ -108,6 +108,14 @@ T: dict[str, dict[str, str]] = {
         "pt": "(Resposta parcial: não consegui obter {what}.)",
     },
     "sources": {"en": "Sources", "pt": "Fontes"},
+    "outcomes": {
+        "en": "What happened to the requests of this conversation:",
+        "pt": "O que aconteceu com os pedidos desta conversa:",
+    },
+    "no_requests": {
+        "en": "There is no request in this conversation yet.",
+        "pt": "Ainda não há nenhum pedido nesta conversa.",
+    },
 }
 ACTION_WORDS = {
     "rerun": {"en": "rerun", "pt": "reexecutar"},
@@ -189,6 +197,8 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
         parts.extend(_howto(data.get("knowledge", []), lang, brief=query_type == "troubleshoot"))
     if query_type == "action":
         parts.extend(_action(meta, lang))
+    if query_type == "outcome":
+        parts.extend(_outcomes(data.get("outcomes", []), lang))
     if query_type == "other":
         parts.append(t("other", lang))
     unanswered = [e for e in meta.get("errors", []) if e["branch"] == "status" and "no job named" not in e["error"]]
@@ -201,6 +211,14 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
     if failed_branches:
         parts.append(t("partial", lang, what=", ".join(failed_branches)))
     return "\n\n".join(p for p in parts if p)
+
+
+def _outcomes(items: list[dict[str, Any]], lang: str) -> list[str]:
+    requests = [r for d in items for r in d.get("requests", [])]
+    if not requests:
+        return [t("no_requests", lang)]
+    lines = [f"- {r['request']}: {r['status']} — {r['reason'] or '…'} (approval {r['approval_id']})" for r in requests]
+    return [t("outcomes", lang) + "\n" + "\n".join(lines)]
 
 
 def outage_reason(error: str) -> str:

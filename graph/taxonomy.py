@@ -17,6 +17,7 @@ class QueryType(StrEnum):
     HEALTH = "health"
     ACTION = "action"
     HOWTO = "howto"
+    OUTCOME = "outcome"  # what happened to this conversation's requests ("did it work?")
     OTHER = "other"
 
 

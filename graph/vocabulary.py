@@ -168,6 +168,17 @@ EN_MARKERS = {
 
 # (query type, weight, patterns on the folded text) — the strongest total wins
 SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
+    (  # a question about a request already made, never a new order
+        QueryType.OUTCOME,
+        6.0,
+        (
+            r"\b(did|has) (it|that|this|the \w+( of \w+)?) (work|worked|go through|run|ran|succeed|happen)\b",
+            r"\b(was|is|has) (it|that|this|the \w+( of \w+)?) (been )?(done|applied|executed|approved|rejected)\b",
+            r"\bwhat happened (to|with) (my|the|that|this) (request|approval|rerun|hold|cancel|kill|release)\b",
+            r"\b(funcionou|deu certo|rolou|foi (feito|feita|executad[oa]|aplicad[oa]|aprovad[oa]|rejeitad[oa]))\b",
+            r"\bo que aconteceu com (o|a|meu|minha|esse|essa) (pedido|aprovacao|reexecucao|acao)\b",
+        ),
+    ),
     (
         QueryType.ACTION,
         3.0,

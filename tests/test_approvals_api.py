@@ -61,6 +61,10 @@ async def test_a_job_that_changed_answers_409_stale_and_sends_nothing(
         assert audit(fresh_now_sim) == ["confirm-succ"]  # no rerun reached the engine
         said = await thread_messages(pg_url, asked["thread_id"])
         assert any("now SUCC" in m for m in said[-2:]), said[-2:]  # the conversation learnt it
+        followed = await ask(operator, "e aí, funcionou?", asked["thread_id"])
+        assert followed["query_type"] == "outcome" and followed["entities"]["action"] is None
+        assert "O que aconteceu com os pedidos desta conversa" in followed["message"]
+        assert "stale — was ABEND rc 8 when requested, now SUCC" in followed["message"]
 
 
 async def test_a_thread_that_moved_on_gets_one_execution_and_the_outcome(
@@ -79,6 +83,11 @@ async def test_a_thread_that_moved_on_gets_one_execution_and_the_outcome(
         assert again.status_code == 409 and audit(fresh_now_sim) == ["rerun"]
         said = await thread_messages(pg_url, thread)
         assert approval_id in said[-1] and "done" in said[-1]
+        asked_again = await ask(operator, "did it work?", thread)  # a question, answered from the record
+        assert asked_again["query_type"] == "outcome" and not asked_again["pending_approval"]
+        assert "rerun AGT1#PAYROLL_DAILY.PAYROLL_NIGHTLY" in asked_again["message"]
+        assert "done — " in asked_again["message"] and approval_id in asked_again["message"]
+        assert audit(fresh_now_sim) == ["rerun"]
 
 
 async def test_a_write_that_times_out_is_unknown_never_nothing_changed(

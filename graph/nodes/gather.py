@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from langgraph.config import get_stream_writer
+from langgraph.config import get_config, get_stream_writer
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 from typing_extensions import TypedDict
@@ -57,6 +57,7 @@ BRANCHES: dict[str, Branch] = {
     "failed": Branch("get_failed_jobs", lambda e, q: [{"hours": min(e.get("time_window_hours") or 24, 336)}]),
     "health": Branch("get_system_health", lambda e, q: [{}]),
     "critical": Branch("get_critical_jobs", lambda e, q: [{}]),
+    "outcomes": Branch("get_request_outcomes", lambda e, q: [{}]),
     "workstations": Branch(
         "get_workstation_status", lambda e, q: [{"name": w} for w in (e.get("workstations") or [])[:3]]
     ),
@@ -71,6 +72,7 @@ PLAN: dict[str, list[str]] = {
     "health": ["health", "workstations"],
     "action": ["status"],
     "howto": ["knowledge"],
+    "outcome": ["outcomes"],
     "other": [],
 }
 
@@ -140,7 +142,8 @@ async def gather_branch(state: BranchInput, runtime: Runtime[Context]) -> dict[s
     context = runtime.context
     services = await context.get_services()
     who = identity(context)
-    ctx = services.tool_context(who.caller, who.role)
+    thread_id = (get_config().get("configurable") or {}).get("thread_id")
+    ctx = services.tool_context(who.caller, who.role, thread_id)
     writer = get_stream_writer()
     item, error = await run_branch(
         services.catalog,

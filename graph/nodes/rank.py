@@ -23,6 +23,7 @@ WEIGHTS: dict[str, dict[str, float]] = {
     "health": {"health": 1.0, "workstations": 0.9},
     "action": {"status": 1.0},
     "howto": {"knowledge": 1.0},
+    "outcome": {"outcomes": 1.0},
 }
 
 

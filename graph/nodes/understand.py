@@ -46,6 +46,8 @@ async def understand_node(state: State, runtime: Runtime[Context]) -> dict[str, 
         entities.workstations = entities.workstations or list(previous.get("workstations") or [])
         if query_type == QueryType.OTHER.value and entities.jobs:
             query_type = QueryType.STATUS.value
+    if query_type == QueryType.OUTCOME.value:
+        entities.action = None  # a question about a request already made is never a new order
     data = entities.model_dump()
     get_stream_writer()({"event": "metadata", "query_type": query_type, "language": result.language, "entities": data})
     return {

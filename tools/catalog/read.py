@@ -26,6 +26,28 @@ from .schemas import (
 MAX_LOG_CHARS = 8000
 
 
+@tool(permission=ToolPermission.READ_ONLY, input_schema=NoInput, tags=["approvals"])
+async def get_request_outcomes(ctx: ToolContext) -> dict[str, Any]:
+    """What happened to the write requests of this conversation (newest first): the action, the job,
+    the approval's status (pending, done, stale, failed, unknown, rejected, expired) and the reason."""
+    if ctx.approvals is None or not ctx.thread_id:
+        raise ToolInputError("no conversation to look up requests in")
+    return {
+        "requests": [
+            {
+                "approval_id": a.id,
+                "request": a.description,
+                "status": a.status,
+                "reason": a.reason,
+                "requested_by": a.requested_by,
+                "decided_by": a.decided_by,
+            }
+            for a in await ctx.approvals.list(None, limit=5, thread_id=ctx.thread_id)
+        ],
+        "_fetched_at": now_iso(),
+    }
+
+
 @tool(permission=ToolPermission.READ_ONLY, input_schema=JobInput, tags=["monitoring", "status"])
 async def get_job_status(job_name: str, workstation: str | None, ctx: ToolContext) -> dict[str, Any]:
     """Current status of a job in the plan: internal status (ABEND, SUCC, EXEC, HOLD…), return code,
