@@ -167,8 +167,9 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
     data = _by_branch(context)
     parts: list[str] = []
     status = [j for d in data.get("status", []) for j in d.get("jobs", [])]
-    if query_type in {"status", "troubleshoot", "logs", "dependencies", "action"}:
-        parts.extend(job_line(j, lang) for j in status[:3])
+    acted = any(r.get("outcome") == "ok" for r in meta.get("tool_results", []))
+    if query_type in {"status", "troubleshoot", "logs", "dependencies"} or (query_type == "action" and not acted):
+        parts.extend(job_line(j, lang) for j in status[:3])  # once acted, the status read before is stale
     if query_type == "troubleshoot" or (query_type == "logs" and data.get("logs")):
         for log in data.get("logs", [])[:1]:
             lines = error_lines(log.get("log", ""))

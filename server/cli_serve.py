@@ -29,7 +29,8 @@ def serve_command(
     configure_logging(settings.log_level)
     errors.print(
         f"Resync on http://{host}:{port}/ (API docs at /docs); scheduler "
-        f"{settings.tws_base_url or f'built-in simulator on {settings.sim_host}:{settings.sim_port}'}"
+        f"{settings.tws_base_url or f'built-in simulator on {settings.sim_host}:{settings.sim_port}'}",
+        soft_wrap=True,
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, timeout_graceful_shutdown=5)
 

@@ -78,7 +78,8 @@ async def builtin_simulator(settings: Settings) -> AsyncIterator[None]:
 
     config = SimConfig(jobs=settings.sim_jobs, seed=settings.sim_seed)
     plan = build_plan(config.seed, config.jobs, days=config.days, failure_rate=config.failure_rate)
-    server = uvicorn.Server(uvicorn.Config(create_app(config, plan), log_level="warning"))
+    # log_config=None: keep the process's JSON logging (uvicorn would install its own handlers)
+    server = uvicorn.Server(uvicorn.Config(create_app(config, plan), log_config=None, access_log=False))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn exposes a flag, not an event

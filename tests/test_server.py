@@ -170,6 +170,8 @@ async def test_approval_round_trip_changes_the_job(
             )
         ).json()
         assert decided["approval"]["status"] == "done" and "Feito: rerun" in decided["run"]["message"]
+        assert "está em ABEND" not in decided["run"]["message"]  # the status read before the rerun is not repeated
+        assert "ABEND, rc 12 when asked" in decided["approval"]["description"]
         shown = (await viewer.get(f"{V2}/approvals/{approval_id}")).json()
         assert shown["status"] == "done" and shown["decided_by"] == "operator-user" and shown["reason"]
         again = await operator.post(f"{V2}/approvals/{approval_id}/approve", json={"justification": "twice"})

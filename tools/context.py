@@ -130,7 +130,9 @@ class ToolContext:
             job = await target()
             seen = seen_state(job)
             rc = f", rc {job.return_code}" if job.return_code is not None else ""
-            description = f"{action.verb} {job.qualified_name} (scheduled {seen['scheduled']}, now {job.status}{rc})"
+            description = (
+                f"{action.verb} {job.qualified_name} (scheduled {seen['scheduled']}; {job.status}{rc} when asked)"
+            )
             approval = await self.approvals.request(replace(base, target=seen, description=description))
         self.approval_id = approval.id
         request = hitl_request(approval)
