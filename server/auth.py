@@ -3,18 +3,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request, WebSocket
 
-from tools.registry import Role
-from tools.store.access import insert_key, key_owner
+from tools.roles import Role
+from tools.store.access import key_owner
 from tools.store.db import Pool
+
+from .keys import hash_key
 
 log = logging.getLogger("resync.auth")
 RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
@@ -27,21 +27,6 @@ class Principal:
 
     def at_least(self, role: Role) -> bool:
         return RANK[self.role] >= RANK[role]
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def new_key() -> str:
-    return "rsk_" + secrets.token_urlsafe(32)
-
-
-async def create_key(pool: Pool, role: str, name: str) -> str:
-    """A new key for ``role``; only its hash is stored, the key is returned once."""
-    key = new_key()
-    await insert_key(pool, name, hash_key(key), Role(role).value)
-    return key
 
 
 class Authenticator:

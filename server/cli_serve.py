@@ -46,7 +46,7 @@ def keys_create(
         raise typer.Exit(2)
     settings = load_settings()
 
-    from .auth import create_key
+    from .keys import create_key
 
     async def run() -> str:
         url = await asyncio.to_thread(database_url, settings.database_url, settings.data_dir / "pg")

@@ -15,7 +15,7 @@ import redis
 
 from hwasim import SimConfig, build_plan, create_app
 from server.app import create_app as create_api
-from server.auth import create_key, hash_key
+from server.keys import create_key, hash_key
 from tests.apiclient import app_settings
 from tests.live import LiveServer
 

@@ -12,7 +12,7 @@ import redis
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
 from server.app import create_app
-from server.auth import create_key
+from server.keys import create_key
 from tests.apiclient import V2, app_settings, client
 from tests.live import LiveServer
 from tools.hwa import HWAClient, HWAClientConfig, JobAction

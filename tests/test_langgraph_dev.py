@@ -19,7 +19,7 @@ import httpx
 import pytest
 from langgraph_sdk import get_client
 
-from server.auth import hash_key
+from server.keys import hash_key
 from tests.test_cli import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

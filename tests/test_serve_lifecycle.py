@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from server.auth import hash_key
+from server.keys import hash_key
 from tests.test_cli import free_port
 from tests.test_langgraph_dev import postgres_running_on
 

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from .context import ActionNotDone, ApprovalPending, ToolContext, WriteNotApproved
 from .hwa import HWAError
+from .roles import Role
 from .store.approvals import ApprovalError
 from .store.db import Pool
 
@@ -45,12 +46,6 @@ SECRET_KEY = re.compile(r"pass|secret|token|api[_-]?key|credential|authorization
 class ToolPermission(StrEnum):
     READ_ONLY = "read_only"
     WRITE = "write"
-    ADMIN = "admin"
-
-
-class Role(StrEnum):
-    VIEWER = "viewer"
-    OPERATOR = "operator"
     ADMIN = "admin"
 
 
