@@ -107,7 +107,7 @@ class ApprovalStore:
                 "INSERT INTO approvals (id, thread_id, tool, action, arguments, target, description, requested_by,"
                 " requested_role, request_key, tool_call_id, expires_at)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now() + %s)"
-                " ON CONFLICT (request_key) DO NOTHING RETURNING id",
+                " ON CONFLICT (request_key) DO NOTHING RETURNING *",
                 (
                     str(uuid.uuid4()),
                     req.thread_id,
@@ -124,29 +124,30 @@ class ApprovalStore:
                 ),
             )
             row = await cur.fetchone()
-            if row is None:
-                cur = await conn.execute("SELECT id FROM approvals WHERE request_key = %s", (key,))
-                row = await cur.fetchone()
-        assert row is not None
-        return await self.get(row["id"])
+        if row is not None:
+            return Approval(**row)
+        existing = await self.find(key)  # the request this graph task made before its resume
+        assert existing is not None
+        return existing
+
+    async def _one(self, sql: str, params: tuple[Any, ...]) -> Approval | None:
+        async with self.pool.connection() as conn:
+            row = await (await conn.execute(sql, params)).fetchone()
+        return Approval(**row) if row else None
 
     async def find(self, request_key: str | None) -> Approval | None:
         """The approval a graph task already requested (see ``ApprovalRequest.key``), if any."""
         if request_key is None:
             return None
-        async with self.pool.connection() as conn:
-            cur = await conn.execute("SELECT id FROM approvals WHERE request_key = %s", (request_key,))
-            row = await cur.fetchone()
-        return await self.get(row["id"]) if row else None
+        await self.expire_stale()
+        return await self._one("SELECT * FROM approvals WHERE request_key = %s", (request_key,))
 
     async def get(self, approval_id: str) -> Approval:
         await self.expire_stale()
-        async with self.pool.connection() as conn:
-            cur = await conn.execute("SELECT * FROM approvals WHERE id = %s", (approval_id,))
-            row = await cur.fetchone()
-        if row is None:
+        approval = await self._one("SELECT * FROM approvals WHERE id = %s", (approval_id,))
+        if approval is None:
             raise ApprovalError(f"no approval {approval_id}", not_found=True)
-        return Approval(**row)
+        return approval
 
     async def list(
         self, status: str | None = "pending", limit: int = 100, thread_id: str | None = None
@@ -171,20 +172,28 @@ class ApprovalStore:
             return cur.rowcount
 
     async def _move(
-        self, approval_id: str, source: str, target: str, assignments: str, params: tuple[Any, ...]
+        self,
+        approval_id: str,
+        source: str,
+        target: str,
+        assignments: str,
+        params: tuple[Any, ...],
+        unexpired: bool = False,
+        refusal: str = "",
     ) -> Approval:
-        """One conditional transition ``source → target``; ApprovalError when the approval is elsewhere."""
+        """One conditional transition ``source → target`` returning the moved approval; ApprovalError
+        (with ``refusal`` appended) when the approval is elsewhere."""
         await self.expire_stale()
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                f"UPDATE approvals SET status = %s{assignments} WHERE id = %s AND status = %s RETURNING id",
-                (target, *params, approval_id, source),
-            )
-            moved = await cur.fetchone() is not None
-        current = await self.get(approval_id)
-        if not moved:
-            raise ApprovalError(f"approval {approval_id} is {current.status}, not {source}")
-        return current
+        moved = await self._one(
+            f"UPDATE approvals SET status = %s{assignments} WHERE id = %s AND status = %s"
+            + (" AND expires_at > now()" if unexpired else "")
+            + " RETURNING *",
+            (target, *params, approval_id, source),
+        )
+        if moved is None:
+            current = await self.get(approval_id)
+            raise ApprovalError(f"approval {approval_id} is {current.status}, not {source}{refusal}")
+        return moved
 
     async def approve(
         self,
@@ -217,18 +226,15 @@ class ApprovalStore:
 
     async def start(self, approval_id: str) -> Approval:
         """approved → executing: taken once, for the one write it allows (a replay or a forged resume fails)."""
-        await self.expire_stale()
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                "UPDATE approvals SET status = 'executing', executed_at = now(), used_at = now()"
-                " WHERE id = %s AND status = 'approved' AND expires_at > now() RETURNING id",
-                (approval_id,),
-            )
-            moved = await cur.fetchone() is not None
-        current = await self.get(approval_id)
-        if not moved:
-            raise ApprovalError(f"approval {approval_id} is {current.status}: nothing may be written")
-        return current
+        return await self._move(
+            approval_id,
+            "approved",
+            "executing",
+            ", executed_at = now(), used_at = now()",
+            (),
+            unexpired=True,
+            refusal=": nothing may be written",
+        )
 
     async def finish(
         self,
