@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from graph.rules import KnownNames, classify
+from graph.classifier import KnownNames, classify
 
 DATASETS = Path(__file__).resolve().parent / "datasets"
 

@@ -21,8 +21,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from graph.facade import ServiceOrchestrator
 from graph.graph import build_graph
-from graph.orchestrator import ServiceOrchestrator
 from tools.store.kg_sync import KnowledgeGraphSync, sync_periodically
 
 from .auth import Authenticator, Principal, parse_static_keys

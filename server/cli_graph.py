@@ -27,7 +27,7 @@ def classify_command(
     text: Annotated[str, typer.Argument(help='the question, or "-" to read one question per line from stdin')],
 ) -> None:
     """Classify a question (query type, language, entities) and print JSON; "-" reads stdin."""
-    from graph.rules import classify
+    from graph.classifier import classify
     from tools.hwa import HWAError
     from tools.store.db import DatabaseUnavailable
 

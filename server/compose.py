@@ -15,9 +15,9 @@ from pathlib import Path
 
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
+from graph.classifier import KnownNames
 from graph.context import Services
 from graph.models import make_chat_model
-from graph.rules import KnownNames
 from tools.actions import ActionExecutor, ApprovalPolicy
 from tools.cache import CacheManager, CacheTTLs, configure_cache_manager
 from tools.hwa import HWAClient, HWAClientConfig

@@ -10,7 +10,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from graph.context import Services
-from graph.offline import OfflineChatModel
+from graph.models.offline import OfflineChatModel
 from tests.tooling import tool_context
 
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"

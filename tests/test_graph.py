@@ -15,13 +15,13 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.types import Command
 
+from graph.classifier import KnownNames, classify
 from graph.context import Context, Services
+from graph.facade import QueryProcessor, ServiceOrchestrator
 from graph.graph import build_graph
 from graph.graph import graph as module_graph
 from graph.nodes.gather import planned_calls
 from graph.nodes.rank import rank
-from graph.orchestrator import QueryProcessor, ServiceOrchestrator
-from graph.rules import KnownNames, classify
 from graph.state import RESET, per_turn
 from tests.graphing import services, services_on_a_new_database
 from tests.live import LiveServer

@@ -10,7 +10,7 @@ from langgraph.runtime import Runtime
 
 from ..context import Context
 from ..facts import render_item
-from ..offline import estimate_tokens
+from ..models.offline import estimate_tokens
 from ..state import GatheredItem, State
 
 #: how much each branch matters for each query type (unlisted: 0.3)

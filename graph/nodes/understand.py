@@ -10,8 +10,8 @@ from langchain_core.messages import HumanMessage
 from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 
+from ..classifier import KnownNames, classify
 from ..context import Context
-from ..rules import KnownNames, classify
 from ..state import RESET, State
 from ..taxonomy import QueryType
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
-from graph.orchestrator import ServiceOrchestrator
+from graph.facade import ServiceOrchestrator
 from tools.registry import Role
 
 from ..auth import Principal, require

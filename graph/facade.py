@@ -16,11 +16,11 @@ from tools.registry import ToolCatalog, get_tool_catalog
 from tools.store.incidents import IncidentStore
 from tools.store.kg import KnowledgeGraph
 
+from .classifier import KnownNames, classify
 from .facts import render_item
 from .nodes.gather import BRANCHES, run_branch
 from .nodes.rank import rank
 from .prompts import system_prompt
-from .rules import KnownNames, classify
 from .state import GatheredItem
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from tools.store.embeddings import fold
 
-from .taxonomy import Classification, Entities, Language, QueryType
+from ..taxonomy import Classification, Entities, Language, QueryType
 from .vocabulary import (
     ACTIONS,
     EN_MARKERS,

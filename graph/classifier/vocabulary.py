@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from .taxonomy import Action, QueryType
+from ..taxonomy import Action, QueryType
 
 PT_MARKERS = {
     "o",

@@ -20,8 +20,8 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from ..facts import parse_system_text
 from .answers import render
-from .facts import parse_system_text
 
 ACTION_TOOLS = {
     "rerun": "rerun_job",
