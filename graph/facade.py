@@ -10,7 +10,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from tools.cache import CacheManager
-from tools.context import ToolContext
+from tools.context import Parts
 from tools.hwa import HWAClient
 from tools.registry import ToolCatalog, get_tool_catalog
 from tools.store.incidents import IncidentStore
@@ -54,9 +54,22 @@ class ServiceOrchestrator:
         import tools.catalog  # noqa: F401  (the read tools the branches call)
 
         self.catalog = catalog or get_tool_catalog()
-        self.ctx = ToolContext(tws_client, caller, "viewer", cache=cache, kg=knowledge_graph, incidents=incidents)
+        parts = Parts(tws_client, self.catalog, kg=knowledge_graph, incidents=incidents, cache=cache)
+        self.ctx = parts.for_caller(caller, "viewer")
         self.max_retries = max_retries
         self.timeout_seconds = timeout_seconds
+
+    @classmethod
+    def of(cls, parts: Parts, timeout_seconds: float = 10) -> ServiceOrchestrator:
+        """The facade on the server's own parts (reads only: it runs as a viewer)."""
+        return cls(
+            parts.client,
+            parts.kg,
+            timeout_seconds=timeout_seconds,
+            incidents=parts.incidents,
+            cache=parts.cache,
+            catalog=parts.catalog,
+        )
 
     async def _run(self, plan: dict[str, tuple[str, dict[str, Any]]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         async def one(key: str, branch: str, args: dict[str, Any]) -> tuple[str, Any, Any]:

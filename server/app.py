@@ -21,11 +21,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graph.facade import ServiceOrchestrator
-from graph.graph import build_graph
 from tools.store.kg_sync import KnowledgeGraphSync, sync_periodically
 
-from .auth import Authenticator, Principal, parse_static_keys
+from .auth import Principal, parse_static_keys
 from .compose import open_app
 from .metrics import HTTP_LATENCY, HTTP_REQUESTS
 from .routes import approvals, chat, ops, v2
@@ -76,36 +74,23 @@ async def _first_sync(sync: KnowledgeGraphSync, incidents: Any, client: Any) -> 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    static_keys = parse_static_keys(settings.api_keys)
+    parse_static_keys(settings.api_keys)  # a bad API_KEYS fails here, before anything starts
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.auth_disabled:
             log.warning("!!! AUTH_DISABLED=true: NO API KEYS, EVERY CALLER IS ADMIN. NEVER IN PRODUCTION !!!")
-        async with open_app(settings) as assembled:
-            services = assembled.services
-            app.state.settings = settings
-            app.state.store = assembled.store
-            app.state.services = services
-            app.state.catalog = services.catalog
-            app.state.graph = build_graph().compile(checkpointer=assembled.checkpointer)
-            app.state.auth = Authenticator(
-                assembled.store.pool, static_keys, settings.auth_disabled, settings.rate_limit_per_minute
-            )
-            app.state.orchestrator = ServiceOrchestrator(
-                services.client,
-                services.kg,
-                incidents=services.incidents,
-                cache=services.cache,
-                catalog=services.catalog,
-            )
-            services.cache.register_warmer("tws:static:engine", lambda: _engine(services.client), "static")  # type: ignore[union-attr]
-            await services.cache.warm_cache()  # type: ignore[union-attr]
-            sync = KnowledgeGraphSync(services.client, services.kg)  # type: ignore[arg-type]
+        async with open_app(settings) as running:
+            app.state.resync = running
+            parts = running.parts
+            assert parts.cache is not None and parts.kg is not None
+            parts.cache.register_warmer("tws:static:engine", lambda: _engine(parts.client), "static")
+            await parts.cache.warm_cache()
+            sync = KnowledgeGraphSync(parts.client, parts.kg)
             stop = asyncio.Event()
-            first = asyncio.create_task(_first_sync(sync, services.incidents, services.client))
+            first = asyncio.create_task(_first_sync(sync, parts.incidents, parts.client))
             loop = asyncio.create_task(sync_periodically(sync, settings.kg_sync_interval_seconds, stop))
-            await _announce(services.client, settings)
+            await _announce(parts.client, settings)
             try:
                 yield
             finally:

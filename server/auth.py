@@ -103,7 +103,7 @@ def require(role: Role) -> Callable[[Request], Awaitable[Principal]]:
     """A dependency: the caller, who must have at least ``role``."""
 
     async def dependency(request: Request) -> Principal:
-        principal: Principal = await request.app.state.auth.authenticate(dict(request.headers))
+        principal: Principal = await request.app.state.resync.auth.authenticate(dict(request.headers))
         if not principal.at_least(role):
             raise HTTPException(403, detail=f"role {principal.role.value} may not do this (needs {role.value})")
         request.state.principal = principal
@@ -113,5 +113,5 @@ def require(role: Role) -> Callable[[Request], Awaitable[Principal]]:
 
 
 async def websocket_principal(websocket: WebSocket) -> Principal:
-    auth: Authenticator = websocket.app.state.auth
+    auth: Authenticator = websocket.app.state.resync.auth
     return await auth.authenticate(dict(websocket.headers), websocket.query_params.get("api_key"))

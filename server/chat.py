@@ -12,7 +12,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langchain_core.runnables import RunnableConfig
-from langgraph.types import Command
+from langgraph.types import Command, StreamMode
 from pydantic import BaseModel, Field, field_validator
 
 from graph.context import Context
@@ -22,6 +22,7 @@ from tools.store.access import claim_thread as store_claim
 from tools.store.approvals import Approval
 
 from .auth import Principal
+from .compose import App
 
 THREAD_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,100}$")
 Event = tuple[str, dict[str, Any]]
@@ -63,30 +64,31 @@ async def claim_thread(pool: Any, request: ChatRequest, principal: Principal) ->
 
 
 async def run_events(
-    app_state: Any, principal: Principal, request: ChatRequest, resume: Any = None, with_context: bool = False
+    app: App, principal: Principal, request: ChatRequest, resume: Any = None, with_context: bool = False
 ) -> AsyncIterator[Event]:
     """Stream one run (or the resumption of a paused one) of a claimed thread as events; the final
     state comes from the same stream (no read back)."""
     assert request.thread_id, "claim the thread first"
     thread_id = request.thread_id
     run_id = str(uuid.uuid4())
-    settings = app_state.settings
+    settings = app.settings
     stop = asyncio.Event()
     context = Context(
         role=principal.role.value,
         caller=principal.name,
         prompt_version=request.prompt_version or settings.prompt_version,
         token_budget=settings.token_budget,
-        services=app_state.services,
+        parts=app.parts,
         stop=stop,
     )
     config: RunnableConfig = {"configurable": {"thread_id": thread_id}, "run_id": uuid.UUID(run_id)}
     payload: Any = Command(resume=resume) if resume is not None else {"messages": [HumanMessage(request.message)]}
     yield "metadata", {"run_id": run_id, "thread_id": thread_id}
     values: dict[str, Any] = {}
-    modes = ["messages", "custom", "values"]
+    modes: list[StreamMode] = ["messages", "custom", "values"]
+    stream: AsyncIterator[Any] = app.graph.astream(payload, config, context=context, stream_mode=modes)
     try:
-        async for mode, chunk in app_state.graph.astream(payload, config, context=context, stream_mode=modes):
+        async for mode, chunk in stream:
             if mode == "values":
                 values = chunk
             elif mode == "custom" and chunk.get("event") == "metadata":
@@ -129,11 +131,11 @@ async def run_events(
 
 
 async def run_to_end(
-    app_state: Any, principal: Principal, request: ChatRequest, resume: Any = None, with_context: bool = False
+    app: App, principal: Principal, request: ChatRequest, resume: Any = None, with_context: bool = False
 ) -> dict[str, Any]:
     """The ``end`` event of a whole run (for answers that are not streamed)."""
     final: dict[str, Any] = {}
-    async for event, data in run_events(app_state, principal, request, resume, with_context):
+    async for event, data in run_events(app, principal, request, resume, with_context):
         if event == "end":
             final = data
     return final
@@ -158,13 +160,13 @@ def outcome_text(approval: Approval, language: str) -> str:
     return f"Approval {approval.id} ({approval.description}): {approval.status} — {approval.reason}."
 
 
-async def report_decision(app_state: Any, principal: Principal, approval: Approval) -> dict[str, Any] | None:
+async def report_decision(app: App, principal: Principal, approval: Approval) -> dict[str, Any] | None:
     """Tell the conversation that asked: resume its paused run (the tool reports the record's outcome),
     or, when the thread has moved on, append the outcome to it. Threads of another thread store
     (``langgraph dev``) learn it when their own paused run is resumed."""
     if not approval.thread_id:
         return None
-    graph = app_state.graph
+    graph = app.graph
     config: RunnableConfig = {"configurable": {"thread_id": approval.thread_id}}
     state = await graph.aget_state(config)
     if not state.values:
@@ -172,7 +174,7 @@ async def report_decision(app_state: Any, principal: Principal, approval: Approv
     if any(i.value.get("approval_id") == approval.id for i in state.interrupts):
         kind = "reject" if approval.status == "rejected" else "approve"
         request = ChatRequest(message="-", thread_id=approval.thread_id)
-        return await run_to_end(app_state, principal, request, resume={"decisions": [{"type": kind}]})
+        return await run_to_end(app, principal, request, resume={"decisions": [{"type": kind}]})
     if not state.interrupts:  # moved on: the outcome becomes part of the conversation
         text = outcome_text(approval, state.values.get("language", "en"))
         await graph.aupdate_state(config, {"messages": [AIMessage(text)], "answer": text}, as_node="draft")

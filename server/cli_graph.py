@@ -83,13 +83,11 @@ def chat_command(
 
 
 async def _chat(settings: Any, question: str, thread_id: str, context: Context) -> None:
-    from graph.graph import build_graph
-
     from .compose import open_app
 
     async with open_app(settings) as app:
-        context.services = app.services
-        graph = build_graph().compile(checkpointer=app.checkpointer)
+        context.parts = app.parts
+        graph = app.graph
         config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
         await stream_run(app, graph, {"messages": [("user", question)]}, config, context)
         state = await graph.aget_state(config)

@@ -1,7 +1,8 @@
 """The composition root: every part Resync runs on, built once from ``Settings`` and closed in
 reverse order — the database (migrated, starter knowledge ingested at first start), the scheduler
 client (the built-in simulator when no engine is configured), the cache, the tools, the model, the
-approval executor and the checkpointer — handed to the graph as ``Services`` (``open_app``)."""
+approval executor, the checkpointer and the compiled graph — as one ``App`` whose ``parts`` the
+graph and the tools share (``open_app``)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,18 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from langgraph.graph.state import CompiledStateGraph
 
 from graph.classifier import KnownNames
-from graph.context import Services
+from graph.facade import ServiceOrchestrator
+from graph.graph import build_graph
 from graph.models import make_chat_model
 from tools.actions import ActionExecutor, ApprovalPolicy
 from tools.cache import CacheManager, CacheTTLs, configure_cache_manager
+from tools.context import Parts
 from tools.hwa import HWAClient, HWAClientConfig
 from tools.registry import get_tool_catalog
 from tools.store.approvals import ApprovalStore
@@ -30,10 +35,12 @@ from tools.store.incidents import IncidentStore
 from tools.store.kg import KnowledgeGraph
 from tools.store.migrate import upgrade
 
+from .auth import Authenticator, parse_static_keys
 from .settings import SIM_PASSWORD, SIM_USER, Settings
 from .simulator import builtin_simulator
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 # ---------------------------------------------------------------- the scheduler client and the cache
@@ -156,10 +163,43 @@ async def scheduler(settings: Settings) -> AsyncIterator[HWAClient]:
 # ---------------------------------------------------------------- everything, assembled
 @dataclass
 class App:
+    """The running application: its settings, the database, the parts, and what is built on them once
+    (the compiled graph with its Postgres checkpointer, the API-key authenticator, the REST facade).
+    Routes receive it through ``Depends(running)``; the graph receives ``parts`` through its Context."""
+
     settings: Settings
     store: Store
-    services: Services
-    checkpointer: AsyncPostgresSaver
+    parts: Parts
+    graph: CompiledStateGraph[Any, Any, Any, Any]
+    auth: Authenticator
+    orchestrator: ServiceOrchestrator
+
+    # the server always opens these parts; typed without the Optional the tool layer allows
+    @property
+    def approvals(self) -> ApprovalStore:
+        return _present(self.parts.approvals, "approvals")
+
+    @property
+    def actions(self) -> ActionExecutor:
+        return _present(self.parts.actions, "actions")
+
+    @property
+    def incidents(self) -> IncidentStore:
+        return _present(self.parts.incidents, "incidents")
+
+    @property
+    def documents(self) -> DocumentStore:
+        return _present(self.parts.documents, "documents")
+
+    @property
+    def cache(self) -> CacheManager:
+        return _present(self.parts.cache, "cache")
+
+
+def _present(part: T | None, name: str) -> T:
+    if part is None:
+        raise RuntimeError(f"the application was opened without {name}")
+    return part
 
 
 def chat_model(settings: Settings) -> object:
@@ -190,7 +230,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             checkpointer = AsyncPostgresSaver(store.pool)
             await checkpointer.setup()
             approvals = ApprovalStore(store.pool, timedelta(seconds=settings.approval_ttl_seconds))
-            services = Services(
+            parts = Parts(
                 client=client,
                 catalog=catalog,
                 chat_model=chat_model(settings),  # type: ignore[arg-type]
@@ -201,7 +241,11 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
                 cache=cache,
                 actions=ActionExecutor(client, approvals, cache, approval_policy(settings)),
             )
-            yield App(settings, store, services, checkpointer)
+            auth = Authenticator(
+                store.pool, parse_static_keys(settings.api_keys), settings.auth_disabled, settings.rate_limit_per_minute
+            )
+            graph = build_graph().compile(checkpointer=checkpointer)
+            yield App(settings, store, parts, graph, auth, ServiceOrchestrator.of(parts))
     finally:
         await cache.aclose()
         await store.close()
@@ -211,7 +255,7 @@ async def known_names(app: App) -> KnownNames:
     """Names from the knowledge graph; from the scheduler when the graph was never synced."""
     jobs, streams, stations = await app.store.kg.names()
     if not jobs:
-        listed = [j async for j in app.services.client.iter_jobs()]
+        listed = [j async for j in app.parts.client.iter_jobs()]
         jobs = sorted({j.name for j in listed})
         streams = sorted({j.job_stream_name for j in listed if j.job_stream_name})
         stations = sorted({(j.workstation or "").lstrip("/") for j in listed if j.workstation})

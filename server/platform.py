@@ -4,7 +4,7 @@
 our FastAPI app (``http.app``) and ``auth`` — the same API keys as our own API (Bearer or
 ``X-API-Key``), giving each run the key's identity and role (the graph reads them from the
 authenticated user, never from a client-chosen context) and each thread an owner. One set of
-services is shared by the graph, the app and the auth handler."""
+parts is shared by the graph, the app and the auth handler."""
 
 from __future__ import annotations
 
@@ -15,11 +15,12 @@ from typing import Any
 from fastapi import HTTPException
 from langgraph_sdk import Auth
 
-from graph.context import Services, set_default_services
+from graph.context import set_default_parts
 from graph.graph import graph
+from tools.context import Parts
 
 from .app import create_app
-from .auth import Authenticator, parse_static_keys
+from .auth import Authenticator
 from .compose import App, open_app
 from .settings import Settings
 
@@ -33,16 +34,16 @@ async def _assembled() -> App | None:
     """The app's own parts when its lifespan ran; else open them once, here."""
     global _opened
     async with _lock:
-        if getattr(app.state, "services", None) is not None:
+        if getattr(app.state, "resync", None) is not None:
             return None
         if _opened is None:
             _opened = await _stack.enter_async_context(open_app(Settings()))
     return _opened
 
 
-async def _services() -> Services:
+async def _parts() -> Parts:
     opened = await _assembled()
-    return opened.services if opened is not None else app.state.services
+    return opened.parts if opened is not None else app.state.resync.parts
 
 
 _authenticator: Authenticator | None = None
@@ -52,16 +53,13 @@ async def _keys() -> Authenticator:
     global _authenticator
     opened = await _assembled()
     if opened is None:
-        return app.state.auth
-    if _authenticator is None:
-        settings = opened.settings
-        _authenticator = Authenticator(
-            opened.store.pool, parse_static_keys(settings.api_keys), settings.auth_disabled, 0
-        )
+        return app.state.resync.auth
+    if _authenticator is None:  # no per-process rate limit here: the LangGraph server calls it per request
+        _authenticator = Authenticator(opened.store.pool, opened.auth.static, opened.settings.auth_disabled, 0)
     return _authenticator
 
 
-set_default_services(_services)
+set_default_parts(_parts)
 auth = Auth()
 
 

@@ -16,11 +16,12 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langgraph.checkpoint.memory import InMemorySaver
 from pydantic import Field
 
-from graph.context import Context, Services
+from graph.context import Context
 from graph.facts import CONTEXT_HEADER, FACTS_HEADER, parse_system_text, system_text
 from graph.graph import build_graph
 from tests.graphing import services_on_a_new_database
 from tests.live import LiveServer
+from tools.context import Parts
 
 pytestmark = pytest.mark.fast
 
@@ -50,17 +51,17 @@ class ScriptedModel(BaseChatModel):
 
 
 @pytest.fixture(scope="module")
-async def parts(sim: LiveServer, embedded_pg: str, session_redis: Any) -> AsyncIterator[Services]:
+async def parts(sim: LiveServer, embedded_pg: str, session_redis: Any) -> AsyncIterator[Parts]:
     async with services_on_a_new_database(sim.url, embedded_pg, session_redis.url) as svc:
         yield svc
 
 
-async def run(svc: Services, model: ScriptedModel, text: str, role: str = "viewer") -> dict[str, Any]:
+async def run(svc: Parts, model: ScriptedModel, text: str, role: str = "viewer") -> dict[str, Any]:
     svc.chat_model = model
     graph = build_graph().compile(checkpointer=InMemorySaver())
     config = {"configurable": {"thread_id": uuid.uuid4().hex}}
     out: dict[str, Any] = await graph.ainvoke(
-        {"messages": [HumanMessage(text)]}, config, context=Context(role=role, caller="ana", services=svc)
+        {"messages": [HumanMessage(text)]}, config, context=Context(role=role, caller="ana", parts=svc)
     )
     return out
 
@@ -69,7 +70,7 @@ def call(name: str, args: dict[str, Any]) -> AIMessage:
     return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": f"c-{uuid.uuid4().hex[:6]}"}])
 
 
-async def test_agent_tools_draft_and_the_tool_outcome_reaches_the_model(parts: Services) -> None:
+async def test_agent_tools_draft_and_the_tool_outcome_reaches_the_model(parts: Parts) -> None:
     model = ScriptedModel(
         script=[
             call("get_job_status", {"job_name": "BILLING_INVOICE_GEN"}),
@@ -86,7 +87,7 @@ async def test_agent_tools_draft_and_the_tool_outcome_reaches_the_model(parts: S
     assert "[status:get_job_status]" in draft  # the gathered context is in the text, once per item
 
 
-async def test_a_refused_role_is_in_the_text_a_real_model_gets(parts: Services) -> None:
+async def test_a_refused_role_is_in_the_text_a_real_model_gets(parts: Parts) -> None:
     model = ScriptedModel(script=[AIMessage(content=""), AIMessage(content="ok")])
     await run(parts, model, "rerun PAYROLL_NIGHTLY", role="viewer")
     draft = model.system_texts()[-1]
@@ -94,7 +95,7 @@ async def test_a_refused_role_is_in_the_text_a_real_model_gets(parts: Services) 
     assert not any(m.additional_kwargs for p in model.prompts for m in p)  # no side channel at all
 
 
-async def test_a_write_call_pauses_for_approval_and_writes_nothing(parts: Services, sim: LiveServer) -> None:
+async def test_a_write_call_pauses_for_approval_and_writes_nothing(parts: Parts, sim: LiveServer) -> None:
     model = ScriptedModel(script=[call("rerun_job", {"job_name": "PAYROLL_NIGHTLY"})])
     out = await run(parts, model, "rerun PAYROLL_NIGHTLY", role="operator")
     [interrupt] = out["__interrupt__"]
@@ -124,7 +125,7 @@ def test_retrieved_text_cannot_open_a_section() -> None:
     assert text.count(f"\n{FACTS_HEADER}\n") == 1
 
 
-async def test_an_unreachable_branch_is_in_the_text(parts: Services, sim: LiveServer) -> None:
+async def test_an_unreachable_branch_is_in_the_text(parts: Parts, sim: LiveServer) -> None:
     rule = {"path_prefix": "/twsd/api/v2/plan/job/run/", "error_count": 50, "error_status": 503}
     httpx.put(f"{sim.url}/admin/faults", json={"rules": [rule]}).raise_for_status()
     try:

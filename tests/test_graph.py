@@ -16,7 +16,7 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.types import Command
 
 from graph.classifier import KnownNames, classify
-from graph.context import Context, Services
+from graph.context import Context
 from graph.facade import QueryProcessor, ServiceOrchestrator
 from graph.graph import build_graph
 from graph.graph import graph as module_graph
@@ -25,28 +25,29 @@ from graph.nodes.rank import rank
 from graph.state import RESET, per_turn
 from tests.graphing import services, services_on_a_new_database
 from tests.live import LiveServer
+from tools.context import Parts
 
 
 @pytest.fixture
-async def svc(fresh_now_sim: LiveServer, pool: Any, pg_url: str, session_redis: Any) -> AsyncIterator[Services]:
+async def svc(fresh_now_sim: LiveServer, pool: Any, pg_url: str, session_redis: Any) -> AsyncIterator[Parts]:
     """Parts of its own, for tests that act or inject faults."""
     async with services(fresh_now_sim.url, pool, pg_url, session_redis.url) as built:
         yield built
 
 
 @pytest.fixture(scope="module")
-async def read_svc(now_sim: LiveServer, embedded_pg: str, session_redis: Any) -> AsyncIterator[Services]:
+async def read_svc(now_sim: LiveServer, embedded_pg: str, session_redis: Any) -> AsyncIterator[Parts]:
     """One set of parts for the read-only question cases (they change nothing)."""
     async with services_on_a_new_database(now_sim.url, embedded_pg, session_redis.url) as built:
         yield built
 
 
 async def ask(
-    graph: Any, svc: Services, text: str, thread: str | None = None, role: str = "operator", **ctx: Any
+    graph: Any, svc: Parts, text: str, thread: str | None = None, role: str = "operator", **ctx: Any
 ) -> dict[str, Any]:
     config = {"configurable": {"thread_id": thread or uuid.uuid4().hex}}
     result: dict[str, Any] = await graph.ainvoke(
-        {"messages": [HumanMessage(text)]}, config, context=Context(role=role, caller="ana", services=svc, **ctx)
+        {"messages": [HumanMessage(text)]}, config, context=Context(role=role, caller="ana", parts=svc, **ctx)
     )
     return result
 
@@ -121,7 +122,7 @@ CASES = [
 
 @pytest.mark.parametrize(("text", "query_type", "language", "expected"), CASES, ids=[c[0] for c in CASES])
 async def test_every_query_type_in_both_languages(
-    read_svc: Services, text: str, query_type: str, language: str, expected: list[str]
+    read_svc: Parts, text: str, query_type: str, language: str, expected: list[str]
 ) -> None:
     graph = build_graph().compile(checkpointer=InMemorySaver())
     out = await ask(graph, read_svc, text)
@@ -134,7 +135,7 @@ async def test_every_query_type_in_both_languages(
     assert not out["errors"]
 
 
-async def test_partial_results_when_a_branch_times_out(svc: Services, fresh_now_sim: LiveServer) -> None:
+async def test_partial_results_when_a_branch_times_out(svc: Parts, fresh_now_sim: LiveServer) -> None:
     httpx.put(
         f"{fresh_now_sim.url}/admin/faults",
         json={"rules": [{"path_prefix": "/twsd/api/v2/plan/job/run/", "hang": True}]},
@@ -145,7 +146,7 @@ async def test_partial_results_when_a_branch_times_out(svc: Services, fresh_now_
     assert "is ABEND, return code 12" in out["answer"] and "Partial answer: could not get logs" in out["answer"]
 
 
-async def test_follow_up_resolves_from_the_thread(svc: Services) -> None:
+async def test_follow_up_resolves_from_the_thread(svc: Parts) -> None:
     graph = build_graph().compile(checkpointer=InMemorySaver())
     first = await ask(graph, svc, "why did PAYROLL_NIGHTLY fail?", thread="t-follow")
     assert first["entities"]["jobs"] == ["PAYROLL_NIGHTLY"]
@@ -156,10 +157,10 @@ async def test_follow_up_resolves_from_the_thread(svc: Services) -> None:
     assert len(humans) == 2  # the thread remembers both turns
 
 
-async def test_action_pauses_for_approval_and_resumes(svc: Services, fresh_now_sim: LiveServer) -> None:
+async def test_action_pauses_for_approval_and_resumes(svc: Parts, fresh_now_sim: LiveServer) -> None:
     graph = build_graph().compile(checkpointer=InMemorySaver())
     config = {"configurable": {"thread_id": "t-action"}}
-    context = Context(role="operator", caller="ana", services=svc)
+    context = Context(role="operator", caller="ana", parts=svc)
     first = await graph.ainvoke({"messages": [HumanMessage("reexecuta o PAYROLL_NIGHTLY")]}, config, context=context)
     request = first["__interrupt__"][0].value
     assert request["action_requests"][0]["name"] == "rerun_job"
@@ -173,14 +174,14 @@ async def test_action_pauses_for_approval_and_resumes(svc: Services, fresh_now_s
     assert audit[-1]["action"] == "rerun" and audit[-1]["headers"]["Justification-Ticket-Num"] == "INC-77"
 
 
-async def test_viewer_cannot_act(svc: Services) -> None:
+async def test_viewer_cannot_act(svc: Parts) -> None:
     graph = build_graph().compile(checkpointer=InMemorySaver())
     out = await ask(graph, svc, "rerun PAYROLL_NIGHTLY", role="viewer")
     assert "__interrupt__" not in out and "Your role (viewer) cannot change the scheduler" in out["answer"]
     assert await svc.approvals.list() == []  # type: ignore[union-attr]
 
 
-async def test_custom_stream_events_carry_metadata_and_tool_calls(svc: Services) -> None:
+async def test_custom_stream_events_carry_metadata_and_tool_calls(svc: Parts) -> None:
     graph = build_graph().compile(checkpointer=InMemorySaver())
     config = {"configurable": {"thread_id": "t-stream"}}
     events, tokens = [], []
@@ -188,7 +189,7 @@ async def test_custom_stream_events_carry_metadata_and_tool_calls(svc: Services)
         {"messages": [HumanMessage("rerun PAYROLL_NIGHTLY")]},
         config,
         stream_mode=["custom", "messages"],
-        context=Context(role="operator", services=svc),
+        context=Context(role="operator", parts=svc),
     ):
         if mode == "custom":
             events.append(chunk)
@@ -204,7 +205,7 @@ async def test_custom_stream_events_carry_metadata_and_tool_calls(svc: Services)
     } in events
 
 
-async def test_threads_survive_a_restart_with_the_postgres_saver(svc: Services, pool: Any) -> None:
+async def test_threads_survive_a_restart_with_the_postgres_saver(svc: Parts, pool: Any) -> None:
     saver = AsyncPostgresSaver(pool)
     await saver.setup()
     first = build_graph().compile(checkpointer=saver)
@@ -214,11 +215,11 @@ async def test_threads_survive_a_restart_with_the_postgres_saver(svc: Services, 
     assert second["entities"]["jobs"] == ["PAYROLL_NIGHTLY"] and second["query_type"] == "dependencies"
 
 
-async def test_token_use_is_recorded_and_labelled(svc: Services) -> None:
+async def test_token_use_is_recorded_and_labelled(svc: Parts) -> None:
     graph = build_graph().compile(checkpointer=InMemorySaver())
     config = {"configurable": {"thread_id": "t-tokens"}}
     await graph.ainvoke(
-        {"messages": [HumanMessage("why did PAYROLL_NIGHTLY fail?")]}, config, context=Context(services=svc)
+        {"messages": [HumanMessage("why did PAYROLL_NIGHTLY fail?")]}, config, context=Context(parts=svc)
     )
     state = (await graph.aget_state(config)).values
     assert state["usage"] and all(u["input_tokens"] > 0 for u in state["usage"])
@@ -226,7 +227,7 @@ async def test_token_use_is_recorded_and_labelled(svc: Services) -> None:
     assert state["messages"][-1].response_metadata["token_usage_estimated"] is True
 
 
-async def test_orchestrator_and_processor(svc: Services, fresh_now_sim: LiveServer) -> None:
+async def test_orchestrator_and_processor(svc: Parts, fresh_now_sim: LiveServer) -> None:
     orchestrator = ServiceOrchestrator(svc.client, svc.kg, max_retries=1, timeout_seconds=5, incidents=svc.incidents)
     report = await orchestrator.investigate_job_failure("PAYROLL_NIGHTLY")
     assert report["status"] == "success" and report["success_rate"] == 1.0

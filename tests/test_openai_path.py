@@ -15,11 +15,12 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
-from graph.context import Context, Services
+from graph.context import Context
 from graph.graph import build_graph
 from graph.models import make_chat_model
 from tests.graphing import services
 from tests.live import LiveServer
+from tools.context import Parts
 
 
 def stub_app(seen: list[dict[str, Any]]) -> FastAPI:
@@ -93,16 +94,14 @@ def stub() -> Iterator[tuple[LiveServer, list[dict[str, Any]]]]:
 
 
 @pytest.fixture
-async def svc(
-    stub: Any, fresh_now_sim: LiveServer, pool: Any, pg_url: str, session_redis: Any
-) -> AsyncIterator[Services]:
+async def svc(stub: Any, fresh_now_sim: LiveServer, pool: Any, pg_url: str, session_redis: Any) -> AsyncIterator[Parts]:
     server, _ = stub
     model = make_chat_model("stub-model", base_url=f"{server.url}/v1", api_key="test-key")
     async with services(fresh_now_sim.url, pool, pg_url, session_redis.url, model=model) as built:
         yield built
 
 
-async def test_openai_compatible_server_drives_the_graph(svc: Services, stub: Any) -> None:
+async def test_openai_compatible_server_drives_the_graph(svc: Parts, stub: Any) -> None:
     _, seen = stub
     graph = build_graph().compile(checkpointer=InMemorySaver())
     config = {"configurable": {"thread_id": "t-openai"}}
@@ -112,7 +111,7 @@ async def test_openai_compatible_server_drives_the_graph(svc: Services, stub: An
         {"messages": [HumanMessage("what is the status of PAYROLL_NIGHTLY?")]},
         config,
         stream_mode=["messages", "custom"],
-        context=Context(role="viewer", services=svc),
+        context=Context(role="viewer", parts=svc),
     ):
         if mode == "messages" and chunk[1].get("langgraph_node") == "draft":
             tokens.append(str(chunk[0].content))

@@ -11,7 +11,7 @@ from typing import Any
 import tools.catalog  # noqa: F401  (registers the shipped tools)
 from tools.actions import ActionExecutor, ApprovalPolicy
 from tools.cache import CacheManager
-from tools.context import ToolContext
+from tools.context import Parts, ToolContext
 from tools.hwa import HWAClient, HWAClientConfig
 from tools.registry import ToolCatalog, get_tool_catalog
 from tools.store.approvals import ApprovalStore
@@ -44,18 +44,17 @@ async def tool_context(
             await KnowledgeGraphSync(client, graph).sync(full=True)
             await incidents.harvest(client)
         approvals = ApprovalStore(pool, approval_ttl)
-        ctx = ToolContext(
+        parts = Parts(
             client,
-            caller,
-            role,
+            catalog,
             cache=cache,
             kg=graph,
             incidents=incidents,
             documents=documents,
             approvals=approvals,
             actions=ActionExecutor(client, approvals, cache, policy),
-            thread_id=f"thread-{uuid.uuid4().hex[:8]}",
         )
+        ctx = parts.for_caller(caller, role, thread_id=f"thread-{uuid.uuid4().hex[:8]}")
         try:
             yield ctx, catalog
         finally:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.language_models import BaseChatModel
 
 from .actions import ActionExecutor, Decision, DecisionRefused, WriteAction, seen_state
 from .cache import CacheManager
@@ -15,6 +17,9 @@ from .store.approvals import Approval, ApprovalError, ApprovalRequest, ApprovalS
 from .store.documents import DocumentStore
 from .store.incidents import IncidentStore
 from .store.kg import KnowledgeGraph
+
+if TYPE_CHECKING:
+    from .registry import ToolCatalog
 
 WRITE_METHODS = frozenset({"job_action", "job_action_by_filter", "rerun_run", "release_dependencies"})
 Decide = Callable[[dict[str, Any]], Any]
@@ -81,24 +86,78 @@ def read_only(client: HWAClient | ReadOnlyClient) -> HWAClient:
 
 
 @dataclass
-class ToolContext:
-    client: HWAClient  # read-only (see ReadOnlyClient)
-    caller: str
-    role: str
-    cache: CacheManager | None = None
+class Parts:
+    """Every part Resync runs on, built once by the composition root (``server.compose``): the
+    scheduler client, the tool catalog, the chat model, the knowledge graph (``kg``), incidents,
+    documents, approvals, the cache and the approval executor (the only part that writes)."""
+
+    client: HWAClient
+    catalog: ToolCatalog
+    chat_model: BaseChatModel | None = None
     kg: KnowledgeGraph | None = None
     incidents: IncidentStore | None = None
     documents: DocumentStore | None = None
     approvals: ApprovalStore | None = None
+    cache: CacheManager | None = None
     actions: ActionExecutor | None = None
+
+    def for_caller(
+        self,
+        caller: str,
+        role: str,
+        thread_id: str | None = None,
+        tool_call_id: str | None = None,
+        scope: str | None = None,
+    ) -> ToolContext:
+        """What one tool call runs with: these parts, for this caller (``scope``: the graph task)."""
+        return ToolContext(self, caller, role, thread_id=thread_id, tool_call_id=tool_call_id, scope=scope)
+
+    def model(self) -> BaseChatModel:
+        if self.chat_model is None:
+            raise RuntimeError("no chat model in these parts")
+        return self.chat_model
+
+
+@dataclass
+class ToolContext:
+    """The parts plus who calls, in which thread and which tool call; the client it shows is read-only."""
+
+    parts: Parts
+    caller: str
+    role: str
     thread_id: str | None = None
     tool_call_id: str | None = None
     scope: str | None = None  # the graph task running the call (stable across a resume)
     decide: Decide = interrupt_decide
     approval_id: str | None = None
 
-    def __post_init__(self) -> None:
-        self.client = read_only(self.client)
+    @property
+    def client(self) -> HWAClient:
+        return read_only(self.parts.client)
+
+    @property
+    def cache(self) -> CacheManager | None:
+        return self.parts.cache
+
+    @property
+    def kg(self) -> KnowledgeGraph | None:
+        return self.parts.kg
+
+    @property
+    def incidents(self) -> IncidentStore | None:
+        return self.parts.incidents
+
+    @property
+    def documents(self) -> DocumentStore | None:
+        return self.parts.documents
+
+    @property
+    def approvals(self) -> ApprovalStore | None:
+        return self.parts.approvals
+
+    @property
+    def actions(self) -> ActionExecutor | None:
+        return self.parts.actions
 
     def for_call(self, tool_call_id: str | None, scope: str | None = None) -> ToolContext:
         """A copy for one tool call."""
@@ -200,6 +259,7 @@ __all__ = [
     "ActionNotDone",
     "ApprovalError",
     "ApprovalPending",
+    "Parts",
     "ReadOnlyClient",
     "ToolContext",
     "WriteNotApproved",

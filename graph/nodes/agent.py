@@ -52,9 +52,9 @@ async def agent_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     context = runtime.context
     if state.get("tool_rounds", 0) >= context.max_tool_rounds:
         return {}
-    services = await context.get_services()
-    tools = services.catalog.as_langchain_tools(identity(context).role)
-    model = services.chat_model.bind_tools(tools).with_config(tags=["nostream"])
+    parts = await context.get_parts()
+    tools = parts.catalog.as_langchain_tools(identity(context).role)
+    model = parts.model().bind_tools(tools).with_config(tags=["nostream"])
     reply = await model.ainvoke(prompt_messages(state, context, "agent"))
     assert isinstance(reply, AIMessage)
     usage = [dict(reply.usage_metadata)] if reply.usage_metadata else []
@@ -71,7 +71,7 @@ def route_after_agent(state: State) -> str:
 
 async def tools_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     context = runtime.context
-    services = await context.get_services()
+    parts = await context.get_parts()
     last = state["messages"][-1]
     assert isinstance(last, AIMessage)
     writer = get_stream_writer()
@@ -81,9 +81,9 @@ async def tools_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     who = identity(context)
     messages, calls = [], []
     for index, call in enumerate(last.tool_calls):
-        ctx = services.tool_context(who.caller, who.role, thread_id, call["id"], scope=f"{task}#{index}")
+        ctx = parts.for_caller(who.caller, who.role, thread_id, call["id"], scope=f"{task}#{index}")
         writer({"event": "tool_call", "name": call["name"], "args": call["args"], "status": "started"})
-        result = await services.catalog.execute(call["name"], call["args"], ctx)
+        result = await parts.catalog.execute(call["name"], call["args"], ctx)
         writer(
             {
                 "event": "tool_call",

@@ -52,8 +52,8 @@ def action_notes(state: State, context: Context) -> dict[str, Any]:
 
 async def draft_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     context = runtime.context
-    services = await context.get_services()
-    reply = await services.chat_model.ainvoke(prompt_messages(state, context, "draft", **action_notes(state, context)))
+    parts = await context.get_parts()
+    reply = await parts.model().ainvoke(prompt_messages(state, context, "draft", **action_notes(state, context)))
     assert isinstance(reply, AIMessage)
     answer = reply.text if hasattr(reply, "text") and isinstance(reply.text, str) else str(reply.content)
     usage = [dict(reply.usage_metadata)] if reply.usage_metadata else []

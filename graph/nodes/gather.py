@@ -140,13 +140,13 @@ async def run_branch(
 async def gather_branch(state: BranchInput, runtime: Runtime[Context]) -> dict[str, Any]:
     """One branch of the fan-out (its input is the ``Send`` payload, not the graph state)."""
     context = runtime.context
-    services = await context.get_services()
+    parts = await context.get_parts()
     who = identity(context)
     thread_id = (get_config().get("configurable") or {}).get("thread_id")
-    ctx = services.tool_context(who.caller, who.role, thread_id)
+    ctx = parts.for_caller(who.caller, who.role, thread_id)
     writer = get_stream_writer()
     item, error = await run_branch(
-        services.catalog,
+        parts.catalog,
         ctx,
         state["branch"],
         state["tool"],

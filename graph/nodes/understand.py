@@ -27,10 +27,10 @@ def last_question(state: State) -> str:
 
 async def known_names(runtime: Runtime[Context]) -> KnownNames:
     """The names the knowledge graph knows (read again after every sync)."""
-    services = await runtime.context.get_services()
-    if services.kg is None:
+    parts = await runtime.context.get_parts()
+    if parts.kg is None:
         return KnownNames()
-    return KnownNames(*await services.kg.known_names())
+    return KnownNames(*await parts.kg.known_names())
 
 
 async def understand_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:

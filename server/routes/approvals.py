@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Path
 
 from tools.actions import Decision, DecisionRefused
 from tools.registry import Role
@@ -17,6 +17,8 @@ from tools.store.approvals import STATUSES, Approval, ApprovalError
 
 from ..auth import Principal, require
 from ..chat import report_decision
+from ..compose import App
+from ..deps import Running
 from ..schemas import ApprovalDecision, ApprovalOut, ApprovalResult, RejectDecision, ResolutionIn, ResolutionOut
 
 router = APIRouter(prefix="/api/v2", tags=["approvals"])
@@ -31,30 +33,30 @@ def out(approval: Approval) -> dict[str, Any]:
 
 
 @router.get("/approvals", response_model=list[ApprovalOut])
-async def list_approvals(request: Request, principal: Viewer, status: str | None = "pending") -> list[dict[str, Any]]:
+async def list_approvals(app: Running, principal: Viewer, status: str | None = "pending") -> list[dict[str, Any]]:
     status = STATUS_ALIASES.get(status or "", status)
     if status not in {None, *STATUSES}:
         raise HTTPException(422, detail=f"status must be one of {', '.join(sorted(STATUSES))}")
-    return [out(a) for a in await request.app.state.services.approvals.list(status)]
+    return [out(a) for a in await app.approvals.list(status)]
 
 
 @router.get("/approvals/{approval_id}", response_model=ApprovalOut)
-async def show_approval(request: Request, approval_id: ApprovalId, principal: Viewer) -> dict[str, Any]:
+async def show_approval(app: Running, approval_id: ApprovalId, principal: Viewer) -> dict[str, Any]:
     try:
-        return out(await request.app.state.services.approvals.get(approval_id))
+        return out(await app.approvals.get(approval_id))
     except ApprovalError as exc:
         raise HTTPException(404, detail=str(exc)) from None
 
 
-async def _decide(request: Request, principal: Principal, approval_id: str, decision: Decision) -> dict[str, Any]:
+async def _decide(app: App, principal: Principal, approval_id: str, decision: Decision) -> dict[str, Any]:
     try:
-        approval = await request.app.state.services.actions.decide(approval_id, decision)
+        approval = await app.actions.decide(approval_id, decision)
     except DecisionRefused as exc:
         raise HTTPException(403, detail=str(exc)) from None
     except ApprovalError as exc:
         raise HTTPException(404 if exc.not_found else 409, detail=str(exc)) from None
-    run = await report_decision(request.app.state, principal, approval)
-    approval = await request.app.state.services.approvals.get(approval_id)
+    run = await report_decision(app, principal, approval)
+    approval = await app.approvals.get(approval_id)
     if decision.kind == "approve" and approval.status != "done":
         raise HTTPException(409, detail=f"approval {approval.id} is {approval.status}: {approval.reason}")
     return {"approval": out(approval), "run": run}
@@ -66,10 +68,10 @@ async def _decide(request: Request, principal: Principal, approval_id: str, deci
     responses={409: {"description": "not done: stale, failed, unknown, expired or already decided (the reason)"}},
 )
 async def approve(
-    request: Request, approval_id: ApprovalId, decision: ApprovalDecision, principal: Operator
+    app: Running, approval_id: ApprovalId, decision: ApprovalDecision, principal: Operator
 ) -> dict[str, Any]:
     return await _decide(
-        request,
+        app,
         principal,
         approval_id,
         Decision("approve", principal.name, principal.role.value, decision.justification, decision.ticket),
@@ -78,18 +80,16 @@ async def approve(
 
 @router.post("/approvals/{approval_id}/reject", response_model=ApprovalResult)
 async def reject(
-    request: Request, approval_id: ApprovalId, principal: Operator, decision: RejectDecision | None = None
+    app: Running, approval_id: ApprovalId, principal: Operator, decision: RejectDecision | None = None
 ) -> dict[str, Any]:
     why = decision.justification if decision else None
-    return await _decide(request, principal, approval_id, Decision("reject", principal.name, principal.role.value, why))
+    return await _decide(app, principal, approval_id, Decision("reject", principal.name, principal.role.value, why))
 
 
 @router.post("/incidents/{run_id}/resolution", response_model=ResolutionOut)
-async def resolve(request: Request, run_id: ApprovalId, body: ResolutionIn, principal: Operator) -> dict[str, Any]:
+async def resolve(app: Running, run_id: ApprovalId, body: ResolutionIn, principal: Operator) -> dict[str, Any]:
     try:
-        resolution_id = await request.app.state.services.incidents.attach_resolution(
-            run_id, body.resolution, principal.name
-        )
+        resolution_id = await app.incidents.attach_resolution(run_id, body.resolution, principal.name)
     except KeyError as exc:
         raise HTTPException(404, detail=str(exc).strip("'")) from None
     return {"id": resolution_id, "run_id": run_id}

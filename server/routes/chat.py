@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, HTTPException, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -15,6 +15,8 @@ from tools.registry import Role
 
 from ..auth import Principal, require, websocket_principal
 from ..chat import ChatRequest, ThreadNotYours, claim_thread, run_events, run_to_end
+from ..compose import App
+from ..deps import Running
 from ..schemas import ChatResponse
 
 log = logging.getLogger(__name__)
@@ -23,32 +25,32 @@ Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 HEARTBEAT_SECONDS = 15
 
 
-def check_size(request: Request | WebSocket, body: ChatRequest) -> None:
-    limit = request.app.state.settings.max_message_chars
+def check_size(app: App, body: ChatRequest) -> None:
+    limit = app.settings.max_message_chars
     if len(body.message) > limit:
         raise HTTPException(413, detail=f"message longer than {limit} characters")
 
 
-async def claim(request: Request | WebSocket, body: ChatRequest, principal: Principal) -> ChatRequest:
+async def claim(app: App, body: ChatRequest, principal: Principal) -> ChatRequest:
     """Size checked and thread claimed, once, before anything runs (a new thread gets its id here)."""
-    check_size(request, body)
+    check_size(app, body)
     try:
-        await claim_thread(request.app.state.store.pool, body, principal)
+        await claim_thread(app.store.pool, body, principal)
     except ThreadNotYours as exc:
         raise HTTPException(403, detail=str(exc)) from None
     return body
 
 
-async def claimed(request: Request, body: ChatRequest, principal: Viewer) -> ChatRequest:
-    return await claim(request, body, principal)
+async def claimed(app: Running, body: ChatRequest, principal: Viewer) -> ChatRequest:
+    return await claim(app, body, principal)
 
 
 Claimed = Annotated[ChatRequest, Depends(claimed)]
 
 
 @router.post("/api/v2/chat", response_model=ChatResponse)
-async def chat(request: Request, body: Claimed, principal: Viewer) -> dict[str, Any]:
-    return await run_to_end(request.app.state, principal, body)
+async def chat(app: Running, body: Claimed, principal: Viewer) -> dict[str, Any]:
+    return await run_to_end(app, principal, body)
 
 
 @router.post(
@@ -61,7 +63,7 @@ async def chat(request: Request, body: Claimed, principal: Viewer) -> dict[str, 
         }
     },
 )
-async def chat_stream(request: Request, body: Claimed, principal: Viewer) -> EventSourceResponse:
+async def chat_stream(app: Running, body: Claimed, principal: Viewer) -> EventSourceResponse:
     """Server-Sent Events through sse-starlette: keep-alive pings, and a client that goes away stops
     the run (it listens for the disconnect). A failure after the stream started is the last event,
     ``error``."""
@@ -69,7 +71,7 @@ async def chat_stream(request: Request, body: Claimed, principal: Viewer) -> Eve
     async def events() -> AsyncIterator[ServerSentEvent]:
         counter = 0
         try:
-            async for event, data in run_events(request.app.state, principal, body):
+            async for event, data in run_events(app, principal, body):
                 counter += 1
                 yield ServerSentEvent(data=encode(data), event=event, id=str(counter), sep="\n")
         except Exception as exc:
@@ -92,7 +94,7 @@ def parse_ws(text: str) -> ChatRequest:
 
 
 @router.websocket("/ws/tws-agent")
-async def tws_agent(websocket: WebSocket) -> None:
+async def tws_agent(websocket: WebSocket, app: Running) -> None:
     try:
         principal = await websocket_principal(websocket)
     except HTTPException as exc:
@@ -106,13 +108,13 @@ async def tws_agent(websocket: WebSocket) -> None:
             try:
                 body = parse_ws(text)
                 body.thread_id = body.thread_id or thread_id
-                await claim(websocket, body, principal)
+                await claim(app, body, principal)
             except (ValidationError, ValueError, HTTPException) as exc:
                 await websocket.send_json(
                     {"type": "error", "sender": "agent", "message": f"bad message: {exc}", "is_final": True}
                 )
                 continue
-            async for event, data in run_events(websocket.app.state, principal, body):
+            async for event, data in run_events(app, principal, body):
                 if event == "metadata":
                     thread_id = data["thread_id"]
                 if event == "end":

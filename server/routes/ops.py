@@ -8,13 +8,14 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, HTTPException, UploadFile
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tools.registry import Role
 
 from ..auth import Principal, require
+from ..deps import Running
 from ..schemas import CacheStats, FullHealth, InvalidateIn, InvalidateOut, ToolStats, UploadOut
 
 router = APIRouter(tags=["operations"])
@@ -25,19 +26,19 @@ MAX_UPLOAD = 10 * 1024 * 1024
 
 
 @router.get("/api/cache/stats", response_model=CacheStats)
-async def cache_stats(request: Request, principal: Viewer) -> dict[str, Any]:
-    stats: dict[str, Any] = await request.app.state.services.cache.stats()
+async def cache_stats(app: Running, principal: Viewer) -> dict[str, Any]:
+    stats: dict[str, Any] = await app.cache.stats()
     return stats
 
 
 @router.post("/api/cache/invalidate", response_model=InvalidateOut)
-async def invalidate(request: Request, body: InvalidateIn, principal: Admin) -> dict[str, int]:
-    return {"removed": await request.app.state.services.cache.invalidate_pattern(body.pattern)}
+async def invalidate(app: Running, body: InvalidateIn, principal: Admin) -> dict[str, int]:
+    return {"removed": await app.cache.invalidate_pattern(body.pattern)}
 
 
 @router.get("/api/tools/stats", response_model=ToolStats)
-async def tool_stats(request: Request, principal: Viewer) -> dict[str, Any]:
-    stats: dict[str, Any] = await request.app.state.services.catalog.stats()
+async def tool_stats(app: Running, principal: Viewer) -> dict[str, Any]:
+    stats: dict[str, Any] = await app.parts.catalog.stats()
     return stats
 
 
@@ -51,29 +52,25 @@ async def _timed(coro: Any) -> tuple[str, float, str | None]:
 
 
 @router.get("/api/health/full", response_model=FullHealth)
-async def full_health(request: Request, principal: Viewer) -> dict[str, Any]:
-    state = request.app.state
-    services = state.services
+async def full_health(app: Running, principal: Viewer) -> dict[str, Any]:
 
     async def scheduler() -> str:
-        info = await services.client.engine_info()
-        return f"HWA {info.display_version}, breaker {await services.client.breaker_state()}"
+        info = await app.parts.client.engine_info()
+        return f"HWA {info.display_version}, breaker {await app.parts.client.breaker_state()}"
 
     async def postgres() -> str:
-        async with state.store.pool.connection() as conn:
+        async with app.store.pool.connection() as conn:
             await conn.execute("SELECT 1")
-        return (
-            "vectors on" if services.documents.vector_enabled else (services.documents.vector_problem or "no vectors")
-        )
+        return "vectors on" if app.documents.vector_enabled else (app.documents.vector_problem or "no vectors")
 
     async def redis() -> str:
-        health = await services.cache.health()
+        health = await app.cache.health()
         if health["status"] != "ok":
             raise RuntimeError(f"degraded: {health['detail']}")
         return str(health["detail"])
 
     async def model() -> str:
-        return type(services.chat_model).__name__
+        return type(app.parts.chat_model).__name__
 
     deps = {}
     for name, probe in (("scheduler", scheduler()), ("postgresql", postgres()), ("redis", redis()), ("model", model())):
@@ -87,7 +84,7 @@ async def full_health(request: Request, principal: Viewer) -> dict[str, Any]:
     overall = (
         "UNHEALTHY" if blocking else ("DEGRADED" if any(d["status"] != "ok" for d in deps.values()) else "HEALTHY")
     )
-    auth = "DISABLED (dev mode: every caller is admin)" if state.settings.auth_disabled else "api keys"
+    auth = "DISABLED (dev mode: every caller is admin)" if app.settings.auth_disabled else "api keys"
     return {"status": overall, "auth": auth, "dependencies": deps}
 
 
@@ -107,15 +104,15 @@ def _save(folder: Path, name: str, data: bytes) -> Path:
 
 
 @router.post("/api/v2/knowledge/documents", response_model=UploadOut)
-async def upload(request: Request, file: UploadFile, principal: Operator) -> dict[str, Any]:
+async def upload(app: Running, file: UploadFile, principal: Operator) -> dict[str, Any]:
     name = Path(file.filename or "").name
     if not name or Path(name).suffix.lower() not in {".md", ".markdown", ".txt", ".text", ".pdf"}:
         raise HTTPException(415, detail="upload a .md, .txt or .pdf file")
     data = await file.read(MAX_UPLOAD + 1)
     if len(data) > MAX_UPLOAD:
         raise HTTPException(413, detail="documents are limited to 10 MiB")
-    target = await asyncio.to_thread(_save, Path(request.app.state.settings.data_dir) / "uploads", name, data)
-    report = await request.app.state.services.documents.ingest([target])
+    target = await asyncio.to_thread(_save, Path(app.settings.data_dir) / "uploads", name, data)
+    report = await app.documents.ingest([target])
     if report.skipped:
         raise HTTPException(422, detail=f"could not ingest: {next(iter(report.skipped.values()))}")
     return {"ingested": report.ingested, "unchanged": report.unchanged, "chunks": report.chunks}

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
-from graph.facade import ServiceOrchestrator
 from tools.registry import Role
 
 from ..auth import Principal, require
+from ..deps import Running
 from ..metrics import observe
 from ..schemas import FailedJobsResponse, InvestigateResponse, SummaryResponse, SystemHealthResponse
 
@@ -18,20 +18,15 @@ JobName = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,39}$", desc
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 
 
-def orchestrator(request: Request) -> ServiceOrchestrator:
-    result: ServiceOrchestrator = request.app.state.orchestrator
-    return result
-
-
 @router.get("/jobs/failed", response_model=FailedJobsResponse)
 async def failed_jobs(
-    request: Request, principal: Viewer, hours: Annotated[int, Query(ge=1, le=336)] = 24
+    app: Running, principal: Viewer, hours: Annotated[int, Query(ge=1, le=336)] = 24
 ) -> dict[str, Any]:
     async with observe("failed_jobs"):
-        result = await request.app.state.catalog.execute(
+        result = await app.parts.catalog.execute(
             "get_failed_jobs",
             {"hours": hours},
-            request.app.state.services.tool_context(principal.name, principal.role.value),
+            app.parts.for_caller(principal.name, principal.role.value),
         )
     if not result.ok:
         raise HTTPException(503, detail=f"scheduler unavailable: {result.error}")
@@ -40,27 +35,27 @@ async def failed_jobs(
 
 @router.get("/jobs/{job_name}/investigate", response_model=InvestigateResponse)
 async def investigate(
-    request: Request, job_name: JobName, principal: Viewer, include_logs: bool = True, include_deps: bool = True
+    app: Running, job_name: JobName, principal: Viewer, include_logs: bool = True, include_deps: bool = True
 ) -> dict[str, Any]:
     async with observe("investigate_job_failure"):
-        return await orchestrator(request).investigate_job_failure(job_name.upper(), include_logs, include_deps)
+        return await app.orchestrator.investigate_job_failure(job_name.upper(), include_logs, include_deps)
 
 
 @router.get("/system/health", response_model=SystemHealthResponse)
-async def system_health(request: Request, principal: Viewer) -> dict[str, Any]:
+async def system_health(app: Running, principal: Viewer) -> dict[str, Any]:
     async with observe("get_system_health"):
-        return await orchestrator(request).get_system_health()
+        return await app.orchestrator.get_system_health()
 
 
 @router.get("/jobs/{job_name}/summary", response_model=SummaryResponse)
-async def summary(request: Request, job_name: JobName, principal: Viewer) -> dict[str, Any]:
+async def summary(app: Running, job_name: JobName, principal: Viewer) -> dict[str, Any]:
     """A short answer about the job from the whole graph (model + retrieval); the status is the one
     the run gathered from the scheduler."""
     from ..chat import ChatRequest, claim_thread, run_to_end
 
     ask = ChatRequest(message=f"why did {job_name} fail?")
-    await claim_thread(request.app.state.store.pool, ask, principal)
-    final = await run_to_end(request.app.state, principal, ask, with_context=True)
+    await claim_thread(app.store.pool, ask, principal)
+    final = await run_to_end(app, principal, ask, with_context=True)
     jobs = [j for j in final.get("entities", {}).get("jobs", [])]
     statuses = [
         job.get("status")
