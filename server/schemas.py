@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from tools.store.approvals import Approval
+
 
 class ErrorBody(BaseModel):
     detail: str | list[Any]
@@ -70,32 +72,8 @@ class RejectDecision(BaseModel):
     justification: str | None = Field(None, max_length=2000, description="why it was rejected (optional)")
 
 
-class ApprovalOut(BaseModel):
-    id: str
-    thread_id: str | None
-    tool: str
-    action: str = Field(
-        description="rerun, hold, release, cancel, kill, confirm_succ, confirm_abend, release_dependencies"
-    )
-    arguments: dict[str, Any]
-    target: dict[str, Any] = Field(description="the exact job (job_id, run_id) and the state the requester saw")
-    description: str
-    requested_by: str
-    status: str = Field(description="pending, approved, executing, done, failed, stale, unknown, rejected or expired")
-    reason: str | None = Field(None, description="what happened at the scheduler, or why nothing was done")
-    decided_by: str | None = None
-    justification: str | None = None
-    ticket: str | None = None
-    created_at: str
-    decided_at: str | None = None
-    executed_at: str | None = None
-    finished_at: str | None = None
-    expires_at: str
-    result: dict[str, Any] | None = None
-
-
 class ApprovalResult(BaseModel):
-    approval: ApprovalOut
+    approval: Approval
     run: ChatResponse | None = None
 
 

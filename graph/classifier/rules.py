@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from tools.store.embeddings import fold
+from tools.language import detect_language, fold
 
 from ..taxonomy import Classification, Entities, Language, QueryType
 from .vocabulary import (
@@ -36,11 +36,8 @@ class KnownNames:
     workstations: list[str] = field(default_factory=list)
 
 
-def detect_language(text: str) -> Language:
-    words = re.findall(r"[a-z]+", fold(text))
-    pt = sum(w in PT_MARKERS for w in words) + 2 * bool(re.search(r"[ãõçáéíóúâêà]", text.lower()))
-    en = sum(w in EN_MARKERS for w in words)
-    return "pt" if pt > en else "en"
+def language_of(text: str) -> Language:
+    return detect_language(text, PT_MARKERS, EN_MARKERS)
 
 
 def classify_text(text: str, entities: Entities) -> tuple[QueryType, float]:
@@ -149,6 +146,4 @@ def time_window(folded: str) -> int | None:
 def classify(text: str, known: KnownNames) -> Classification:
     entities = extract_entities(text, known)
     query_type, confidence = classify_text(text, entities)
-    return Classification(
-        query_type=query_type, language=detect_language(text), confidence=confidence, entities=entities
-    )
+    return Classification(query_type=query_type, language=language_of(text), confidence=confidence, entities=entities)

@@ -19,7 +19,7 @@ from ..auth import Principal, require
 from ..chat import report_decision
 from ..compose import App
 from ..deps import Running
-from ..schemas import ApprovalDecision, ApprovalOut, ApprovalResult, RejectDecision, ResolutionIn, ResolutionOut
+from ..schemas import ApprovalDecision, ApprovalResult, RejectDecision, ResolutionIn, ResolutionOut
 
 router = APIRouter(prefix="/api/v2", tags=["approvals"])
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
@@ -28,22 +28,18 @@ ApprovalId = Annotated[str, Path(pattern=r"^[0-9a-f\-]{36}$")]
 STATUS_ALIASES = {"used": "done"}  # the first release's name for an executed approval
 
 
-def out(approval: Approval) -> dict[str, Any]:
-    return approval.as_dict()
-
-
-@router.get("/approvals", response_model=list[ApprovalOut])
-async def list_approvals(app: Running, principal: Viewer, status: str | None = "pending") -> list[dict[str, Any]]:
+@router.get("/approvals", response_model=list[Approval])
+async def list_approvals(app: Running, principal: Viewer, status: str | None = "pending") -> list[Approval]:
     status = STATUS_ALIASES.get(status or "", status)
     if status not in {None, *STATUSES}:
         raise HTTPException(422, detail=f"status must be one of {', '.join(sorted(STATUSES))}")
-    return [out(a) for a in await app.approvals.list(status)]
+    return await app.approvals.list(status)
 
 
-@router.get("/approvals/{approval_id}", response_model=ApprovalOut)
-async def show_approval(app: Running, approval_id: ApprovalId, principal: Viewer) -> dict[str, Any]:
+@router.get("/approvals/{approval_id}", response_model=Approval)
+async def show_approval(app: Running, approval_id: ApprovalId, principal: Viewer) -> Approval:
     try:
-        return out(await app.approvals.get(approval_id))
+        return await app.approvals.get(approval_id)
     except ApprovalError as exc:
         raise HTTPException(404, detail=str(exc)) from None
 
@@ -59,7 +55,7 @@ async def _decide(app: App, principal: Principal, approval_id: str, decision: De
     approval = await app.approvals.get(approval_id)
     if decision.kind == "approve" and approval.status != "done":
         raise HTTPException(409, detail=f"approval {approval.id} is {approval.status}: {approval.reason}")
-    return {"approval": out(approval), "run": run}
+    return {"approval": approval, "run": run}
 
 
 @router.post(

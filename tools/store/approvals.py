@@ -18,7 +18,9 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from .db import Pool
 
@@ -34,39 +36,47 @@ class ApprovalError(Exception):
         self.not_found = not_found
 
 
+Internal = Field(exclude=True)  # kept in the record, not shown by the API
+
+
 @dataclass(frozen=True)
 class Approval:
+    """One approval record; also the API's response schema (``GET /api/v2/approvals/{id}``)."""
+
     id: str
     thread_id: str | None
     tool: str
-    action: str
+    action: Annotated[
+        str, Field(description="rerun, hold, release, cancel, kill, confirm_succ, confirm_abend, release_dependencies")
+    ]
     arguments: dict[str, Any]
-    target: dict[str, Any]
+    target: Annotated[
+        dict[str, Any], Field(description="the exact job (job_id, run_id) and the state the requester saw")
+    ]
     description: str
     requested_by: str
     requested_role: str
-    status: str
+    status: Annotated[
+        str, Field(description="pending, approved, executing, done, failed, stale, unknown, rejected or expired")
+    ]
     decided_by: str | None
     justification: str | None
     ticket: str | None
     category: str | None
     result: dict[str, Any] | None
-    reason: str | None
-    request_key: str | None
-    tool_call_id: str | None
+    reason: Annotated[str | None, Field(description="what happened at the scheduler, or why nothing was done")]
+    request_key: Annotated[str | None, Internal]
+    tool_call_id: Annotated[str | None, Internal]
     created_at: datetime
     decided_at: datetime | None
     expires_at: datetime
-    used_at: datetime | None
+    used_at: Annotated[datetime | None, Internal]
     executed_at: datetime | None
     finished_at: datetime | None
 
     @property
     def final(self) -> bool:
         return self.status in FINAL
-
-    def as_dict(self) -> dict[str, Any]:
-        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.__dict__.items()}
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .embeddings import fold
+from tools.language import detect_language
 
 MAX_CHARS = 1200
 HEADING = re.compile(r"^(#{1,4})\s+(.+?)\s*#*\s*$")
@@ -62,14 +62,9 @@ class Chunk:
     language: str
 
 
-def detect_language(text: str) -> str:
+def text_language(text: str) -> str:
     """``pt`` or ``en`` by common words (enough to pick the full-text dictionary)."""
-    words = re.findall(r"[a-z]+", fold(text))
-    pt = sum(w in PT_WORDS for w in words)
-    en = sum(w in EN_WORDS for w in words)
-    if any(ch in text for ch in "ãõçáéíóúâê"):
-        pt += 2
-    return "pt" if pt > en else "en"
+    return detect_language(text, PT_WORDS, EN_WORDS)
 
 
 def _pieces(text: str) -> list[str]:
@@ -137,5 +132,5 @@ def chunk_sections(sections: list[tuple[str, str]]) -> list[Chunk]:
     chunks: list[Chunk] = []
     for heading, body in sections:
         for piece in _pieces(body):
-            chunks.append(Chunk(len(chunks), heading, piece, detect_language(f"{heading}\n{piece}")))
+            chunks.append(Chunk(len(chunks), heading, piece, text_language(f"{heading}\n{piece}")))
     return chunks

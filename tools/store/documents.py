@@ -18,7 +18,7 @@ from typing import Any
 
 from psycopg.conninfo import conninfo_to_dict
 
-from .chunking import SUPPORTED, Chunk, chunk_sections, detect_language, read_sections
+from .chunking import SUPPORTED, Chunk, chunk_sections, read_sections, text_language
 from .db import Pool
 from .embeddings import ActiveEmbeddings
 
@@ -216,7 +216,7 @@ class DocumentStore:
              LIMIT %(limit)s
         """
         async with self.pool.connection() as conn:
-            cur = await conn.execute(sql, {"q": query, "lang": detect_language(query), "limit": limit})
+            cur = await conn.execute(sql, {"q": query, "lang": text_language(query), "limit": limit})
             return [r["id"] for r in await cur.fetchall()]
 
     async def vector_search(self, query: str, limit: int = CANDIDATES) -> list[str]:

@@ -9,21 +9,16 @@ import itertools
 import logging
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from langchain_core.embeddings import Embeddings
 
+from tools.language import fold
+
 log = logging.getLogger(__name__)
 EmbeddingKind = Literal["auto", "openai", "local", "hashing"]
 _WORD = re.compile(r"[a-z0-9_]+")
-
-
-def fold(text: str) -> str:
-    """Lower-case without accents, so that "execução" and "execucao" meet."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 class HashingEmbeddings(Embeddings):

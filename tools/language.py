@@ -1,0 +1,24 @@
+"""Text folding and language detection, shared by the classifier and the document store."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection
+from typing import Literal
+
+ACCENTED = re.compile(r"[ãõçáéíóúâêà]")
+
+
+def fold(text: str) -> str:
+    """Lower-case without accents, so that "execução" and "execucao" meet."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def detect_language(text: str, pt_words: Collection[str], en_words: Collection[str]) -> Literal["pt", "en"]:
+    """``pt`` or ``en`` by marker words (Portuguese accents count twice); a tie is English."""
+    words = re.findall(r"[a-z]+", fold(text))
+    pt = sum(w in pt_words for w in words) + 2 * bool(ACCENTED.search(text.lower()))
+    en = sum(w in en_words for w in words)
+    return "pt" if pt > en else "en"
