@@ -1,6 +1,6 @@
 """The FastAPI application: a lifespan that opens everything once (database + migrations, scheduler,
 cache, tools, checkpointer, compiled graph) and fails fast when a required part is missing; request
-ids, JSON logs, CORS, errors as JSON with a reason."""
+ids, JSON logs, CORS, errors as JSON with a reason (``edge.py``, ``errors.py``)."""
 
 from __future__ import annotations
 
@@ -9,23 +9,21 @@ import contextlib
 import json
 import logging
 import re
-import time
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import HTMLResponse, JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from fastapi.responses import HTMLResponse
+from fastapi_offline import FastAPIOffline
 
 from tools.store.kg_sync import KnowledgeGraphSync, sync_periodically
 
-from .auth import Principal, parse_static_keys
+from .auth import parse_static_keys
 from .compose import open_app
-from .metrics import HTTP_LATENCY, HTTP_REQUESTS
+from .edge import Edge
+from .errors import document_errors, install_errors
 from .routes import approvals, chat, ops, v2
 from .settings import Settings
 
@@ -34,6 +32,12 @@ PAGE = Path(__file__).resolve().parent / "static" / "index.html"
 
 
 SECRET_IN_URL = re.compile(r"((?:api_key|apikey|token|password)=)[^&\s\"']+", re.IGNORECASE)
+# our keys wherever they appear (a DEBUG log of handshake headers), and any bearer token
+SECRET_TOKENS = re.compile(r"\b(rsk_|bearer\s+)[A-Za-z0-9_\-.~+/=]{6,}", re.IGNORECASE)
+
+
+def mask_secrets(text: str) -> str:
+    return SECRET_TOKENS.sub(r"\1***", SECRET_IN_URL.sub(r"\1***", text))
 
 
 class JsonFormatter(logging.Formatter):
@@ -44,13 +48,13 @@ class JsonFormatter(logging.Formatter):
             "time": self.formatTime(record),
             "level": record.levelname,
             "logger": record.name,
-            "message": SECRET_IN_URL.sub(r"\1***", record.getMessage()),
+            "message": mask_secrets(record.getMessage()),
         }
         for key in ("request_id", "method", "path", "status", "ms", "caller"):
             if hasattr(record, key):
                 data[key] = getattr(record, key)
         if record.exc_info:
-            data["error"] = self.formatException(record.exc_info)
+            data["error"] = mask_secrets(self.formatException(record.exc_info))
         return json.dumps(data, ensure_ascii=False)
 
 
@@ -100,23 +104,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
 
-    app = FastAPI(
+    app = FastAPIOffline(  # Swagger UI and ReDoc from the package's own assets: /docs works offline
         title="Resync",
         version="0.1.0",
         lifespan=lifespan,
         description="AI operations assistant for IBM Workload Scheduler / HCL Workload Automation",
     )
+    app.add_middleware(Edge, max_request_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes)
     origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
-    if origins:
+    if origins:  # outermost: refusals from the edge carry CORS headers too
         app.add_middleware(
             CORSMiddleware,
             allow_origins=origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
         )
-    app.add_middleware(RequestContext)
-    _install_errors(app)
+    install_errors(app)
     for router in (v2.router, chat.router, approvals.router, ops.router):
+        document_errors(router)
         app.include_router(router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -140,68 +146,3 @@ async def _announce(client: Any, settings: Settings) -> None:
 async def _engine(client: Any) -> dict[str, Any]:
     info = await client.engine_info()
     return {"version": info.display_version, "timezone": info.timezone}
-
-
-class RequestContext:
-    """Pure ASGI middleware (so streaming responses still see client disconnects): a request id on
-    every response, HTTP metrics and a JSON log line per request."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict((k.decode().lower(), v.decode()) for k, v in scope.get("headers", []))
-        request_id = headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        scope.setdefault("state", {})["request_id"] = request_id
-        started = time.perf_counter()
-        status = {"code": 500}
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", "unmatched")
-            HTTP_REQUESTS.labels(scope["method"], route, str(status["code"])).inc()
-            HTTP_LATENCY.labels(scope["method"], route).observe(elapsed)
-            principal: Principal | None = scope.get("state", {}).get("principal")
-            log.info(
-                "request",
-                extra={
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status["code"],
-                    "ms": round(elapsed * 1000, 1),
-                    "caller": principal.name if principal else None,
-                },
-            )
-
-
-def _install_errors(app: FastAPI) -> None:
-    def body(request: Request, detail: Any) -> dict[str, Any]:
-        return {"detail": detail, "request_id": getattr(request.state, "request_id", None)}
-
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse(body(request, exc.detail), status_code=exc.status_code, headers=exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        return JSONResponse(body(request, problems), status_code=422)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"request_id": getattr(request.state, "request_id", None)})
-        return JSONResponse(
-            body(request, f"internal error ({type(exc).__name__}); see the server log"), status_code=500
-        )

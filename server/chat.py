@@ -23,13 +23,14 @@ from tools.store.approvals import Approval
 
 from .auth import Principal
 from .compose import App
+from .schemas import Text
 
 THREAD_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,100}$")
 Event = tuple[str, dict[str, Any]]
 
 
 class ChatRequest(BaseModel):
-    message: str = Field(min_length=1, max_length=100_000)
+    message: Text = Field(min_length=1, max_length=100_000)
     thread_id: str | None = Field(None, description="continue this conversation")
     prompt_version: str | None = Field(None, description="system prompt version, e.g. v1 or v2")
 

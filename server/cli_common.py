@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from tools.cache import masked_url
+
 from .settings import Settings
+
+SECRET_SETTING = re.compile(r"PASSWORD|API_KEY|SECRET|TOKEN", re.IGNORECASE)
 
 errors = Console(stderr=True)
 
@@ -19,5 +25,6 @@ def load_settings() -> Settings:
         errors.print("[bold red]Invalid settings:[/]")
         for error in exc.errors():
             name = ".".join(str(p) for p in error["loc"]).upper()
-            errors.print(f"  {name}: {error['msg']} (got {error.get('input')!r})")
+            given = "***" if SECRET_SETTING.search(name) else masked_url(str(error.get("input")))
+            errors.print(f"  {name}: {error['msg']} (got {given!r})", soft_wrap=True, highlight=False)
         raise typer.Exit(2) from None

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.graph.state import CompiledStateGraph
+from redis.asyncio import Redis
 
 from graph.classifier import KnownNames
 from graph.facade import ServiceOrchestrator
@@ -36,6 +37,7 @@ from tools.store.kg import KnowledgeGraph
 from tools.store.migrate import upgrade
 
 from .auth import Authenticator, parse_static_keys
+from .limits import RateLimiter
 from .settings import SIM_PASSWORD, SIM_USER, Settings
 from .simulator import builtin_simulator
 
@@ -213,6 +215,16 @@ def chat_model(settings: Settings) -> object:
     )
 
 
+@contextlib.asynccontextmanager
+async def rate_store(settings: Settings) -> AsyncIterator[Redis]:
+    """The Redis client the rate limit counts in (shared by every worker)."""
+    client = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5, socket_timeout=1.0)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
 def approval_policy(settings: Settings) -> ApprovalPolicy:
     actions = {a.strip() for a in settings.approval_four_eyes_actions.split(",") if a.strip()}
     return ApprovalPolicy(settings.approval_four_eyes, frozenset(actions))
@@ -224,7 +236,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     store = await open_store(settings)
     cache = cache_manager(settings)
     try:
-        async with scheduler(settings) as client:
+        async with scheduler(settings) as client, contextlib.AsyncExitStack() as stack:
             load_tools(settings)
             catalog = get_tool_catalog().recording_to(store.pool)
             checkpointer = AsyncPostgresSaver(store.pool)
@@ -241,9 +253,8 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
                 cache=cache,
                 actions=ActionExecutor(client, approvals, cache, approval_policy(settings)),
             )
-            auth = Authenticator(
-                store.pool, parse_static_keys(settings.api_keys), settings.auth_disabled, settings.rate_limit_per_minute
-            )
+            limiter = RateLimiter(settings.rate_limit_per_minute, await stack.enter_async_context(rate_store(settings)))
+            auth = Authenticator(store.pool, parse_static_keys(settings.api_keys), settings.auth_disabled, limiter)
             graph = build_graph().compile(checkpointer=checkpointer)
             yield App(settings, store, parts, graph, auth, ServiceOrchestrator.of(parts))
     finally:

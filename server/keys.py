@@ -18,8 +18,14 @@ def new_key() -> str:
     return "rsk_" + secrets.token_urlsafe(32)
 
 
-async def create_key(pool: Pool, role: str, name: str) -> str:
-    """A new key for ``role``; only its hash is stored, the key is returned once."""
+def default_name(role: str) -> str:
+    """A name of its own for a key created without ``--name`` (a name is an identity)."""
+    return f"{role}-{secrets.token_hex(3)}"
+
+
+async def create_key(pool: Pool, role: str, name: str | None = None) -> tuple[int, str, str]:
+    """A new key for ``role``: (id, name, key). Only its hash is stored; the key is returned once."""
     key = new_key()
-    await insert_key(pool, name, hash_key(key), Role(role).value)
-    return key
+    name = name or default_name(role)
+    key_id = await insert_key(pool, name, hash_key(key), Role(role).value)
+    return key_id, name, key

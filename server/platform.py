@@ -55,7 +55,7 @@ async def _keys() -> Authenticator:
     if opened is None:
         return app.state.resync.auth
     if _authenticator is None:  # no per-process rate limit here: the LangGraph server calls it per request
-        _authenticator = Authenticator(opened.store.pool, opened.auth.static, opened.settings.auth_disabled, 0)
+        _authenticator = Authenticator(opened.store.pool, opened.auth.static, opened.settings.auth_disabled)
     return _authenticator
 
 

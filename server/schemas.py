@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from tools.store.approvals import Approval
 
+# NUL and other control characters (tab and line breaks allowed), lone surrogates: refused in every text
+FORBIDDEN_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def clean_text(value: str) -> str:
+    found = FORBIDDEN_CHARACTERS.search(value)
+    if found:
+        raise ValueError(f"contains a forbidden character (U+{ord(found.group()):04X} at position {found.start()})")
+    return value
+
+
+Text = Annotated[str, AfterValidator(clean_text)]
+
 
 class ErrorBody(BaseModel):
-    detail: str | list[Any]
+    """Every error: the reason (a list of field problems for 422) and the request id of the log line."""
+
+    detail: str | list[str]
     request_id: str | None = None
 
 
@@ -64,12 +80,12 @@ class ChatResponse(BaseModel):
 
 
 class ApprovalDecision(BaseModel):
-    justification: str = Field(min_length=3, max_length=2000, description="the approver's own words (audited)")
+    justification: Text = Field(min_length=3, max_length=2000, description="the approver's own words (audited)")
     ticket: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_.\-/#]+$")
 
 
 class RejectDecision(BaseModel):
-    justification: str | None = Field(None, max_length=2000, description="why it was rejected (optional)")
+    justification: Text | None = Field(None, max_length=2000, description="why it was rejected (optional)")
 
 
 class ApprovalResult(BaseModel):
@@ -78,7 +94,7 @@ class ApprovalResult(BaseModel):
 
 
 class ResolutionIn(BaseModel):
-    resolution: str = Field(min_length=3, max_length=10_000)
+    resolution: Text = Field(min_length=3, max_length=10_000)
 
 
 class ResolutionOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -89,6 +90,10 @@ class Settings(BaseSettings):
     )
     cors_origins: str = Field("", description="allowed browser origins, comma-separated; empty: CORS closed")
     max_message_chars: int = Field(4000, ge=10, le=100_000, description="longest chat message accepted")
+    max_request_bytes: int = Field(
+        1_048_576, ge=1024, description="largest request body (checked before it is read; 413 above)"
+    )
+    max_upload_bytes: int = Field(10_485_760, ge=1024, description="largest document upload (multipart body)")
 
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
 
@@ -115,6 +120,35 @@ class Settings(BaseSettings):
         unknown = {a.strip() for a in value.split(",") if a.strip()} - set(ACTIONS) - set(WRITE_TOOLS) - {"confirm"}
         if unknown:
             raise ValueError(f"unknown actions {', '.join(sorted(unknown))}; known: {', '.join(ACTIONS)}")
+        return value
+
+    @field_validator("prompt_version")
+    @classmethod
+    def _prompt(cls, value: str) -> str:
+        from graph.prompts import available_versions
+
+        if value not in available_versions():
+            raise ValueError(f"unknown prompt version; available: {', '.join(available_versions())}")
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _static_keys(cls, value: str) -> str:
+        from tools.roles import Role
+
+        for index, entry in enumerate(e.strip() for e in value.split(",") if e.strip()):
+            parts = entry.split(":")
+            if len(parts) not in (2, 3) or not re.fullmatch(r"[0-9a-fA-F]{64}", parts[0]):
+                raise ValueError(f"entry {index + 1} must be <sha256 hex of the key>:<role>[:<name>]")
+            if parts[1] not in {r.value for r in Role}:
+                raise ValueError(f"entry {index + 1}: role must be viewer, operator or admin")
+        return value
+
+    @field_validator("knowledge_dir")
+    @classmethod
+    def _knowledge(cls, value: Path) -> Path:
+        if not value.is_dir():
+            raise ValueError(f"{value} is not a folder")
         return value
 
     @field_validator("log_level")

@@ -147,7 +147,7 @@ def session_redis() -> Iterator[Any]:
 # ---------------------------------------------------------------------------- the HTTP API
 @pytest.fixture
 async def keys(pool: Any) -> dict[str, str]:
-    return {role: await create_key(pool, role, f"{role}-user") for role in ("viewer", "operator", "admin")}
+    return {role: (await create_key(pool, role, f"{role}-user"))[2] for role in ("viewer", "operator", "admin")}
 
 
 @pytest.fixture

@@ -113,7 +113,7 @@ async def test_four_eyes(
     fresh_now_sim: LiveServer, pg_url: str, session_redis: Any, tmp_path: Path, pool: Any, keys: dict[str, str]
 ) -> None:
     redis.Redis.from_url(session_redis.url).flushdb()
-    second = await create_key(pool, "operator", "second-operator")
+    *_, second = await create_key(pool, "operator", "second-operator")
     settings = app_settings(
         fresh_now_sim, pg_url, session_redis, tmp_path, approval_four_eyes=True, approval_four_eyes_actions="rerun"
     )

@@ -19,12 +19,14 @@ from ..auth import Principal, require
 from ..chat import report_decision
 from ..compose import App
 from ..deps import Running
-from ..schemas import ApprovalDecision, ApprovalResult, RejectDecision, ResolutionIn, ResolutionOut
+from ..schemas import ApprovalDecision, ApprovalResult, ErrorBody, RejectDecision, ResolutionIn, ResolutionOut
 
 router = APIRouter(prefix="/api/v2", tags=["approvals"])
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
 ApprovalId = Annotated[str, Path(pattern=r"^[0-9a-f\-]{36}$")]
+NOT_FOUND: dict[str, Any] = {"model": ErrorBody, "description": "no such approval or run"}
+ALREADY: dict[str, Any] = {"model": ErrorBody, "description": "already decided or expired"}
 STATUS_ALIASES = {"used": "done"}  # the first release's name for an executed approval
 
 
@@ -36,7 +38,7 @@ async def list_approvals(app: Running, principal: Viewer, status: str | None = "
     return await app.approvals.list(status)
 
 
-@router.get("/approvals/{approval_id}", response_model=Approval)
+@router.get("/approvals/{approval_id}", response_model=Approval, responses={404: NOT_FOUND})
 async def show_approval(app: Running, approval_id: ApprovalId, principal: Viewer) -> Approval:
     try:
         return await app.approvals.get(approval_id)
@@ -61,7 +63,13 @@ async def _decide(app: App, principal: Principal, approval_id: str, decision: De
 @router.post(
     "/approvals/{approval_id}/approve",
     response_model=ApprovalResult,
-    responses={409: {"description": "not done: stale, failed, unknown, expired or already decided (the reason)"}},
+    responses={
+        404: NOT_FOUND,
+        409: {
+            "model": ErrorBody,
+            "description": "not done: stale, failed, unknown, expired or already decided (the reason)",
+        },
+    },
 )
 async def approve(
     app: Running, approval_id: ApprovalId, decision: ApprovalDecision, principal: Operator
@@ -74,7 +82,7 @@ async def approve(
     )
 
 
-@router.post("/approvals/{approval_id}/reject", response_model=ApprovalResult)
+@router.post("/approvals/{approval_id}/reject", response_model=ApprovalResult, responses={404: NOT_FOUND, 409: ALREADY})
 async def reject(
     app: Running, approval_id: ApprovalId, principal: Operator, decision: RejectDecision | None = None
 ) -> dict[str, Any]:
@@ -82,7 +90,7 @@ async def reject(
     return await _decide(app, principal, approval_id, Decision("reject", principal.name, principal.role.value, why))
 
 
-@router.post("/incidents/{run_id}/resolution", response_model=ResolutionOut)
+@router.post("/incidents/{run_id}/resolution", response_model=ResolutionOut, responses={404: NOT_FOUND})
 async def resolve(app: Running, run_id: ApprovalId, body: ResolutionIn, principal: Operator) -> dict[str, Any]:
     try:
         resolution_id = await app.incidents.attach_resolution(run_id, body.resolution, principal.name)

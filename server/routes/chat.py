@@ -13,7 +13,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from tools.registry import Role
 
-from ..auth import Principal, require, websocket_principal
+from ..auth import Principal, require
 from ..chat import ChatRequest, ThreadNotYours, claim_thread, run_events, run_to_end
 from ..compose import App
 from ..deps import Running
@@ -74,9 +74,10 @@ async def chat_stream(app: Running, body: Claimed, principal: Viewer) -> EventSo
             async for event, data in run_events(app, principal, body):
                 counter += 1
                 yield ServerSentEvent(data=encode(data), event=event, id=str(counter), sep="\n")
-        except Exception as exc:
+        except Exception:
             log.exception("chat stream failed")
-            yield ServerSentEvent(data=encode({"message": f"{type(exc).__name__}: {exc}"}), event="error", sep="\n")
+            failed = {"message": "the answer failed (internal error); see the server log", "run_failed": True}
+            yield ServerSentEvent(data=encode(failed), event="error", sep="\n")
 
     return EventSourceResponse(events(), ping=HEARTBEAT_SECONDS, sep="\n", headers={"Cache-Control": "no-cache"})
 
@@ -93,45 +94,93 @@ def parse_ws(text: str) -> ChatRequest:
     return ChatRequest(message=stripped)
 
 
+def problems(exc: Exception) -> str:
+    """A validation error as one line naming the fields (never the input echoed back)."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
+    if isinstance(exc, HTTPException):
+        return str(exc.detail)
+    return str(exc)
+
+
+class Refused(Exception):
+    """The WebSocket must be closed: ``code`` and ``reason`` say why."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+async def ws_caller(websocket: WebSocket, app: App) -> Principal:
+    """The key is checked at the handshake and again at every message (a revoked key stops at once)."""
+    try:
+        return await app.auth.identify(websocket.headers, websocket.query_params.get("api_key"))
+    except HTTPException as exc:
+        raise Refused(4401 if exc.status_code == 401 else 4403, str(exc.detail)[:120]) from None
+
+
+async def ws_text(websocket: WebSocket) -> str:
+    """The next text frame; Refused (1003) for a binary frame, WebSocketDisconnect when the client left."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    if message.get("text") is None:
+        raise Refused(1003, "binary frames are not accepted: send text (JSON or plain)")
+    return str(message["text"])
+
+
+def ws_error(text: str) -> dict[str, Any]:
+    return {"type": "error", "sender": "agent", "message": text, "is_final": True}
+
+
 @router.websocket("/ws/tws-agent")
 async def tws_agent(websocket: WebSocket, app: Running) -> None:
-    try:
-        principal = await websocket_principal(websocket)
-    except HTTPException as exc:
-        await websocket.close(code=4401 if exc.status_code == 401 else 4403, reason=str(exc.detail)[:120])
-        return
+    """Chat over a WebSocket. Auth failures close with 4401 (no, invalid or revoked key); binary
+    frames get an error and a close with 1003; every message counts against the key's rate limit."""
     await websocket.accept()
     thread_id: str | None = None
     try:
+        principal = await ws_caller(websocket, app)
         while True:
-            text = await websocket.receive_text()
+            text = await ws_text(websocket)
+            principal = await ws_caller(websocket, app)
             try:
+                await app.auth.count(principal)
                 body = parse_ws(text)
                 body.thread_id = body.thread_id or thread_id
                 await claim(app, body, principal)
             except (ValidationError, ValueError, HTTPException) as exc:
-                await websocket.send_json(
-                    {"type": "error", "sender": "agent", "message": f"bad message: {exc}", "is_final": True}
-                )
+                await websocket.send_json(ws_error(f"bad message: {problems(exc)}"))
                 continue
-            async for event, data in run_events(app, principal, body):
-                if event == "metadata":
-                    thread_id = data["thread_id"]
-                if event == "end":
-                    await websocket.send_json(
-                        {
-                            "type": "message",
-                            "sender": "agent",
-                            "message": data["message"],
-                            "query_type": data["query_type"],
-                            "entities": data["entities"],
-                            "thread_id": data["thread_id"],
-                            "sources": data["sources"],
-                            "pending_approval": data["pending_approval"],
-                            "is_final": True,
-                        }
-                    )
-                else:
-                    await websocket.send_json({"type": event, "sender": "agent", **data, "is_final": False})
+            try:
+                async for event, data in run_events(app, principal, body):
+                    if event == "metadata":
+                        thread_id = data["thread_id"]
+                    await websocket.send_json(ws_frame(event, data))
+            except WebSocketDisconnect:
+                raise
+            except Exception:
+                log.exception("websocket run failed")
+                await websocket.send_json(ws_error("the answer failed (internal error); see the server log"))
+    except Refused as exc:
+        await websocket.send_json(ws_error(exc.reason))
+        await websocket.close(code=exc.code, reason=exc.reason)
     except WebSocketDisconnect:
         return
+
+
+def ws_frame(event: str, data: dict[str, Any]) -> dict[str, Any]:
+    if event != "end":
+        return {"type": event, "sender": "agent", **data, "is_final": False}
+    return {
+        "type": "message",
+        "sender": "agent",
+        "message": data["message"],
+        "query_type": data["query_type"],
+        "entities": data["entities"],
+        "thread_id": data["thread_id"],
+        "sources": data["sources"],
+        "pending_approval": data["pending_approval"],
+        "is_final": True,
+    }

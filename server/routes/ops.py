@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -15,14 +16,24 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from tools.registry import Role
 
 from ..auth import Principal, require
+from ..compose import App
 from ..deps import Running
-from ..schemas import CacheStats, FullHealth, InvalidateIn, InvalidateOut, ToolStats, UploadOut
+from ..schemas import (
+    FORBIDDEN_CHARACTERS,
+    CacheStats,
+    ErrorBody,
+    FullHealth,
+    InvalidateIn,
+    InvalidateOut,
+    ToolStats,
+    UploadOut,
+    clean_text,
+)
 
 router = APIRouter(tags=["operations"])
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
-MAX_UPLOAD = 10 * 1024 * 1024
 
 
 @router.get("/api/cache/stats", response_model=CacheStats)
@@ -93,26 +104,65 @@ async def metrics() -> PlainTextResponse:
     return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
 
 
+TEXT_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".text"})
+
+
+def content_problem(suffix: str, data: bytes) -> str | None:
+    """Why the bytes are not what the name says (checked by content, not by name), or None."""
+    if suffix == ".pdf":
+        return None if data.startswith(b"%PDF-") else "not a PDF file (no %PDF- header)"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 text (byte {exc.start})"
+    try:
+        clean_text(text)
+    except ValueError as exc:
+        return f"not plain text: {exc}"
+    return None
+
+
 def _save(folder: Path, name: str, data: bytes) -> Path:
-    """Write atomically (temp file + rename): a re-upload never leaves a half file behind."""
+    """Written atomically (temp file + rename) into the uploader's own folder: a re-upload replaces
+    the uploader's earlier version, never another user's file of the same name."""
     folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=folder, delete=False) as tmp:
+    with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".part") as tmp:
         tmp.write(data)
     target = folder / name
     Path(tmp.name).replace(target)
     return target
 
 
-@router.post("/api/v2/knowledge/documents", response_model=UploadOut)
+def uploads_of(app: App, principal: Principal) -> Path:
+    return Path(app.settings.data_dir) / "uploads" / re.sub(r"[^A-Za-z0-9_.\-]", "_", principal.name)
+
+
+@router.post(
+    "/api/v2/knowledge/documents",
+    response_model=UploadOut,
+    responses={
+        415: {"model": ErrorBody, "description": "not a .md, .txt or .pdf file by name and content"},
+        422: {"model": ErrorBody, "description": "the document could not be ingested"},
+    },
+)
 async def upload(app: Running, file: UploadFile, principal: Operator) -> dict[str, Any]:
     name = Path(file.filename or "").name
-    if not name or Path(name).suffix.lower() not in {".md", ".markdown", ".txt", ".text", ".pdf"}:
+    suffix = Path(name).suffix.lower()
+    if not name or suffix not in {*TEXT_SUFFIXES, ".pdf"} or FORBIDDEN_CHARACTERS.search(name):
         raise HTTPException(415, detail="upload a .md, .txt or .pdf file")
-    data = await file.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise HTTPException(413, detail="documents are limited to 10 MiB")
-    target = await asyncio.to_thread(_save, Path(app.settings.data_dir) / "uploads", name, data)
-    report = await app.documents.ingest([target])
+    data = await file.read(app.settings.max_upload_bytes + 1)
+    if len(data) > app.settings.max_upload_bytes:
+        raise HTTPException(413, detail=f"documents are limited to {app.settings.max_upload_bytes} bytes")
+    problem = content_problem(suffix, data)
+    if problem:
+        raise HTTPException(415, detail=f"{name}: {problem}")
+    target = await asyncio.to_thread(_save, uploads_of(app, principal), name, data)
+    try:
+        report = await app.documents.ingest([target])
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
     if report.skipped:
-        raise HTTPException(422, detail=f"could not ingest: {next(iter(report.skipped.values()))}")
-    return {"ingested": report.ingested, "unchanged": report.unchanged, "chunks": report.chunks}
+        target.unlink(missing_ok=True)
+        raise HTTPException(422, detail=f"could not ingest {name}: {next(iter(report.skipped.values()))}")
+    return {"ingested": [name], "unchanged": [name] if report.unchanged else [], "chunks": report.chunks}

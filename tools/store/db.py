@@ -69,8 +69,11 @@ def database_url(configured: str | None, data_dir: Path) -> str:
 POOL_KWARGS: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
 
 
-async def open_pool(url: str, min_size: int = 1, max_size: int = 10, wait_seconds: float = 10.0) -> Pool:
-    """An open async pool (the same kwargs LangGraph's Postgres saver needs); fails fast when unreachable."""
+async def open_pool(
+    url: str, min_size: int = 1, max_size: int = 10, wait_seconds: float = 10.0, checkout_seconds: float = 5.0
+) -> Pool:
+    """An open async pool (the same kwargs LangGraph's Postgres saver needs); fails fast when unreachable.
+    A request waits at most ``checkout_seconds`` for a connection (then PoolTimeout: the server's 503)."""
     try:  # one direct attempt first: a refused connection is reported at once, not after the pool's wait
         probe = await AsyncConnection.connect(url, connect_timeout=max(1, int(wait_seconds)))
         await probe.close()
@@ -83,7 +86,7 @@ async def open_pool(url: str, min_size: int = 1, max_size: int = 10, wait_second
         max_size=max_size,
         kwargs=POOL_KWARGS,
         open=False,
-        timeout=wait_seconds,
+        timeout=checkout_seconds,
     )
     try:
         await pool.open(wait=True, timeout=wait_seconds)
