@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -25,6 +26,7 @@ from .auth import Principal
 from .compose import App
 from .schemas import Text
 
+log = logging.getLogger(__name__)
 THREAD_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,100}$")
 Event = tuple[str, dict[str, Any]]
 
@@ -87,6 +89,7 @@ async def run_events(
     yield "metadata", {"run_id": run_id, "thread_id": thread_id}
     values: dict[str, Any] = {}
     modes: list[StreamMode] = ["messages", "custom", "values"]
+    before = await app.graph.checkpointer.aget_tuple(config) if resume is None else None  # type: ignore[union-attr]
     stream: AsyncIterator[Any] = app.graph.astream(payload, config, context=context, stream_mode=modes)
     try:
         async for mode, chunk in stream:
@@ -103,6 +106,10 @@ async def run_events(
                 message, meta = chunk
                 if meta.get("langgraph_node") == "draft" and isinstance(message, AIMessageChunk) and message.content:
                     yield "token", {"text": str(message.content)}
+    except Exception:
+        if resume is None:
+            await forget_failed_turn(app, thread_id, before)
+        raise
     finally:  # finished, failed, cancelled or closed (the client went away): nothing keeps running
         stop.set()
     interrupts = values.get("__interrupt__") or ()
@@ -129,6 +136,18 @@ async def run_events(
             **({"context": values.get("ranked_context") or []} if with_context else {}),
         },
     )
+
+
+async def forget_failed_turn(app: App, thread_id: str, before: Any) -> None:
+    """A turn that failed is not half-saved: the thread goes back to where it was before the
+    question (a copy of that checkpoint becomes the latest), or is removed when the turn was its first."""
+    try:
+        if before is None:
+            await app.graph.checkpointer.adelete_thread(thread_id)  # type: ignore[union-attr]
+        else:
+            await app.graph.aupdate_state(before.config, None, as_node="__copy__")
+    except Exception:  # the database may be the part that failed: then nothing more was saved either
+        log.warning("could not roll back the failed turn of thread %s", thread_id, exc_info=True)
 
 
 async def run_to_end(

@@ -1,6 +1,7 @@
-"""Requests per minute per key, shared by every worker through Redis (a fixed one-minute window:
-one INCR+EXPIRE round trip per request); a token bucket in this process while Redis is down.
-HTTP requests and WebSocket messages count alike; ``RATE_LIMIT_PER_MINUTE=0`` turns it off."""
+"""Requests per minute per key, shared by every worker through Redis (GCRA — the same bursts and
+refill as a token bucket, no window edges — in one Lua call per request); a token bucket in this
+process while Redis is down. HTTP requests and WebSocket messages count alike;
+``RATE_LIMIT_PER_MINUTE=0`` turns it off."""
 
 from __future__ import annotations
 
@@ -10,6 +11,18 @@ import time
 from typing import Any
 
 from redis.exceptions import RedisError
+
+# KEYS[1]: the caller's key; ARGV: now (s), emission interval (s), burst. Returns 0 or seconds to wait.
+GCRA = """
+local now, interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or ARGV[1])
+if tat < now then tat = now end
+local allowed_at = tat + interval - burst * interval
+if now < allowed_at then return tostring(allowed_at - now) end
+redis.call('SET', KEYS[1], tostring(tat + interval), 'PX', math.ceil((tat + interval - now) * 1000) + 1000)
+return '0'
+"""
+
 
 log = logging.getLogger("resync.limits")
 
@@ -27,6 +40,7 @@ class RateLimiter:
         self.retry_seconds = retry_seconds
         self._redis_down_until = 0.0
         self._buckets: dict[str, tuple[float, float]] = {}  # identity -> (tokens, last refill)
+        self._script = redis_client.register_script(GCRA) if redis_client is not None else None
 
     async def check(self, identity: str) -> None:
         """Count one request of ``identity``; RateLimited (with seconds to wait) when over the limit."""
@@ -42,15 +56,13 @@ class RateLimiter:
         self._local(identity)
 
     async def _shared(self, identity: str) -> None:
-        now = time.time()
-        window = int(now // 60)
-        key = f"resync:rate:{identity}:{window}"
-        async with self.redis.pipeline(transaction=False) as pipe:  # type: ignore[union-attr]
-            pipe.incr(key)
-            pipe.expire(key, 61)
-            count, _ = await pipe.execute()
-        if int(count) > self.per_minute:
-            raise RateLimited(self.per_minute, max(1, math.ceil((window + 1) * 60 - now)))
+        assert self._script is not None
+        interval = 60.0 / self.per_minute
+        wait = float(
+            await self._script(keys=[f"resync:rate:{identity}"], args=[time.time(), interval, self.per_minute])
+        )
+        if wait > 0:
+            raise RateLimited(self.per_minute, max(1, math.ceil(wait)))
 
     def _local(self, identity: str) -> None:
         now = time.monotonic()

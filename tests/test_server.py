@@ -148,9 +148,11 @@ async def test_websocket(api: LiveServer, keys: dict[str, str]) -> None:
         while not (reply := json.loads(await ws.recv()))["is_final"]:
             pass
         assert reply["query_type"] == "other"
-    with pytest.raises(websockets.exceptions.InvalidStatus, match="403"):  # refused at the handshake
-        async with websockets.connect(f"{url}?api_key=wrong"):
-            pass
+    async with websockets.connect(f"{url}?api_key=wrong") as ws:  # accepted, told why, closed with 4401
+        assert "invalid" in json.loads(await ws.recv())["message"]
+        with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+            await ws.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
 
 
 async def test_approval_round_trip_changes_the_job(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -164,8 +165,9 @@ async def tws_agent(websocket: WebSocket, app: Running) -> None:
                 log.exception("websocket run failed")
                 await websocket.send_json(ws_error("the answer failed (internal error); see the server log"))
     except Refused as exc:
-        await websocket.send_json(ws_error(exc.reason))
-        await websocket.close(code=exc.code, reason=exc.reason)
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the client may be gone already
+            await websocket.send_json(ws_error(exc.reason))
+            await websocket.close(code=exc.code, reason=exc.reason)
     except WebSocketDisconnect:
         return
 
