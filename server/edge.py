@@ -22,6 +22,7 @@ from .outages import OUTAGES, RETRY_AFTER_SECONDS, outage_reason
 log = logging.getLogger("resync")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 UPLOAD_PATHS = frozenset({"/api/v2/knowledge/documents"})
+DRAIN_CAP_BYTES = 256 * 1024 * 1024  # a refused body up to this size is read and dropped, not kept
 
 
 class TooLarge(Exception):
@@ -54,6 +55,8 @@ class Edge:
             refusal = await self._guard(scope, headers)
             if refusal is not None:
                 code, detail, extra = refusal
+                if scope["method"] in BODY_METHODS and not await _discard_body(receive):
+                    extra = extra | {"Connection": "close"}
                 await _json(send_with_id, code, {"detail": detail, "request_id": request_id}, extra)
                 return
             body = await self._limited_body(scope, headers, receive, send_with_id, request_id)
@@ -90,7 +93,8 @@ class Edge:
         too_large = {"detail": f"the request body is limited to {limit} bytes", "request_id": request_id}
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _json(send, 413, too_large, {"Connection": "close"})
+            drained = await _discard_body(receive)
+            await _json(send, 413, too_large, {} if drained else {"Connection": "close"})
             return None
         chunks: list[bytes] = []
         size = 0
@@ -101,7 +105,8 @@ class Edge:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await _json(send, 413, too_large, {"Connection": "close"})
+                drained = not message.get("more_body", False) or await _discard_body(receive)
+                await _json(send, 413, too_large, {} if drained else {"Connection": "close"})
                 return None
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -135,6 +140,21 @@ class Edge:
                 "caller": principal.name if principal else None,
             },
         )
+
+
+async def _discard_body(receive: Receive, cap: int = DRAIN_CAP_BYTES) -> bool:
+    """Read and drop the rest of a refused body (memory stays flat), so the client can read the answer
+    and reuse the connection; False when it is larger than ``cap`` (then the connection is closed)."""
+    seen = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return False
+        seen += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return True
+        if seen > cap:
+            return False
 
 
 def _request_id(given: str | None) -> str:

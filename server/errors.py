@@ -53,7 +53,7 @@ def _error(description: str) -> dict[str, Any]:
 
 
 COMMON: dict[int | str, Any] = {
-    400: _error("NUL in the URL"),
+    400: _error("a malformed request: NUL in the URL, a body that is not UTF-8"),
     422: _error("invalid input: one line per field (location: problem)"),
 }
 AUTHENTICATED: dict[int | str, Any] = {
@@ -70,11 +70,9 @@ WITH_BODY: dict[int | str, Any] = {
 def document_errors(router: APIRouter) -> None:
     """Every route's OpenAPI entry lists the errors it can answer, with their real body (ErrorBody)."""
     for route in router.routes:
-        if not isinstance(route, APIRoute):
+        if not isinstance(route, APIRoute) or route.path in PUBLIC_PATHS:  # /metrics: text, no params
             continue
-        extra: dict[int | str, Any] = dict(COMMON)
-        if route.path not in PUBLIC_PATHS:
-            extra |= AUTHENTICATED
+        extra: dict[int | str, Any] = COMMON | AUTHENTICATED
         if (route.methods or set()) & {"POST", "PUT", "PATCH"}:
             extra |= WITH_BODY
         route.responses = {**extra, **route.responses}

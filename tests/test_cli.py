@@ -131,11 +131,41 @@ def test_validate_config_invalid_setting_is_a_message(tmp_path: Path) -> None:
     assert "TWS_BASE_URL" in result.stderr and "TWS_READ_TIMEOUT" in result.stderr
 
 
-def test_keys_create_prints_only_the_key(tmp_path: Path) -> None:
-    """``resync keys create`` prints the key alone (it is stored hashed); a bad role is exit 2."""
-    result = run(["keys", "create", "--role", "operator"], {"DATA_DIR": str(tmp_path)})
-    assert (
-        result.returncode == 0 and result.stdout.strip().startswith("rsk_") and len(result.stdout.strip().split()) == 1
-    )
-    assert run(["keys", "create", "--role", "root"], {"DATA_DIR": str(tmp_path)}).returncode == 2
+def test_every_setting_is_checked_before_anything_starts(tmp_path: Path) -> None:
+    """Bad PROMPT_VERSION, API_KEYS and KNOWLEDGE_DIR are messages naming the setting (exit 2) for
+    validate-config and serve alike; secrets in a bad setting are never echoed."""
+    for env, setting in (
+        ({"PROMPT_VERSION": "v9"}, "PROMPT_VERSION"),
+        ({"API_KEYS": "notahash:admin"}, "API_KEYS"),
+        ({"API_KEYS": f"{'a' * 64}:root"}, "API_KEYS"),
+        ({"KNOWLEDGE_DIR": str(tmp_path / "missing")}, "KNOWLEDGE_DIR"),
+        ({"REDIS_URL": "redis://:Sup3rSecret@127.0.0.1:6379/0", "LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+    ):
+        commands = [["validate-config"]] + ([["serve", "--port", str(free_port())]] if setting == "API_KEYS" else [])
+        for command in commands:
+            result = run(command, {"DATA_DIR": str(tmp_path), **env})
+            assert result.returncode == 2, (command, env, result.stderr)
+            assert setting in result.stderr and "Traceback" not in result.stderr + result.stdout
+            assert "Sup3rSecret" not in result.stderr + result.stdout
+
+
+def test_keys_create_list_revoke(tmp_path: Path) -> None:
+    """``resync keys create`` prints the key alone (id and name on stderr); names are identities (a
+    second key gets a name of its own, a taken name is refused); ``list`` and ``revoke ID`` work."""
+    env = {"DATA_DIR": str(tmp_path)}
+    first = run(["keys", "create", "--role", "operator"], env)
+    assert first.returncode == 0 and first.stdout.strip().startswith("rsk_") and len(first.stdout.split()) == 1
+    second = run(["keys", "create", "--role", "operator", "--name", "night-shift"], env)
+    assert second.returncode == 0 and "night-shift" in second.stderr
+    taken = run(["keys", "create", "--role", "viewer", "--name", "night-shift"], env)
+    assert taken.returncode == 2 and "already named" in taken.stderr
+    assert run(["keys", "create", "--role", "root"], env).returncode == 2
+    listed = run(["keys", "list"], env).stdout.splitlines()
+    assert len(listed) == 2 and listed[0].split("\t")[1].startswith("operator-") and "active" in listed[1]
+    key_id = listed[1].split("\t")[0]
+    revoked = run(["keys", "revoke", key_id], env)
+    assert revoked.returncode == 0 and "night-shift" in revoked.stdout
+    assert "revoked" in run(["keys", "list"], env).stdout.splitlines()[1]
+    missing = run(["keys", "revoke", "999"], env)
+    assert missing.returncode == 1 and "no key with id 999" in missing.stderr
     assert subprocess.run([RESYNC, "serve", "--help"], capture_output=True, text=True).returncode == 0
