@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from langgraph.config import get_config
 from pydantic.json_schema import SkipJsonSchema
@@ -44,6 +44,9 @@ class Context:
     token_budget: int = 3000
     branch_timeout_seconds: float = 10.0
     max_tool_rounds: int = 3
+    ranking: Literal["ranked", "all"] = "ranked"  # all: everything gathered, no relevance cut or budget
+    answer_style: Literal["full", "brief"] = "full"  # brief: the essentials in a few lines
+    variant: str = "baseline"  # the named configuration (evals/variants/) this run uses
     parts: PartsField = field(default=None, repr=False)
     stop: StopField = field(default=None, repr=False)  # set when the caller went away: I/O is cancelled
 

@@ -38,6 +38,7 @@ class RunFacts(TypedDict):
     tool_results: list[ToolCallRecord]
     denied: NotRequired[Denied]
     missing_job: NotRequired[str]
+    style: NotRequired[str]  # brief: the essentials in a few lines
 
 
 def render_item(item: GatheredItem) -> str:
@@ -59,6 +60,8 @@ def notes(facts: RunFacts) -> list[str]:
         )
     if "missing_job" in facts:
         out.append(f"The user asked to {facts['missing_job']} but named no job: ask which job.")
+    if facts.get("style") == "brief":
+        out.append("Answer briefly: the status, the cause and the next step, in at most three lines.")
     for call in facts["tool_results"]:
         detail = call.get("error") or json.dumps(call.get("data"), ensure_ascii=False, default=str)[:400]
         out.append(f"Tool {call['name']} → {call['outcome']}: {detail}")

@@ -211,6 +211,8 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
     failed_branches = sorted({e["branch"] for e in meta.get("errors", [])})
     if failed_branches:
         parts.append(t("partial", lang, what=", ".join(failed_branches)))
+    if meta.get("style") == "brief":  # the essentials: the first two parts, three lines each
+        parts = ["\n".join(p.splitlines()[:3]) for p in parts if p][:2]
     return "\n\n".join(p for p in parts if p)
 
 

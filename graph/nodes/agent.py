@@ -15,7 +15,7 @@ from ..prompts import system_prompt
 from ..state import State
 
 
-def run_facts(state: State, phase: str, **notes: Any) -> RunFacts:
+def run_facts(state: State, phase: str, style: str = "full", **notes: Any) -> RunFacts:
     facts = RunFacts(
         phase=phase,
         query=state.get("query", ""),
@@ -29,6 +29,8 @@ def run_facts(state: State, phase: str, **notes: Any) -> RunFacts:
         facts["denied"] = notes["denied"]
     if notes.get("missing_job"):
         facts["missing_job"] = notes["missing_job"]
+    if style != "full":
+        facts["style"] = style
     return facts
 
 
@@ -36,7 +38,8 @@ def prompt_messages(state: State, context: Context, phase: str, **notes: Any) ->
     """Everything the model needs is in this text: prompt, context items, facts and notes."""
     lang = state.get("language", "en")
     prompt = system_prompt(context.prompt_version, lang, state.get("query_type", "other"))
-    text = system_text(prompt, run_facts(state, phase, **notes), state.get("ranked_context") or [])
+    facts = run_facts(state, phase, context.answer_style, **notes)
+    text = system_text(prompt, facts, state.get("ranked_context") or [])
     return [SystemMessage(content=text), *this_turn(state)]
 
 

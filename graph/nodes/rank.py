@@ -32,9 +32,12 @@ def score(text: str, branch: str, query_type: str, terms: set[str]) -> float:
     return round(WEIGHTS.get(query_type, {}).get(branch, 0.3) + 0.5 * overlap, 4)
 
 
-def rank(items: list[GatheredItem], query_type: str, query: str, budget: int) -> tuple[list[GatheredItem], int, int]:
+def rank(
+    items: list[GatheredItem], query_type: str, query: str, budget: int, policy: str = "ranked"
+) -> tuple[list[GatheredItem], int, int]:
     """(kept items best first, tokens before, tokens after); estimates, labelled as such elsewhere.
-    Each item is rendered once: the same text is hashed, scored and counted."""
+    Each item is rendered once: the same text is hashed, scored and counted. ``policy="all"`` keeps
+    everything gathered, in order (the baseline a ranking is measured against)."""
     terms = {w for w in re.findall(r"[a-z0-9_]{3,}", query.lower())}
     seen: set[str] = set()
     unique: list[GatheredItem] = []
@@ -47,6 +50,8 @@ def rank(items: list[GatheredItem], query_type: str, query: str, budget: int) ->
         if digest not in seen:
             seen.add(digest)
             unique.append({**item, "score": score(text, item["branch"], query_type, terms), "tokens": tokens})
+    if policy == "all":
+        return [{**item, "tokens": estimate_tokens(render_item(item))} for item in items], before, before
     kept: list[GatheredItem] = []
     used = 0
     for item in sorted(unique, key=lambda i: i.get("score", 0.0), reverse=True):
@@ -59,6 +64,10 @@ def rank(items: list[GatheredItem], query_type: str, query: str, budget: int) ->
 
 async def rank_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     kept, before, after = rank(
-        state.get("gathered") or [], state["query_type"], state.get("query", ""), runtime.context.token_budget
+        state.get("gathered") or [],
+        state["query_type"],
+        state.get("query", ""),
+        runtime.context.token_budget,
+        runtime.context.ranking,
     )
     return {"ranked_context": kept, "tokens_before": before, "tokens_after": after}

@@ -1,0 +1,137 @@
+"""Evaluators of one answer (LangSmith's ``(outputs, reference_outputs) -> {key, score}`` shape):
+query type, entities, tool trajectory (agentevals, offline), fact recall, fabrication, forbidden
+facts, language, tokens sent to the model, latency, and an overall pass. An LLM-as-judge (openevals)
+joins only when a model is configured."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from agentevals.trajectory.match import create_trajectory_match_evaluator
+
+from graph.classifier.rules import language_of
+
+from .facts import Expectation
+
+Result = dict[str, Any]
+_trajectory = create_trajectory_match_evaluator(trajectory_match_mode="superset", tool_args_match_mode="ignore")
+# job-like names (upper case words joined by "_") and return codes as answers write them
+NAME = re.compile(r"\b[A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+\b")
+RETURN_CODE = re.compile(
+    r"\b(?:rc|return code|código de retorno|codigo de retorno|exit code)\s*[=:]?\s*(\d{1,4})\b", re.I
+)
+
+
+def as_messages(tools: list[str]) -> list[dict[str, Any]]:
+    calls = [{"function": {"name": name, "arguments": "{}"}} for name in tools]
+    return [{"role": "user", "content": "question"}, {"role": "assistant", "content": "", "tool_calls": calls}]
+
+
+def query_type(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Result:
+    return {"key": "query_type", "score": int(outputs.get("query_type") == reference_outputs["query_type"])}
+
+
+def trajectory(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Result:
+    """The run called at least the expected tools (gather branches and the model's calls)."""
+    result = _trajectory(
+        outputs=as_messages(outputs.get("trajectory") or []),
+        reference_outputs=as_messages(reference_outputs.get("tools") or []),
+    )
+    return {"key": "trajectory", "score": int(bool(result["score"]))}
+
+
+def fact_recall(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Result:
+    expected = [Expectation.from_dict(e) for e in reference_outputs.get("must") or []]
+    if not expected:
+        return {"key": "fact_recall", "score": None}
+    met = [e.met(outputs.get("answer", ""), outputs.get("pending_approval")) for e in expected]
+    missing = [e.label for e, ok in zip(expected, met, strict=True) if not ok]
+    return {"key": "fact_recall", "score": sum(met) / len(met), "comment": "; ".join(missing) or None}
+
+
+def forbidden(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Result:
+    """1 when the answer states none of the facts it must not state."""
+    stated = [
+        e.label
+        for e in (Expectation.from_dict(d) for d in reference_outputs.get("must_not") or [])
+        if e.met(outputs.get("answer", ""), outputs.get("pending_approval"))
+    ]
+    return {"key": "forbidden_ok", "score": int(not stated), "comment": "; ".join(stated) or None}
+
+
+def fabricated(answer: str, grounding: str, known: set[str]) -> list[str]:
+    """Job names the plan does not have, and return codes the scheduler did not return in this run."""
+    names = [n for n in dict.fromkeys(NAME.findall(answer)) if n not in known and n not in grounding]
+    codes = [
+        f"rc {c}"
+        for c in dict.fromkeys(RETURN_CODE.findall(answer))
+        if not re.search(rf"\"return_?code\"\s*:\s*{c}\b|\brc[ =]{c}\b|returnCode\"\s*:\s*{c}\b", grounding, re.I)
+    ]
+    return names + codes
+
+
+def fabrication(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Result:
+    found = fabricated(outputs.get("answer", ""), outputs.get("grounding", ""), set(reference_outputs.get("known", [])))
+    return {"key": "fabricated", "score": len(found), "comment": ", ".join(found) or None}
+
+
+def language(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Result:
+    answer = outputs.get("answer", "")
+    return {"key": "language", "score": int(bool(answer) and language_of(answer) == reference_outputs["language"])}
+
+
+def tokens_sent(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Result:
+    return {"key": "tokens_sent", "score": outputs.get("tokens_sent", 0)}
+
+
+def tokens_raw(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Result:
+    return {"key": "tokens_raw", "score": outputs.get("tokens_raw", 0)}
+
+
+def latency(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Result:
+    return {"key": "latency_ms", "score": outputs.get("latency_ms", 0.0)}
+
+
+def passed(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Result:
+    """All of it: right type, expected tools, every fact, nothing fabricated or forbidden, right language."""
+    recall = fact_recall(outputs, reference_outputs)["score"]
+    ok = (
+        query_type(outputs, reference_outputs)["score"]
+        and trajectory(outputs, reference_outputs)["score"]
+        and (recall is None or recall == 1)
+        and not fabrication(outputs, reference_outputs)["score"]
+        and forbidden(outputs, reference_outputs)["score"]
+        and language(outputs, reference_outputs)["score"]
+    )
+    return {"key": "pass", "score": int(bool(ok))}
+
+
+EVALUATORS = [
+    query_type,
+    trajectory,
+    fact_recall,
+    forbidden,
+    fabrication,
+    language,
+    tokens_sent,
+    tokens_raw,
+    latency,
+    passed,
+]
+BINARY = ["pass", "query_type", "trajectory", "language", "forbidden_ok"]
+CONTINUOUS = ["fact_recall", "fabricated", "tokens_sent", "tokens_raw", "latency_ms"]
+
+
+def judge(model: Any) -> Any:
+    """An LLM-as-judge of correctness against the facts (openevals), for runs with a configured model."""
+    from openevals.llm import create_llm_as_judge
+    from openevals.prompts import CORRECTNESS_PROMPT
+
+    grade = create_llm_as_judge(prompt=CORRECTNESS_PROMPT, judge=model, feedback_key="judge_correctness")
+
+    def judge_correctness(inputs: dict[str, Any], outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Any:
+        facts = "; ".join(e["label"] + ": " + "/".join(e["any_of"]) for e in reference_outputs.get("must") or [])
+        return grade(inputs=inputs["turns"][-1], outputs=outputs.get("answer", ""), reference_outputs=facts)
+
+    return judge_correctness

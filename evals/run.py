@@ -1,0 +1,131 @@
+"""An evaluation run: every variant on the same cases as a LangSmith experiment (``aevaluate``),
+kept locally when offline (no upload, no background tracing), uploaded when ``LANGSMITH_API_KEY``
+is set; then the report."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from langsmith import Client
+from langsmith.evaluation import aevaluate
+from langsmith.run_helpers import tracing_context
+from langsmith.schemas import Example
+
+from graph.variants import Variant, load_variant
+from server.settings import Settings
+
+from . import report
+from .bench import Bench, bench
+from .cases import Case, load_cases
+from .evaluators import EVALUATORS, judge
+from .facts import resolve_all
+
+REPORTS = Path(__file__).resolve().parent / "reports"
+
+
+def uploading() -> bool:
+    return bool(os.environ.get("LANGSMITH_API_KEY"))
+
+
+async def examples(cases: list[Case], bench_: Bench) -> list[Example]:
+    """Each case with its facts resolved on the scheduler as it is now."""
+    out = []
+    for case in cases:
+        must = [e.as_dict() for e in await resolve_all(bench_.app.parts.client, case.must)]
+        must_not = [e.as_dict() for e in await resolve_all(bench_.app.parts.client, case.must_not)]
+        out.append(
+            Example(
+                id=uuid.uuid5(uuid.NAMESPACE_URL, f"resync-eval:{case.id}"),
+                inputs={"case": case.id, "turns": case.turns},
+                outputs={
+                    "query_type": case.query_type,
+                    "language": case.language,
+                    "tools": case.tools,
+                    "must": must,
+                    "must_not": must_not,
+                    "known": sorted(bench_.known),
+                },
+                metadata={"split": case.split, "tags": case.tags},
+                dataset_id=uuid.uuid5(uuid.NAMESPACE_URL, "resync-eval"),
+                created_at=datetime.now(UTC),
+            )
+        )
+    return out
+
+
+async def experiment(
+    bench_: Bench, cases: list[Case], data: list[Example], variant: Variant, repetitions: int, prefix: str
+) -> list[dict[str, Any]]:
+    by_id = {case.id: case for case in cases}
+
+    async def target(inputs: dict[str, Any]) -> dict[str, Any]:
+        if uploading():  # the graph's own runs become the experiment's traces
+            return await bench_.run(by_id[inputs["case"]], variant)
+        with tracing_context(enabled=False):  # offline: nothing of the graph is sent anywhere
+            return await bench_.run(by_id[inputs["case"]], variant)
+
+    evaluators: list[Any] = list(EVALUATORS)
+    if variant.model == "configured" and bench_.app.parts.chat_model is not None:
+        evaluators.append(judge(bench_.app.parts.chat_model))
+    client = Client(auto_batch_tracing=False) if not uploading() else Client()
+    results = await aevaluate(
+        target,
+        data=data,
+        evaluators=evaluators,
+        experiment_prefix=f"{prefix}-{variant.name}",
+        num_repetitions=repetitions,
+        max_concurrency=1,
+        upload_results=uploading(),
+        client=client,
+    )
+    rows: list[dict[str, Any]] = []
+    counts: dict[str, int] = {}
+    async for result in results:
+        case_id = (result["example"].inputs or {})["case"]
+        counts[case_id] = counts.get(case_id, 0) + 1
+        outputs = result["run"].outputs or {}
+        metrics = {r.key: r.score for r in result["evaluation_results"]["results"]}
+        rows.append(
+            {
+                "case": case_id,
+                "variant": variant.name,
+                "repetition": counts[case_id],
+                "split": by_id[case_id].split,
+                "metrics": metrics,
+                "answer": outputs.get("answer", ""),
+                "query_type": outputs.get("query_type"),
+                "trajectory": outputs.get("trajectory"),
+                "error": str(result["run"].error) if result["run"].error else None,
+            }
+        )
+    return rows
+
+
+async def run(
+    dataset: str,
+    variants: list[str],
+    repetitions: int = 1,
+    out: Path | None = None,
+    settings: Settings | None = None,
+    split: str | None = None,
+) -> Path:
+    """Run the variants on the dataset (optionally one split); the report's path."""
+    if not uploading():
+        os.environ.setdefault("LANGSMITH_TRACING", "false")
+        os.environ.setdefault("LANGCHAIN_TRACING_V2", "false")
+    chosen = [load_variant(name) for name in variants]
+    cases = [c for c in load_cases(dataset) if split is None or c.split == split]
+    if not cases:
+        raise LookupError(f"dataset {dataset} has no {split} cases")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    folder = out or REPORTS / stamp
+    rows: list[dict[str, Any]] = []
+    async with bench(settings) as opened:
+        data = await examples(cases, opened)
+        for variant in chosen:
+            rows += await experiment(opened, cases, data, variant, repetitions, f"{dataset}-{stamp}")
+    return report.write(folder, dataset, [v.name for v in chosen], rows, repetitions)
