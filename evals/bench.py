@@ -25,6 +25,7 @@ from pydantic import SecretStr
 from graph.context import Context
 from graph.models.offline import OfflineChatModel
 from graph.variants import Variant
+from server.chat import waiting_text
 from server.compose import App, open_app
 from server.settings import Settings
 from tools.store.kg_sync import KnowledgeGraphSync
@@ -73,11 +74,16 @@ class Bench:
         values, interrupts = state.values, state.interrupts
         gathered = [item["tool"] for item in values.get("gathered") or []]
         called = [call["name"] for call in values.get("tool_calls") or []]
+        last = (values.get("messages") or [None])[-1]
+        paused = [call["name"] for call in getattr(last, "tool_calls", None) or []] if interrupts else []
+        answer = values.get("answer", "")
+        if interrupts:  # what the user is shown while the run waits for a decision (as the server says it)
+            answer = waiting_text(interrupts[0].value, values.get("language", "en"))
         return {
-            "answer": values.get("answer", ""),
+            "answer": answer,
             "query_type": values.get("query_type"),
             "entities": values.get("entities") or {},
-            "trajectory": list(dict.fromkeys(gathered + called)),
+            "trajectory": list(dict.fromkeys(gathered + called + paused)),
             "pending_approval": interrupts[0].value.get("approval_id") if interrupts else None,
             "tokens_sent": sum(counter.calls),
             "model_calls": len(counter.calls),

@@ -31,7 +31,8 @@ def summarise(rows: Rows, variants: list[str]) -> dict[str, Any]:
         summary["metrics"][metric] = {}
         for variant in variants:
             values = list(per_case(rows, variant, metric).values())
-            estimate = proportion(values) if metric in BINARY else mean(values)
+            bounds = (0.0, 1.0) if metric == "fact_recall" else (0.0, math.inf)
+            estimate = proportion(values) if metric in BINARY else mean(values, bounds)
             summary["metrics"][metric][variant] = estimate.__dict__
     if len(variants) >= 2:
         a, b = variants[0], variants[1]

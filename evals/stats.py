@@ -41,8 +41,9 @@ def proportion(values: list[float]) -> Estimate:
     return Estimate(k / n, float(ci.low), float(ci.high), n)
 
 
-def mean(values: list[float]) -> Estimate:
-    """Mean with a t 95% interval (the mean itself when all values are equal or n < 2)."""
+def mean(values: list[float], bounds: tuple[float, float] | None = None) -> Estimate:
+    """Mean with a t 95% interval (the mean itself when all values are equal or n < 2), clipped to
+    the metric's ``bounds`` when it has some."""
     n = len(values)
     if n == 0:
         return Estimate(math.nan, math.nan, math.nan, 0)
@@ -51,7 +52,10 @@ def mean(values: list[float]) -> Estimate:
         return Estimate(centre, centre, centre, n)
     sem = stats.sem(values)
     half = float(stats.t.ppf(0.975, n - 1) * sem)
-    return Estimate(centre, centre - half, centre + half, n)
+    low, high = centre - half, centre + half
+    if bounds is not None:
+        low, high = max(bounds[0], low), min(bounds[1], high)
+    return Estimate(centre, low, high, n)
 
 
 def mcnemar(a: list[float], b: list[float], metric: str) -> Comparison:

@@ -9,6 +9,7 @@ import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
@@ -18,9 +19,11 @@ from pydantic import BaseModel, Field, field_validator
 
 from graph.context import Context
 from graph.prompts import available_versions
+from graph.variants import assign
 from tools.registry import Role
 from tools.store.access import claim_thread as store_claim
 from tools.store.approvals import Approval
+from tools.store.feedback import record_answer
 
 from .auth import Principal
 from .compose import App
@@ -74,16 +77,11 @@ async def run_events(
     assert request.thread_id, "claim the thread first"
     thread_id = request.thread_id
     run_id = str(uuid.uuid4())
-    settings = app.settings
     stop = asyncio.Event()
-    context = Context(
-        role=principal.role.value,
-        caller=principal.name,
-        prompt_version=request.prompt_version or settings.prompt_version,
-        token_budget=settings.token_budget,
-        parts=app.parts,
-        stop=stop,
-    )
+    variant = assign(principal.name, app.variants)  # sticky per user
+    context = variant.apply(Context(role=principal.role.value, caller=principal.name, parts=app.parts, stop=stop))
+    if request.prompt_version:  # an explicit prompt version wins over the variant's
+        context = replace(context, prompt_version=request.prompt_version)
     config: RunnableConfig = {"configurable": {"thread_id": thread_id}, "run_id": uuid.UUID(run_id)}
     payload: Any = Command(resume=resume) if resume is not None else {"messages": [HumanMessage(request.message)]}
     yield "metadata", {"run_id": run_id, "thread_id": thread_id}
@@ -112,6 +110,7 @@ async def run_events(
         raise
     finally:  # finished, failed, cancelled or closed (the client went away): nothing keeps running
         stop.set()
+    await record_answer(app.store.pool, run_id, thread_id, principal.name, context.variant)
     interrupts = values.get("__interrupt__") or ()
     message = values.get("answer", "")
     if interrupts:
@@ -133,6 +132,7 @@ async def run_events(
             "sources": values.get("sources") or [],
             "errors": values.get("errors") or [],
             "pending_approval": interrupts[0].value.get("approval_id") if interrupts else None,
+            "variant": context.variant,
             **({"context": values.get("ranked_context") or []} if with_context else {}),
         },
     )

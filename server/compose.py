@@ -23,6 +23,7 @@ from graph.classifier import KnownNames
 from graph.facade import ServiceOrchestrator
 from graph.graph import build_graph
 from graph.models import make_chat_model
+from graph.variants import Variant, load_variant
 from tools.actions import ActionExecutor, ApprovalPolicy
 from tools.cache import CacheManager, CacheTTLs, configure_cache_manager
 from tools.context import Parts
@@ -175,6 +176,7 @@ class App:
     graph: CompiledStateGraph[Any, Any, Any, Any]
     auth: Authenticator
     orchestrator: ServiceOrchestrator
+    variants: list[Variant]  # online A/B: the variants live traffic is shared between
 
     # the server always opens these parts; typed without the Optional the tool layer allows
     @property
@@ -225,6 +227,20 @@ async def rate_store(settings: Settings) -> AsyncIterator[Redis]:
         await client.aclose()
 
 
+def active_variants(settings: Settings) -> list[Variant]:
+    """The variants of the online A/B test (``AB_VARIANTS``); with none, the baseline as the settings
+    configure it (``PROMPT_VERSION``, ``TOKEN_BUDGET``)."""
+    names = [n.strip() for n in settings.ab_variants.split(",") if n.strip()]
+    if not names:
+        baseline = load_variant("baseline")
+        return [
+            baseline.model_copy(
+                update={"prompt_version": settings.prompt_version, "token_budget": settings.token_budget}
+            )
+        ]
+    return [load_variant(name) for name in names]
+
+
 def approval_policy(settings: Settings) -> ApprovalPolicy:
     actions = {a.strip() for a in settings.approval_four_eyes_actions.split(",") if a.strip()}
     return ApprovalPolicy(settings.approval_four_eyes, frozenset(actions))
@@ -256,7 +272,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             limiter = RateLimiter(settings.rate_limit_per_minute, await stack.enter_async_context(rate_store(settings)))
             auth = Authenticator(store.pool, parse_static_keys(settings.api_keys), settings.auth_disabled, limiter)
             graph = build_graph().compile(checkpointer=checkpointer)
-            yield App(settings, store, parts, graph, auth, ServiceOrchestrator.of(parts))
+            yield App(settings, store, parts, graph, auth, ServiceOrchestrator.of(parts), active_variants(settings))
     finally:
         await cache.aclose()
         await store.close()

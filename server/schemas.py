@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import uuid
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Field
@@ -77,6 +79,24 @@ class ChatResponse(BaseModel):
     sources: list[str]
     errors: list[dict[str, Any]] = Field(default_factory=list)
     pending_approval: str | None = None
+    run_id: str | None = Field(None, description="this answer's run (POST /api/v2/feedback rates it)")
+    variant: str | None = Field(None, description="the configuration (A/B variant) that produced the answer")
+
+
+class FeedbackIn(BaseModel):
+    run_id: uuid.UUID = Field(description="the answer's run_id (chat JSON, SSE end, WebSocket final message)")
+    score: Literal[1, -1] = Field(description="1: thumbs up, -1: thumbs down")
+    comment: Text | None = Field(None, max_length=2000)
+
+
+class FeedbackOut(BaseModel):
+    run_id: str
+    caller: str
+    score: int
+    comment: str | None
+    variant: str
+    created_at: datetime
+    updated_at: datetime
 
 
 class ApprovalDecision(BaseModel):

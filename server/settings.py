@@ -69,6 +69,9 @@ class Settings(BaseSettings):
         "v2", pattern=r"^v\d+$", description="system prompt version (graph/prompts), per request too"
     )
     token_budget: int = Field(3000, ge=200, le=100_000, description="context tokens (estimated) given to the model")
+    ab_variants: str = Field(
+        "", description="online A/B: variant names (evals/variants/*.yaml) sharing live traffic by their weights"
+    )
 
     tool_modules: str = Field(
         "", description="extra tool modules to import at start, comma-separated (resync_tools_* are found anyway)"
@@ -129,6 +132,16 @@ class Settings(BaseSettings):
 
         if value not in available_versions():
             raise ValueError(f"unknown prompt version; available: {', '.join(available_versions())}")
+        return value
+
+    @field_validator("ab_variants")
+    @classmethod
+    def _variants(cls, value: str) -> str:
+        from graph.variants import variant_names
+
+        unknown = {v.strip() for v in value.split(",") if v.strip()} - set(variant_names())
+        if unknown:
+            raise ValueError(f"unknown variants {', '.join(sorted(unknown))}; known: {', '.join(variant_names())}")
         return value
 
     @field_validator("api_keys")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
+import threading
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -13,12 +15,13 @@ from pydantic import ValidationError
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from tools.registry import Role
+from tools.store.feedback import UnknownRun, give_feedback
 
 from ..auth import Principal, require
 from ..chat import ChatRequest, ThreadNotYours, claim_thread, run_events, run_to_end
 from ..compose import App
 from ..deps import Running
-from ..schemas import ChatResponse
+from ..schemas import ChatResponse, ErrorBody, FeedbackIn, FeedbackOut
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
@@ -81,6 +84,40 @@ async def chat_stream(app: Running, body: Claimed, principal: Viewer) -> EventSo
             yield ServerSentEvent(data=encode(failed), event="error", sep="\n")
 
     return EventSourceResponse(events(), ping=HEARTBEAT_SECONDS, sep="\n", headers={"Cache-Control": "no-cache"})
+
+
+@router.post(
+    "/api/v2/feedback",
+    response_model=FeedbackOut,
+    responses={404: {"model": ErrorBody, "description": "no answer with this run_id that the caller received"}},
+)
+async def feedback(app: Running, body: FeedbackIn, principal: Viewer) -> dict[str, Any]:
+    """Thumbs up/down on an answer the caller received (one per user and run; a later one replaces
+    it), stored with the answer's variant and forwarded to LangSmith when it is configured."""
+    try:
+        stored = await give_feedback(
+            app.store.pool, str(body.run_id), principal.name, body.score, body.comment, principal.role == Role.ADMIN
+        )
+    except UnknownRun as exc:
+        raise HTTPException(404, detail=str(exc)) from None
+    forward_feedback(str(body.run_id), body.score, body.comment)
+    return stored
+
+
+def forward_feedback(run_id: str, score: int, comment: str | None) -> None:
+    """To LangSmith, when a key is configured (never blocks the answer; a failure is only logged)."""
+    if not os.environ.get("LANGSMITH_API_KEY"):
+        return
+
+    def send() -> None:
+        try:
+            from langsmith import Client
+
+            Client().create_feedback(run_id, key="user_score", score=score, comment=comment)
+        except Exception:
+            log.warning("could not forward feedback on %s to LangSmith", run_id, exc_info=True)
+
+    threading.Thread(target=send, daemon=True).start()
 
 
 def encode(data: dict[str, Any]) -> str:
@@ -184,5 +221,7 @@ def ws_frame(event: str, data: dict[str, Any]) -> dict[str, Any]:
         "thread_id": data["thread_id"],
         "sources": data["sources"],
         "pending_approval": data["pending_approval"],
+        "run_id": data["run_id"],
+        "variant": data["variant"],
         "is_final": True,
     }
