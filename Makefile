@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 SYNCED := $(VENV)/.synced
 
-.PHONY: install system-deps run sim test test-fast lint format bench clean
+.PHONY: install system-deps run sim test test-fast lint format bench eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ system-deps:
 
 test: lint system-deps
 	$(BIN)/pytest
+
+# the offline evaluation: every end-to-end case, the product's baseline against everything gathered
+# (ranking) and against brief answers; reports in evals/reports/<timestamp>/
+eval: install
+	$(BIN)/resync eval run --dataset e2e --variant baseline --variant all-context
+	$(BIN)/resync eval run --dataset e2e --variant baseline --variant brief
 
 # the fast layer: scripted chat models and unit tests, under a minute on 2 cores
 test-fast: install

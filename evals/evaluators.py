@@ -66,7 +66,7 @@ def fabricated(answer: str, grounding: str, known: set[str]) -> list[str]:
     codes = [
         f"rc {c}"
         for c in dict.fromkeys(RETURN_CODE.findall(answer))
-        if not re.search(rf"\"return_?code\"\s*:\s*{c}\b|\brc[ =]{c}\b|returnCode\"\s*:\s*{c}\b", grounding, re.I)
+        if not re.search(rf"(?:return_?code|\brc|return code|retorno)[\"'\s:=]*{c}\b", grounding, re.IGNORECASE)
     ]
     return names + codes
 

@@ -38,6 +38,8 @@ async def test_chat_page_streams_an_answer(api: LiveServer, keys: dict[str, str]
             assert "is ABEND, return code 12" in await answer.inner_text()
             await page.locator("#tools .tool").filter(has_text="get_job_logs → ok").wait_for()
             await page.locator("#thread").filter(has_text="thread t-").wait_for()
+            await answer.locator(".rate button").first.click()  # thumbs up, stored as feedback
+            await page.locator('.rate[data-rated="1"]').wait_for(timeout=10_000)
             await page.fill("#message", "rerun it")
             await page.click("button[type=submit]")
             await page.locator(".approval").first.wait_for(timeout=30_000)
