@@ -60,9 +60,10 @@ def forbidden(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Res
     return {"key": "forbidden_ok", "score": int(not stated), "comment": "; ".join(stated) or None}
 
 
-def fabricated(answer: str, grounding: str, known: set[str]) -> list[str]:
-    """Job names the plan does not have, and return codes the scheduler did not return in this run."""
-    names = [n for n in dict.fromkeys(NAME.findall(answer)) if n not in known and n not in grounding]
+def fabricated(answer: str, grounding: str, known: set[str], asked: str = "") -> list[str]:
+    """Job names the plan does not have (unless the user wrote them), and return codes the scheduler
+    did not return in this run."""
+    names = [n for n in dict.fromkeys(NAME.findall(answer)) if n not in known and n not in grounding + asked]
     codes = [
         f"rc {c}"
         for c in dict.fromkeys(RETURN_CODE.findall(answer))
@@ -72,7 +73,10 @@ def fabricated(answer: str, grounding: str, known: set[str]) -> list[str]:
 
 
 def fabrication(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Result:
-    found = fabricated(outputs.get("answer", ""), outputs.get("grounding", ""), set(reference_outputs.get("known", [])))
+    asked = " ".join(reference_outputs.get("turns") or [])
+    found = fabricated(
+        outputs.get("answer", ""), outputs.get("grounding", ""), set(reference_outputs.get("known", [])), asked
+    )
     return {"key": "fabricated", "score": len(found), "comment": ", ".join(found) or None}
 
 

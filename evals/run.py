@@ -48,6 +48,7 @@ async def examples(cases: list[Case], bench_: Bench) -> list[Example]:
                     "must": must,
                     "must_not": must_not,
                     "known": sorted(bench_.known),
+                    "turns": case.turns,
                 },
                 metadata={"split": case.split, "tags": case.tags},
                 dataset_id=uuid.uuid5(uuid.NAMESPACE_URL, "resync-eval"),

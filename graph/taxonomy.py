@@ -18,6 +18,12 @@ class QueryType(StrEnum):
     ACTION = "action"
     HOWTO = "howto"
     OUTCOME = "outcome"  # what happened to this conversation's requests ("did it work?")
+    IMPACT = "impact"  # what-if: what an action would do; explains, never acts
+    HISTORY = "history"  # past runs, durations, long runners
+    SLA = "sla"  # critical jobs, deadlines, lateness
+    STREAM = "stream"  # a job stream's state and what blocks it
+    WORKSTATION = "workstation"  # what runs on (or waits for) a workstation
+    PROMPTS = "prompts"  # prompts waiting for a reply
     OTHER = "other"
 
 

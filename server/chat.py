@@ -161,13 +161,28 @@ async def run_to_end(
     return final
 
 
+PT_VERBS = {
+    "rerun": "reexecutar",
+    "hold": "segurar",
+    "release": "liberar",
+    "cancel": "cancelar",
+    "kill": "matar",
+    "confirm_succ": "confirmar como SUCC",
+    "confirm_abend": "confirmar como ABEND",
+    "release_dependencies": "liberar as dependências de",
+}
+
+
 def waiting_text(request: dict[str, Any], language: str) -> str:
     """An action turn's answer: what is proposed, on which job in which state, and that it waits."""
     description = request["action_requests"][0]["description"]
     if language == "pt":
+        target = request.get("target") or {}
+        verb = PT_VERBS.get(str(request.get("action")), str(request.get("action")))
+        rc = f", código de retorno {target['return_code']}" if target.get("return_code") is not None else ""
         return (
-            f"Proposta: {description}. Nada foi feito ainda: aguarda a aprovação de um operador"
-            f" ({request['approval_id']})."
+            f"Proposta: {verb} {target.get('job', '?')} (agendado {target.get('scheduled')}; em {target.get('status')}"
+            f"{rc} quando pedido). Nada foi feito ainda: aguarda a aprovação de um operador ({request['approval_id']})."
         )
     return (
         f"Proposed: {description}. Nothing is done yet: it waits for an operator's approval ({request['approval_id']})."

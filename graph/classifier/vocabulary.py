@@ -104,6 +104,46 @@ PT_MARKERS = {
     "teve",
     "job",
     "jobs",
+    "ta",
+    "fora",
+    "pau",
+    "essa",
+    "noite",
+    "madrugada",
+    "cade",
+    "ja",
+    "rodando",
+    "ao",
+    "se",
+    "eu",
+    "acontece",
+    "cancelar",
+    "segurar",
+    "matar",
+    "cancele",
+    "segure",
+    "libere",
+    "mate",
+    "suspenda",
+    "coloque",
+    "espera",
+    "atrasado",
+    "atrasados",
+    "critico",
+    "criticos",
+    "costuma",
+    "levar",
+    "quanto",
+    "fluxo",
+    "folha",
+    "bom",
+    "boa",
+    "dia",
+    "tarde",
+    "ola",
+    "preciso",
+    "entender",
+    "causou",
 }
 EN_MARKERS = {
     "the",
@@ -113,7 +153,6 @@ EN_MARKERS = {
     "why",
     "did",
     "does",
-    "do",
     "of",
     "on",
     "in",
@@ -164,10 +203,79 @@ EN_MARKERS = {
     "should",
     "not",
     "up",
+    "if",
+    "happens",
+    "would",
+    "just",
+    "so",
+    "blocking",
+    "late",
+    "usually",
+    "take",
+    "long",
+    "anything",
+    "waiting",
+    "reply",
+    "stuck",
 }
 
 # (query type, weight, patterns on the folded text) — the strongest total wins
 SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
+    (  # what-if: a question about an action is not an order (it outweighs the action's verb)
+        QueryType.IMPACT,
+        7.0,
+        (
+            r"\bwhat (happens|would happen|will happen|breaks|stops)\b.*\b(if|when)\b",
+            r"\bwhat if (i|we)\b",
+            r"\b(can|could|should) (i|we) (just )?(cancel|kill|hold|release|rerun|stop)\b.*\?",
+            r"\b(o que acontece|o que (para|quebra)|e se (eu|a gente|nos))\b",
+            r"\bse (eu|a gente|nos) (cancel|segur|mat|liber|reexecut|parar|suspend)\w*\b.*\?",
+            r"\b(posso|podemos) (so )?(cancelar|segurar|matar|liberar|reexecutar)\b.*\?",
+        ),
+    ),
+    (
+        QueryType.HISTORY,
+        3.0,
+        (
+            r"\b(how long|usually take|take on average|average (duration|runtime|time)|duration of|run history|"
+            r"past runs|previous runs|runtime of|long runner\w*)\b",
+            r"\b(quanto tempo|costuma (levar|demorar|rodar)|dura(cao|ção)|media de tempo|historico de execu\w*|"
+            r"execucoes anteriores|tempo medio)\b",
+        ),
+    ),
+    (
+        QueryType.SLA,
+        2.6,
+        (
+            r"\b(critical|critic\w*)\b.*\b(late|atrasad\w*|risk|risco|deadline|prazo|behind)\b",
+            r"\b(late|atrasad\w*|deadline|prazo|sla|at risk|em risco)\b.*\b(critical|critic\w*|jobs?)\b",
+            r"\b(miss(ing)? (the|its|their) deadline|vai atrasar|estourar o prazo)\b",
+        ),
+    ),
+    (
+        QueryType.STREAM,
+        2.7,
+        (
+            r"\b(block\w*|stuck|holding up|bloque\w*|trav\w*|parad[oa])\b.*\b(stream|jobstream|fluxo|cadeia)\b",
+            r"\b(stream|jobstream|fluxo|cadeia)\b.*\b(block\w*|stuck|bloque\w*|trav\w*|parad[oa]|status|done)\b",
+        ),
+    ),
+    (
+        QueryType.PROMPTS,
+        3.0,
+        (
+            r"\b(prompts?|waiting for (a |an )?(reply|answer|response|operator)|awaiting (a )?reply)\b",
+            r"\b(aguardando|esperando) (uma )?(resposta|operador)\b",
+        ),
+    ),
+    (
+        QueryType.WORKSTATION,
+        2.6,
+        (
+            r"\b(running|runs|queued|waiting) on (agt\d+|master|fta_\w+)\b",
+            r"\b(rodando|roda|na fila|esperando) n[oa] (agt\d+|master|fta_\w+)\b",
+        ),
+    ),
     (  # a question about a request already made, never a new order
         QueryType.OUTCOME,
         6.0,
@@ -184,8 +292,8 @@ SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
         3.0,
         (
             r"^\s*(please\s+|por favor,?\s+)?(rerun|re-run|restart|hold|release|cancel|kill|confirm|mark|put)\b",
-            r"^\s*(please\s+|por favor,?\s+)?(reexecut\w*|reroda\w*|roda de novo|rode de novo|segura|libera|"
-            r"cancela|mata|confirma|coloca|reinicia)\b",
+            r"^\s*(please\s+|por favor,?\s+)?(reexecut\w*|reroda\w*|roda de novo|rode de novo|segura|segure|libera|"
+            r"libere|cancela|cancele|mata|mate|confirma|confirme|coloca|coloque|reinicia|reinicie|suspend\w*|pare)\b",
             r"\b(rerun|reexecut\w*|reroda\w*)\s+(it|ele|o job|isso)\b",
         ),
     ),
@@ -193,7 +301,8 @@ SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
         QueryType.HOWTO,
         2.5,
         (
-            r"^\s*(how (do|can|to|should)|how to|como (eu )?(reexecut|ler|resolver|fazer|confirmar|liberar)|como se\b)",
+            r"^\s*(how (do|can|to|should)|how to|como (eu )?(reexecut|ler|resolver|fazer|confirmar|liberar|tratar)|"
+            r"como se\b|como faco)",
             r"\b(what (does|is) (the )?(difference|return code|rc)\b|difference between|diferenca entre|"
             r"o que (significa|quer dizer|e)\b|what does .* mean|explain the \w+ status)",
             r"\b(when should i|quando (nao )?devo|should i not)\b",
@@ -203,7 +312,8 @@ SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
         QueryType.TROUBLESHOOT,
         2.0,
         (
-            r"\b(why|por ?que|pq|porque|motivo|reason|root cause|causa|caused|diagnos\w*|investig\w*|what went wrong|"
+            r"\b(why|por ?que|pq|porque|motivo|reason|root cause|causa|causou|caused|diagnos\w*|investig\w*|"
+            r"what went wrong|entender o erro|qual (foi )?o erro|erro do|com qual (return code|rc|codigo)|"
             r"o que (deu errado|aconteceu)|what happened|broken|quebrou|keeps failing|continua falhando|"
             r"failed like this|falhou assim)\b",
             r"\b(explain|explica)\b.*\baws[a-z]{3}\d{3,4}[ewi]\b",
@@ -223,8 +333,10 @@ SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
         QueryType.FAILED_JOBS,
         1.8,
         (
-            r"\b(which|what|quais|quantos|how many|list|lista|show|mostra|any|teve|me passa|give me)\b.*"
+            r"\b(which|what|quais|quantos|how many|list|lista|show|mostra|any|teve|tem|me passa|give me)\b.*"
             r"\b(fail\w*|falh\w*|abend\w*|errors?|erro)\b",
+            r"\b(deu pau|deram pau|quebrou|quebraram|cairam)\b",
+            r"\b(everything|tudo|all) (in|em) (abend|fail)\b",
             r"^\s*(failed jobs|falhas|jobs (in|em) (abend|fail)|failures|jobs que falharam|what failed|o que falhou)\b",
             r"\b(abended|abendou|falharam|failed)\b.*\b(last|ultim\w*|ontem|yesterday|today|hoje|tonight|\d+ ?h)",
         ),
@@ -234,7 +346,8 @@ SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
         2.0,
         (
             r"\b(health|saude|system doing|ambiente|engine (is )?up|engine esta no ar|no ar\b|agents? linked|"
-            r"agentes? (estao )?conectados|linkad\w*|linked|fora do ar|down|health check)\b",
+            r"agentes? (estao )?conectados|linkad\w*|linked|fora do ar|down|health check|unlinked|offline)\b",
+            r"\b(agt\d+|master|fta_\w+|agente|agent)\b.*\b(ta|esta|is) (fora|off|down)\b",
         ),
     ),
     (
@@ -249,17 +362,20 @@ SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
     (
         QueryType.OTHER,
         0.8,
-        (r"^\s*(hello|hi|hey|oi|ola|thanks|thank you|obrigad\w*|valeu|who are you|quem e voce|tell me a joke)\b",),
+        (
+            r"^\s*(hello|hi|hey|oi|ola|thanks|thank you|obrigad\w*|valeu|who are you|quem e voce|tell me a joke|"
+            r"bom dia|boa tarde|boa noite|good (morning|afternoon|evening))\b",
+        ),
     ),
 ]
 
 ACTIONS: list[tuple[Action, str]] = [
     ("rerun", r"\b(rerun|re-run|restart|reexecut\w*|reroda\w*|roda de novo|rode de novo|reinicia\w*)\b"),
-    ("kill", r"\b(kill|mata|matar)\b"),
-    ("cancel", r"\b(cancel|cancela|cancelar)\b"),
+    ("kill", r"\b(kill|killed|mata|mate|matar)\b"),
+    ("cancel", r"\b(cancel|cancela|cancele|cancelar)\b"),
     ("confirm", r"\b(confirm\w*|mark .* (successful|succ|as))\b"),
-    ("hold", r"\b(hold|segura|segurar)\b"),
-    ("release", r"\b(release|libera\w*)\b"),
+    ("hold", r"\b(hold|segura|segure|segurar|suspend\w*|coloque em espera|coloca em espera|em espera)\b"),
+    ("release", r"\b(release|libera\w*|libere)\b"),
 ]
 STATUS_WORDS = {
     "ABEND": r"\b(abend\w*)\b",

@@ -6,7 +6,37 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..classifier.rules import language_of
+
 T: dict[str, dict[str, str]] = {
+    "what_if": {
+        "en": 'Nothing was changed: this only explains the effect. To do it, ask for it (e.g. "{verb} {job}"); '
+        "it will wait for an operator's approval.",
+        "pt": 'Nada foi alterado: isto só explica o efeito. Para fazer, peça (ex.: "{verb} {job}"); '
+        "o pedido aguardará a aprovação de um operador.",
+    },
+    "history_runs": {
+        "en": "{job}: {n} run(s) in the last {days} days, {failures} failed; duration median {median}, p90 {p90}.",
+        "pt": "{job}: {n} execução(ões) nos últimos {days} dias, {failures} com falha; duração mediana {median}, "
+        "p90 {p90}.",
+    },
+    "history_none": {
+        "en": "{job}: no recorded run in the last {days} days.",
+        "pt": "{job}: nenhuma execução registrada nos últimos {days} dias.",
+    },
+    "history_last": {"en": "Recent runs:", "pt": "Execuções recentes:"},
+    "critical_head": {
+        "en": "{at_risk} of {total} critical job(s) are failed, late or still waiting:",
+        "pt": "{at_risk} de {total} job(s) crítico(s) estão com falha, atrasados ou esperando:",
+    },
+    "critical_none": {
+        "en": "No critical job is failed or waiting ({total} critical in the plan).",
+        "pt": "Nenhum job crítico com falha ou esperando ({total} críticos no plano).",
+    },
+    "prompts_unavailable": {
+        "en": "I cannot read the scheduler's prompts yet, so I cannot say which wait for a reply. The plan overall:",
+        "pt": "Ainda não consigo ler os prompts do scheduler, então não sei quais aguardam resposta. O plano em geral:",
+    },
     "job_line": {
         "en": "{job} ({ws}#{stream}) is {status}{rc}{times}.",
         "pt": "{job} ({ws}#{stream}) está em {status}{rc}{times}.",
@@ -200,13 +230,32 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
         parts.extend(_action(meta, lang))
     if query_type == "outcome":
         parts.extend(_outcomes(data.get("outcomes", []), lang))
+    if query_type == "impact":
+        parts.extend(job_line(j, lang) for j in status[:1])
+        parts.extend(_dependencies(data.get("dependencies", []), lang))
+        parts.extend(_impact(data.get("kg", []), lang))
+        entities = meta.get("entities") or {}
+        verb = ACTION_WORDS.get(entities.get("action") or "", {}).get(lang, "")
+        job = ", ".join(entities.get("jobs") or [])
+        parts.append(t("what_if", lang, verb=verb or "…", job=job or "…"))
+    if query_type == "history":
+        parts.extend(_history(data.get("history", []), lang))
+    if query_type in {"sla", "stream"}:
+        if query_type == "stream":
+            parts.extend(_failed(data.get("failed", []), lang))
+        parts.extend(_critical(data.get("critical", []), lang))
+    if query_type == "workstation":
+        parts.extend(_health([], data.get("workstations", []), lang) or _health(data.get("health", []), [], lang))
+    if query_type == "prompts":
+        parts.append(t("prompts_unavailable", lang))
+        parts.extend(_health(data.get("health", []), [], lang))
     if query_type == "other":
         parts.append(t("other", lang))
     unanswered = [e for e in meta.get("errors", []) if e["branch"] == "status" and "no job named" not in e["error"]]
     if unanswered:  # an outage is never "not found"
         jobs = (meta.get("entities") or {}).get("jobs") or ["the job"]
         parts.insert(0, t("engine_down", lang, why=outage_reason(unanswered[0]["error"]), job=", ".join(jobs)))
-    elif not parts and query_type in {"status", "logs", "dependencies"}:
+    elif not parts and query_type in {"status", "logs", "dependencies", "history", "impact"}:
         parts.append(t("no_job", lang))
     failed_branches = sorted({e["branch"] for e in meta.get("errors", [])})
     if failed_branches:
@@ -305,8 +354,68 @@ def _health(health: list[dict[str, Any]], stations: list[dict[str, Any]], lang: 
     return out
 
 
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def _history(items: list[dict[str, Any]], lang: str) -> list[str]:
+    out = []
+    for history in items[:2]:
+        runs = history.get("runs") or []
+        if not runs:
+            out.append(t("history_none", lang, job=history.get("job"), days=history.get("days")))
+            continue
+        durations = sorted(d for d in (_duration(r) for r in runs) if d is not None)
+        median = _minutes(durations[len(durations) // 2]) if durations else "?"
+        p90 = _minutes(durations[min(len(durations) - 1, int(len(durations) * 0.9))]) if durations else "?"
+        out.append(
+            t(
+                "history_runs",
+                lang,
+                job=history.get("job"),
+                n=len(runs),
+                days=history.get("days"),
+                failures=history.get("failures", 0),
+                median=median,
+                p90=p90,
+            )
+        )
+        recent = [
+            f"- {r.get('started_at') or '?'} {r.get('status')}"
+            + (f" rc {r['return_code']}" if r.get("return_code") not in (None, 0) else "")
+            for r in runs[:5]
+        ]
+        out.append(t("history_last", lang) + "\n" + "\n".join(recent))
+    return out
+
+
+def _duration(run: dict[str, Any]) -> float | None:
+    from datetime import datetime
+
+    try:
+        start = datetime.fromisoformat(str(run.get("started_at")))
+        end = datetime.fromisoformat(str(run.get("ended_at")))
+    except ValueError:
+        return None
+    return (end - start).total_seconds()
+
+
+def _critical(items: list[dict[str, Any]], lang: str) -> list[str]:
+    for critical in items[:1]:
+        jobs = critical.get("jobs") or []
+        if not jobs:
+            return [t("critical_none", lang, total=critical.get("total", 0))]
+        lines = [f"- {job_line(j, lang)}" for j in jobs[:10]]
+        head = t("critical_head", lang, at_risk=critical.get("at_risk", len(jobs)), total=critical.get("total", 0))
+        return [head + "\n" + "\n".join(lines)]
+    return []
+
+
 def _howto(items: list[dict[str, Any]], lang: str, brief: bool) -> list[str]:
-    passages = [p for d in items for p in d.get("passages", [])]
+    found = [p for d in items for p in d.get("passages", [])]
+    passages = [p for p in found if language_of(p["text"]) == lang] + [
+        p for p in found if language_of(p["text"]) != lang
+    ]  # the user's language first; a passage in the other language only when none matches
     if not passages:
         return [] if brief else [t("no_docs", lang)]
     chosen = passages[:1] if brief else passages[:2]
@@ -340,5 +449,28 @@ def _action(meta: dict[str, Any], lang: str) -> list[str]:
         elif outcome in {"stale", "failed", "unknown"}:
             out.append(t(f"action_{outcome}", lang, why=result.get("error") or outcome))
         else:
-            out.append(t("action_rejected", lang, why=result.get("error") or outcome))
+            out.append(t("action_rejected", lang, why=in_language(result.get("error") or outcome, lang)))
     return out
+
+
+# the tool errors an answer repeats, in Portuguese (tools speak English to the model)
+PT_ERRORS: list[tuple[str, str]] = [
+    (r"^no job named (\S+) in the plan(?: on (\S+))?(?:; closest: (.+))?$", "nenhum job chamado {0} no plano{1}{2}"),
+    (r"^cannot (\w+) (\S+): it is (\S+); (.+)$", "não é possível {0} {1}: está em {2} ({3})"),
+]
+
+
+def in_language(error: str, lang: str) -> str:
+    if lang != "pt":
+        return error
+    for pattern, template in PT_ERRORS:
+        match = re.match(pattern, error)
+        if match:
+            groups = list(match.groups())
+            if template.startswith("nenhum"):
+                groups[1] = f" em {groups[1]}" if groups[1] else ""
+                groups[2] = f"; os mais próximos: {groups[2]}" if groups[2] else ""
+            else:
+                groups[0] = next((w["pt"] for w in ACTION_WORDS.values() if w["en"] == groups[0]), groups[0])
+            return template.format(*groups)
+    return error

@@ -58,6 +58,7 @@ BRANCHES: dict[str, Branch] = {
     "health": Branch("get_system_health", lambda e, q: [{}]),
     "critical": Branch("get_critical_jobs", lambda e, q: [{}]),
     "outcomes": Branch("get_request_outcomes", lambda e, q: [{}]),
+    "history": Branch("get_job_history", _per_job({"days": 14})),
     "workstations": Branch(
         "get_workstation_status", lambda e, q: [{"name": w} for w in (e.get("workstations") or [])[:3]]
     ),
@@ -73,6 +74,12 @@ PLAN: dict[str, list[str]] = {
     "action": ["status"],
     "howto": ["knowledge"],
     "outcome": ["outcomes"],
+    "impact": ["status", "dependencies", "kg"],
+    "history": ["status", "history"],
+    "sla": ["critical"],
+    "stream": ["failed", "critical"],
+    "workstation": ["workstations", "health"],
+    "prompts": ["health"],
     "other": [],
 }
 

@@ -24,6 +24,12 @@ WEIGHTS: dict[str, dict[str, float]] = {
     "action": {"status": 1.0},
     "howto": {"knowledge": 1.0},
     "outcome": {"outcomes": 1.0},
+    "impact": {"dependencies": 1.0, "kg": 1.0, "status": 0.9},
+    "history": {"history": 1.0, "status": 0.7},
+    "sla": {"critical": 1.0},
+    "stream": {"failed": 1.0, "critical": 0.9},
+    "workstation": {"workstations": 1.0, "health": 0.7},
+    "prompts": {"health": 1.0},
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -59,6 +60,15 @@ def current_instances(jobs: list[JobInPlan]) -> list[JobInPlan]:
     return sorted(newest.values(), key=lambda j: j.sched_time or datetime.min.replace(tzinfo=UTC), reverse=True)
 
 
+async def closest(ctx: ToolContext, job_name: str) -> str:
+    """ "; closest: A, B" — the plan's names nearest to a name it does not have (never used silently)."""
+    if ctx.kg is None:
+        return ""
+    jobs, _, _ = await ctx.kg.known_names()
+    near = difflib.get_close_matches(job_name.upper(), jobs, n=3, cutoff=0.6)
+    return f"; closest: {', '.join(near)}" if near else ""
+
+
 async def resolve_job(
     ctx: ToolContext, job_name: str, workstation: str | None, job_stream: str | None, job_id: str | None
 ) -> JobInPlan:
@@ -72,7 +82,8 @@ async def resolve_job(
     if not found and job_name != job_name.upper():
         found = await ctx.client.find_jobs(job_name.upper(), workstation=workstation, job_stream=job_stream)
     if not found:
-        raise ToolInputError(f"no job named {job_name} in the plan" + (f" on {workstation}" if workstation else ""))
+        where = f" on {workstation}" if workstation else ""
+        raise ToolInputError(f"no job named {job_name} in the plan{where}{await closest(ctx, job_name)}")
     candidates = current_instances(found)
     if len(candidates) > 1:
         listing = "; ".join(
