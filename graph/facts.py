@@ -60,6 +60,11 @@ def notes(facts: RunFacts) -> list[str]:
         )
     if "missing_job" in facts:
         out.append(f"The user asked to {facts['missing_job']} but named no job: ask which job.")
+    for written, read_as in (facts["entities"].get("inferred") or {}).items():
+        out.append(
+            f"The user wrote {written}; it was read as {read_as}, the closest name in the plan: say so. For an action,"
+            " request nothing until the user confirms the exact name."
+        )
     if facts.get("style") == "brief":
         out.append("Answer briefly: the status, the cause and the next step, in at most three lines.")
     for call in facts["tool_results"]:

@@ -40,6 +40,7 @@ class Entities(BaseModel):
     message_ids: list[str] = Field(default_factory=list)
     time_window_hours: int | None = None
     action: Action | None = None
+    inferred: dict[str, str] = Field(default_factory=dict)  # what the user wrote -> the plan's name it was read as
 
     def is_empty(self) -> bool:
         return not (
@@ -62,4 +63,5 @@ class Classification(BaseModel):
 
     def as_output(self) -> dict[str, object]:
         """The ``resync classify`` JSON shape."""
-        return {"query_type": self.query_type.value, "language": self.language, "entities": self.entities.model_dump()}
+        entities = self.entities.model_dump(exclude={"inferred"})  # the contract's keys, as first released
+        return {"query_type": self.query_type.value, "language": self.language, "entities": entities}

@@ -117,7 +117,62 @@ CASES = [
     ("quando não devo reexecutar um job?", "howto", "pt", ["Segundo os runbooks", "reexecucao-e-dependencias.md"]),
     ("hello", "other", "en", ["I am Resync"]),
     ("oi, tudo bem?", "other", "pt", ["Sou o Resync"]),
+    ("how long does PAYROLL_NIGHTLY usually take?", "history", "en", ["PAYROLL_NIGHTLY:", "duration median"]),
+    ("quais jobs críticos estão atrasados?", "sla", "pt", ["crítico"]),
+    ("whats blocking the billing stream", "stream", "en", ["BILLING_INVOICE_GEN"]),
+    ("AGT4 ta fora?", "health", "pt", ["estações desconectadas: AGT4"]),
+    ("status do ARCHIVE_LOGS", "status", "pt", ["ARCHIVE_LOGS", "está em"]),
 ]
+
+
+WHAT_IF = [
+    ("o que acontece se eu cancelar o ETL_SALES_LOAD_DW?", "pt", ["Nada foi alterado", "cancelar ETL_SALES_LOAD_DW"]),
+    ("can I just cancel BILLING_INVOICE_GEN so the CRM sync can start?", "en", ["Nothing was changed", "It blocks"]),
+    ("what would happen if I killed ETL_SALES_LOAD_DW?", "en", ["Nothing was changed"]),
+]
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), WHAT_IF, ids=[c[0] for c in WHAT_IF])
+async def test_a_question_about_an_action_explains_and_never_acts(
+    read_svc: Parts, text: str, language: str, expected: list[str]
+) -> None:
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    out = await ask(graph, read_svc, text, role="admin")
+    assert out["query_type"] == "impact" and out["language"] == language
+    assert not out.get("__interrupt__") and not out.get("tool_calls")  # no write tool was even called
+    for fragment in expected:
+        assert fragment in out["answer"], (fragment, out["answer"])
+
+
+IMPERATIVES = [
+    ("cancele o ETL_SALES_LOAD_DW", "cancel_job", "Proposta: cancelar"),
+    ("segure o CRM_NOTIFY", "hold_job", "Proposta: segurar"),
+    ("mate o ETL_SALES_LOAD_DW", "kill_job", "Proposta: matar"),
+    ("libere as dependências do CRM_SYNC_ACCOUNTS", "release_job_dependencies", "Proposta: liberar as dependências"),
+]
+
+
+@pytest.mark.parametrize(("text", "tool", "said"), IMPERATIVES, ids=[c[0] for c in IMPERATIVES])
+async def test_portuguese_imperatives_ask_for_approval(read_svc: Parts, text: str, tool: str, said: str) -> None:
+    from server.chat import waiting_text
+
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    out = await ask(graph, read_svc, text)
+    assert out["query_type"] == "action" and out["language"] == "pt"
+    pending = out["__interrupt__"][0].value
+    assert pending["action_requests"][0]["name"] == tool
+    assert waiting_text(pending, "pt").startswith(said)
+
+
+async def test_an_inferred_name_is_said_and_never_acted_on(read_svc: Parts) -> None:
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    out = await ask(graph, read_svc, "reexecute o PAYROLL_NIGHTLYY")
+    assert not out.get("__interrupt__") and not out.get("tool_calls")
+    assert "PAYROLL_NIGHTLYY não existe no plano; o mais próximo é PAYROLL_NIGHTLY" in out["answer"]
+    read = await ask(graph, read_svc, "status of PAYROL_NIGHTLY")
+    assert read["answer"].startswith("(I read PAYROL_NIGHTLY as PAYROLL_NIGHTLY.)") and "is ABEND" in read["answer"]
+    unknown = await ask(graph, read_svc, "cancel ZZZ_NOT_A_JOB")
+    assert not unknown.get("__interrupt__") and "no job named ZZZ_NOT_A_JOB in the plan" in unknown["answer"]
 
 
 @pytest.mark.parametrize(("text", "query_type", "language", "expected"), CASES, ids=[c[0] for c in CASES])

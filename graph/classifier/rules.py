@@ -37,7 +37,8 @@ class KnownNames:
 
 
 def language_of(text: str) -> Language:
-    return detect_language(text, PT_MARKERS, EN_MARKERS)
+    """pt or en from the words (job, stream and workstation names left out: their parts are not words)."""
+    return detect_language(NAME_TOKEN.sub(" ", text), PT_MARKERS, EN_MARKERS)
 
 
 def classify_text(text: str, entities: Entities) -> tuple[QueryType, float]:
@@ -95,6 +96,8 @@ def extract_entities(text: str, known: KnownNames) -> Entities:
             streams.append(stream)
         elif job:
             jobs.append(job)
+            if job.upper() != token.upper():  # a fuzzy match: said, never used silently
+                entities.inferred[token] = job
         elif token.isupper() and token.upper() not in {w.upper() for w in known.workstations}:
             jobs.append(token.upper())  # an unknown but job-looking name: keep it, the tools will say
     if not jobs and not streams:

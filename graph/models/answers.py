@@ -9,6 +9,13 @@ from typing import Any
 from ..classifier.rules import language_of
 
 T: dict[str, dict[str, str]] = {
+    "inferred": {"en": "(I read {written} as {read_as}.)", "pt": "(Li {written} como {read_as}.)"},
+    "inferred_action": {
+        "en": "Nothing was requested: {written} is not in the plan; the closest is {read_as}. If you mean it, "
+        "repeat the request with the exact name.",
+        "pt": "Nada foi pedido: {written} não existe no plano; o mais próximo é {read_as}. Se é esse, repita o "
+        "pedido com o nome exato.",
+    },
     "what_if": {
         "en": 'Nothing was changed: this only explains the effect. To do it, ask for it (e.g. "{verb} {job}"); '
         "it will wait for an operator's approval.",
@@ -230,6 +237,11 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
         parts.extend(_action(meta, lang))
     if query_type == "outcome":
         parts.extend(_outcomes(data.get("outcomes", []), lang))
+    inferred = (meta.get("entities") or {}).get("inferred") or {}
+    if query_type == "action" and inferred and not meta.get("tool_results"):
+        parts = [t("inferred_action", lang, written=w, read_as=r) for w, r in inferred.items()]
+    elif inferred:
+        parts.insert(0, " ".join(t("inferred", lang, written=w, read_as=r) for w, r in inferred.items()))
     if query_type == "impact":
         parts.extend(job_line(j, lang) for j in status[:1])
         parts.extend(_dependencies(data.get("dependencies", []), lang))

@@ -83,8 +83,8 @@ class OfflineChatModel(BaseChatModel):
             return AIMessage(content="")
         entities = meta.get("entities", {})
         action, jobs = entities.get("action"), entities.get("jobs") or []
-        if not action or not jobs:
-            return AIMessage(content="")
+        if not action or not jobs or jobs[0] in (entities.get("inferred") or {}).values():
+            return AIMessage(content="")  # nothing to act on, or a name only inferred: ask first
         name = ACTION_TOOLS[action]
         query = meta.get("query", "").lower()
         if action == "release" and re.search(r"depend", query):
