@@ -102,6 +102,12 @@ CASES = [
     ("qual o status do BILLING_INVOICE_GEN?", "status", "pt", ["está em ABEND"]),
     ("which jobs failed in the last 24 hours?", "failed_jobs", "en", ["failed in the last 24 hours", "BACKUP_DB_PROD"]),
     ("quais jobs falharam nas últimas 24 horas?", "failed_jobs", "pt", ["falharam nas últimas 24 horas"]),
+    (  # facts from runs: yesterday's failures that a rerun fixed count too, each with what happened next
+        "which jobs failed in the last 48 hours?",
+        "failed_jobs",
+        "en",
+        ["PAYROLL_NIGHTLY", "→ recovered by a rerun at", "still failed now", "→ still failed"],
+    ),
     ("show me the log of PAYROLL_NIGHTLY", "logs", "en", ["= Exit Status : 12"]),
     ("mostra o log do PAYROLL_NIGHTLY", "logs", "pt", ["= JOB       : AGT1#PAYROLL_DAILY"]),
     ("what does PAYROLL_NIGHTLY depend on?", "dependencies", "en", ["Waiting for it:", "PAYROLL_EXTRACT"]),

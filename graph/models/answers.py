@@ -78,9 +78,12 @@ T: dict[str, dict[str, str]] = {
         ),
     },
     "failed_count": {
-        "en": "{n} job(s) failed in the last {h} hours:",
-        "pt": "{n} job(s) falharam nas últimas {h} horas:",
+        "en": "{n} job run(s) failed in the last {h} hours ({still} still failed now):",
+        "pt": "{n} execução(ões) de job falharam nas últimas {h} horas ({still} ainda com falha agora):",
     },
+    "recovered": {"en": " → recovered by a rerun at {at}", "pt": " → recuperado por uma reexecução às {at}"},
+    "rerun_then": {"en": " → rerun at {at}: {status}", "pt": " → reexecutado às {at}: {status}"},
+    "still_failed": {"en": " → still failed", "pt": " → ainda com falha"},
     "none_failed": {"en": "No job failed in the last {h} hours.", "pt": "Nenhum job falhou nas últimas {h} horas."},
     "waits_for": {"en": "It waits for: {items}.", "pt": "Ele espera por: {items}."},
     "needed_by": {"en": "Waiting for it: {items}.", "pt": "Esperando por ele: {items}."},
@@ -336,11 +339,26 @@ def _failed(items: list[dict[str, Any]], lang: str) -> list[str]:
         jobs = failed.get("jobs", [])
         if not jobs:
             return [t("none_failed", lang, h=failed.get("hours"))]
-        lines = [f"- {job_line(j, lang)}" for j in jobs[:15]]
-        return [
-            t("failed_count", lang, n=failed.get("count", len(jobs)), h=failed.get("hours")) + "\n" + "\n".join(lines)
-        ]
+        lines = [f"- {job_line(j, lang)}{_what_next(j, lang)}" for j in jobs[:15]]
+        head = t(
+            "failed_count",
+            lang,
+            n=failed.get("count", len(jobs)),
+            h=failed.get("hours"),
+            still=failed.get("still_failed", sum(bool(j.get("still_failed")) for j in jobs)),
+        )
+        return [head + "\n" + "\n".join(lines)]
     return []
+
+
+def _what_next(run: dict[str, Any], lang: str) -> str:
+    after = run.get("next")
+    if after is None:
+        return t("still_failed", lang) if run.get("still_failed") else ""
+    at = after.get("started") or "?"
+    if after.get("status") == "SUCC":
+        return t("recovered", lang, at=at)
+    return t("rerun_then", lang, at=at, status=after.get("status"))
 
 
 def _health(health: list[dict[str, Any]], stations: list[dict[str, Any]], lang: str) -> list[str]:

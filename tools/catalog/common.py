@@ -10,6 +10,7 @@ from typing import Any
 from tools.cache import Kind
 from tools.context import ToolContext
 from tools.hwa import JobInPlan
+from tools.hwa.models import JobRun
 from tools.registry import ToolInputError
 
 
@@ -41,6 +42,47 @@ def compact_job(job: JobInPlan) -> dict[str, Any]:
         "runs": len(job.jobruns),
         "critical": bool(job.job_options and job.job_options.critical),
     }
+
+
+FAILED_RUN = frozenset({"ABEND", "FAIL"})
+
+
+def _ended(run: JobRun) -> datetime | None:
+    return run.time_info.actual_end_time if run.time_info else None
+
+
+def failed_runs(jobs: list[JobInPlan], since: datetime) -> list[dict[str, Any]]:
+    """One entry per run that ended ABEND/FAIL after ``since``: the job, that run (status, return code,
+    times), the run after it (a rerun and how it ended) and whether the job is still failed now."""
+    out = []
+    for job in jobs:
+        ordered = sorted(job.jobruns, key=lambda r: _ended(r) or datetime.min.replace(tzinfo=UTC))
+        for index, run in enumerate(ordered):
+            ended = _ended(run)
+            if run.status not in FAILED_RUN or ended is None or ended < since:
+                continue
+            after = ordered[index + 1] if index + 1 < len(ordered) else None
+            info = run.time_info
+            out.append(
+                {
+                    **compact_job(job),
+                    "run_id": run.id,
+                    "status": run.status,
+                    "return_code": run.return_code,
+                    "started": iso(info.actual_start_time if info else None),
+                    "ended": iso(ended),
+                    "still_failed": after is None and job.is_failed,
+                    "next": None
+                    if after is None
+                    else {
+                        "run_id": after.id,
+                        "status": after.status,
+                        "rerun_type": after.rerun_type,
+                        "started": iso(after.time_info.actual_start_time if after.time_info else None),
+                    },
+                }
+            )
+    return sorted(out, key=lambda r: r["ended"] or "", reverse=True)
 
 
 async def cached(ctx: ToolContext, key: str, kind: Kind, fetch: Callable[[], Awaitable[Any]]) -> Any:

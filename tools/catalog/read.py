@@ -10,7 +10,7 @@ from tools.context import ToolContext
 from tools.hwa import oql
 from tools.registry import ToolInputError, ToolPermission, tool
 
-from .common import cached, compact_job, current_instances, iso, now_iso
+from .common import cached, compact_job, current_instances, failed_runs, iso, now_iso
 from .schemas import (
     DependenciesInput,
     FailedJobsInput,
@@ -67,14 +67,17 @@ async def get_job_status(job_name: str, workstation: str | None, ctx: ToolContex
 
 @tool(permission=ToolPermission.READ_ONLY, input_schema=FailedJobsInput, tags=["monitoring", "failures"])
 async def get_failed_jobs(hours: int, ctx: ToolContext) -> dict[str, Any]:
-    """Jobs whose latest run ended in ABEND or FAIL during the last N hours, newest first."""
+    """Every run that ended in ABEND or FAIL during the last N hours, newest first — reruns included —
+    each with what happened next (``next``: the following run) and whether the job is still failed."""
 
     async def fetch() -> dict[str, Any]:
-        jobs = await ctx.client.failed_jobs(since=datetime.now(UTC) - timedelta(hours=hours))
+        since = datetime.now(UTC) - timedelta(hours=hours)
+        runs = failed_runs(await ctx.client.jobs_with_failed_runs(since), since)
         return {
-            "count": len(jobs),
+            "count": len(runs),
             "hours": hours,
-            "jobs": [compact_job(j) for j in jobs[:50]],
+            "still_failed": sum(r["still_failed"] for r in runs),
+            "jobs": runs[:50],
             "_fetched_at": now_iso(),
         }
 

@@ -207,6 +207,15 @@ class HWAClient:
         jobs = [job async for job in self.iter_jobs(oql.query(where, order_by="schedTime", descending=True))]
         return [job for job in jobs if job.is_failed]
 
+    async def jobs_with_failed_runs(self, since: datetime) -> list[JobInPlan]:
+        """Jobs with any run in ABEND or FAIL and any run ended after ``since`` (multi-valued fields
+        match on any run): the caller picks the runs that did both. Reruns that recovered included."""
+        where = oql.all_of(
+            oql.field("jobruns.compositeStatus.status").in_(["ABEND", "FAIL"]),
+            oql.field("jobruns.timeInfo.actualEndTime").ge(since),
+        )
+        return [job async for job in self.iter_jobs(oql.query(where, order_by="schedTime", descending=True))]
+
     async def get_job(self, job_id: str) -> JobInPlan:
         return await self._get(f"/plan/job/{segment(job_id)}", JobInPlan)
 
