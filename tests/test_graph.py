@@ -97,7 +97,19 @@ def test_rank_dedupes_and_fits_the_budget() -> None:
 # ------------------------------------------------------------------ the whole graph
 CASES = [
     ("why did PAYROLL_NIGHTLY fail?", "troubleshoot", "en", ["file not found", "[log PAYROLL_NIGHTLY run"]),
-    ("por que o PAYROLL_NIGHTLY falhou?", "troubleshoot", "pt", ["código de retorno 12", "Próximo passo"]),
+    (
+        "por que o PAYROLL_NIGHTLY falhou?",
+        "troubleshoot",
+        "pt",
+        ["código de retorno 12", "Causa provável: entrada ausente", "Próximo passo"],
+    ),
+    (  # advice by cause: a deadlock is not "fix the cause first"
+        "why did BILLING_INVOICE_GEN fail?",
+        "troubleshoot",
+        "en",
+        ["Likely cause: database / lock", "a plain rerun usually works", "[incident"],
+    ),
+    ("why did BACKUP_DB_PROD fail?", "troubleshoot", "en", ["it never started (launch failed at", "not launched"]),
     ("what is the status of BILLING_INVOICE_GEN?", "status", "en", ["is ABEND, return code 8"]),
     ("qual o status do BILLING_INVOICE_GEN?", "status", "pt", ["está em ABEND"]),
     ("which jobs failed in the last 24 hours?", "failed_jobs", "en", ["failed in the last 24 hours", "BACKUP_DB_PROD"]),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tools.causes import cause_of
+
 from ..classifier.rules import language_of
 
 T: dict[str, dict[str, str]] = {
@@ -58,8 +60,12 @@ T: dict[str, dict[str, str]] = {
     },
     "error_lines": {"en": "The job log says:", "pt": "O log do job diz:"},
     "similar": {
-        "en": "It failed like this before {n} time(s) (same error: `{sig}`).",
-        "pt": "Já falhou assim {n} vez(es) antes (mesmo erro: `{sig}`).",
+        "en": "{job} itself failed like this before {n} time(s) (same error: `{sig}`).",
+        "pt": "O próprio {job} já falhou assim {n} vez(es) antes (mesmo erro: `{sig}`).",
+    },
+    "similar_other": {
+        "en": "The same error also hit other jobs: {jobs}.",
+        "pt": "O mesmo erro também atingiu outros jobs: {jobs}.",
     },
     "resolution": {
         "en": "Last time it was fixed by: {text} ({who}).",
@@ -70,12 +76,13 @@ T: dict[str, dict[str, str]] = {
         "pt": "Ele bloqueia {n} job(s) adiante{critical}.",
     },
     "critical": {"en": ", {n} of them critical ({names})", "pt": ", {n} deles críticos ({names})"},
-    "next_fail": {
-        "en": "Next step: fix the cause first (see the error above), then rerun it; a rerun before that fails again.",
-        "pt": (
-            "Próximo passo: corrija a causa primeiro (veja o erro acima) e depois reexecute; "
-            "reexecutar antes disso falha de novo."
-        ),
+    "next_cause": {
+        "en": "Likely cause: {category}. Next step: {step}",
+        "pt": "Causa provável: {category}. Próximo passo: {step}",
+    },
+    "never_started": {
+        "en": "; it never started (launch failed at {at})",
+        "pt": "; nunca começou (falha ao iniciar às {at})",
     },
     "failed_count": {
         "en": "{n} job run(s) failed in the last {h} hours ({still} still failed now):",
@@ -157,6 +164,17 @@ T: dict[str, dict[str, str]] = {
         "pt": "Ainda não há nenhum pedido nesta conversa.",
     },
 }
+CATEGORY_WORDS = {
+    "missing_input": {"en": "missing input", "pt": "entrada ausente"},
+    "database": {"en": "database / lock", "pt": "banco de dados / lock"},
+    "resource": {"en": "disk or memory", "pt": "disco ou memória"},
+    "permission": {"en": "permission / user", "pt": "permissão / usuário"},
+    "timeout": {"en": "timeout", "pt": "tempo esgotado"},
+    "dependency": {"en": "dependency", "pt": "dependência"},
+    "agent": {"en": "not launched (agent or definition)", "pt": "não iniciado (agente ou definição)"},
+    "unknown": {"en": "unknown", "pt": "desconhecida"},
+}
+
 ACTION_WORDS = {
     "rerun": {"en": "rerun", "pt": "reexecutar"},
     "hold": {"en": "hold", "pt": "segurar"},
@@ -173,7 +191,9 @@ def t(key: str, lang: str, **values: Any) -> str:
 
 def job_line(job: dict[str, Any], lang: str) -> str:
     rc = t("rc", lang, rc=job["return_code"]) if job.get("return_code") not in (None, 0) else ""
-    if job.get("started") and job.get("ended"):
+    if job.get("status") == "FAIL":  # it never started: no run time to report
+        times = t("never_started", lang, at=job.get("ended") or job.get("started") or "?")
+    elif job.get("started") and job.get("ended"):
         times = t("times", lang, start=job["started"], end=job["ended"])
     elif job.get("started"):
         times = t("started", lang, start=job["started"])
@@ -206,6 +226,7 @@ def error_lines(log: str, limit: int = 4) -> list[str]:
 def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     data = _by_branch(context)
     parts: list[str] = []
+    keywords: tuple[str, ...] = ()
     status = [j for d in data.get("status", []) for j in d.get("jobs", [])]
     acted = any(r.get("outcome") == "ok" for r in meta.get("tool_results", []))
     if query_type in {"status", "troubleshoot", "logs", "dependencies"} or (query_type == "action" and not acted):
@@ -223,10 +244,16 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
                     + f"\n[log {log.get('job')} run {log.get('run_id')}]"
                 )
     if query_type == "troubleshoot":
-        parts.extend(_incidents(data.get("incidents", []), lang))
+        asked = ((meta.get("entities") or {}).get("jobs") or [None])[0]
+        parts.extend(_incidents(data.get("incidents", []), lang, asked))
         parts.extend(_impact(data.get("kg", []), lang))
-        if any(j.get("status") in {"ABEND", "FAIL"} for j in status):
-            parts.append(t("next_fail", lang))
+        failed = next((j for j in status if j.get("status") in {"ABEND", "FAIL"}), None)
+        if failed:
+            lines = [line for log in data.get("logs", [])[:1] for line in error_lines(log.get("log", ""))]
+            cause = cause_of(failed.get("status"), failed.get("return_code"), lines)
+            label = CATEGORY_WORDS[cause.category][lang]
+            parts.append(t("next_cause", lang, category=label, step=cause.next_step(lang)))
+            keywords = cause.keywords
     if query_type == "dependencies":
         parts.extend(_dependencies(data.get("dependencies", []), lang))
         parts.extend(_impact(data.get("kg", []), lang))
@@ -235,7 +262,7 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
     if query_type == "health" or (query_type == "status" and not status):
         parts.extend(_health(data.get("health", []), data.get("workstations", []), lang))
     if query_type in {"howto", "troubleshoot"}:
-        parts.extend(_howto(data.get("knowledge", []), lang, brief=query_type == "troubleshoot"))
+        parts.extend(_howto(data.get("knowledge", []), lang, brief=query_type == "troubleshoot", keywords=keywords))
     if query_type == "action":
         parts.extend(_action(meta, lang))
     if query_type == "outcome":
@@ -301,13 +328,19 @@ def outage_reason(error: str) -> str:
     return "unreachable" if "reach" in lowered else error[:80]
 
 
-def _incidents(items: list[dict[str, Any]], lang: str) -> list[str]:
+def _incidents(items: list[dict[str, Any]], lang: str, job: str | None = None) -> list[str]:
+    """The job's own earlier failures apart from the same error on other jobs, each attributed."""
     incidents = [i for d in items for i in d.get("incidents", []) if i.get("match") == "signature"]
     if not incidents:
         return []
-    out = [
-        t("similar", lang, n=len(incidents), sig=incidents[0]["signature"]) + f" [incident {incidents[0]['run_id']}]"
-    ]
+    own = [i for i in incidents if job and i.get("job") == job]
+    others = [i for i in incidents if i not in own]
+    out = []
+    if own:
+        out.append(t("similar", lang, job=job, n=len(own), sig=own[0]["signature"]) + f" [incident {own[0]['run_id']}]")
+    if others:
+        named = ", ".join(f"{i['job']} ({str(i.get('when') or '')[:10]})" for i in others[:4])
+        out.append(t("similar_other", lang, jobs=named) + f" [incident {others[0]['run_id']}]")
     resolved = next((i for i in incidents if i.get("resolutions")), None)
     if resolved:
         fix = resolved["resolutions"][0]
@@ -441,8 +474,10 @@ def _critical(items: list[dict[str, Any]], lang: str) -> list[str]:
     return []
 
 
-def _howto(items: list[dict[str, Any]], lang: str, brief: bool) -> list[str]:
+def _howto(items: list[dict[str, Any]], lang: str, brief: bool, keywords: tuple[str, ...] = ()) -> list[str]:
     found = [p for d in items for p in d.get("passages", [])]
+    if keywords:  # passages about the cause first
+        found.sort(key=lambda p: not any(k.lower() in p["text"].lower() for k in keywords))
     passages = [p for p in found if language_of(p["text"]) == lang] + [
         p for p in found if language_of(p["text"]) != lang
     ]  # the user's language first; a passage in the other language only when none matches

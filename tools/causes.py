@@ -1,0 +1,111 @@
+"""The cause category of a failed run, from its status, return code and log lines, and the next step
+for it — consistent with the runbooks' return-code table (``knowledge/return-codes-abend-fail.md``).
+The log signature wins over the return code (a code means different things to different scripts)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Category = Literal["missing_input", "database", "resource", "permission", "timeout", "dependency", "agent", "unknown"]
+
+
+@dataclass(frozen=True)
+class Cause:
+    category: Category
+    evidence: str  # what gave it away
+    next_en: str
+    next_pt: str
+    keywords: tuple[str, ...]  # words of the runbook passages about this cause
+
+    def next_step(self, language: str) -> str:
+        return self.next_pt if language == "pt" else self.next_en
+
+
+NEXT: dict[Category, tuple[str, str, tuple[str, ...]]] = {
+    "missing_input": (
+        "the input is missing: check whether the upstream feed delivered the file (or restore it), then rerun; "
+        "a rerun before that fails the same way.",
+        "falta a entrada: verifique se o fornecedor entregou o arquivo (ou restaure-o) e depois reexecute; "
+        "reexecutar antes disso falha do mesmo jeito.",
+        ("file not found", "input", "arquivo"),
+    ),
+    "database": (
+        "a database problem (a deadlock or lock): check the locks on the database; a plain rerun usually works "
+        "once the competing job has finished.",
+        "um problema de banco de dados (deadlock ou lock): verifique os locks no banco; uma reexecução simples "
+        "costuma resolver quando o job concorrente termina.",
+        ("deadlock", "database", "banco"),
+    ),
+    "resource": (
+        "the agent ran out of a resource (disk space or memory): free space on the agent's file systems, then rerun.",
+        "o agente ficou sem recurso (disco ou memória): libere espaço nos file systems do agente e reexecute.",
+        ("space", "disk", "espaço", "memory"),
+    ),
+    "permission": (
+        "permission denied: check the file permissions and the job's user (the script may not be executable), "
+        "then rerun.",
+        "permissão negada: verifique as permissões dos arquivos e o usuário do job (o script pode não ser "
+        "executável) e depois reexecute.",
+        ("permission", "permissão", "user"),
+    ),
+    "timeout": (
+        "it timed out waiting for another service: check that service or database before rerunning.",
+        "estourou o tempo esperando outro serviço: verifique esse serviço ou banco antes de reexecutar.",
+        ("timeout", "tempo"),
+    ),
+    "dependency": (
+        "it is waiting for, or was broken by, a predecessor: fix the predecessor first.",
+        "está esperando, ou foi quebrado por, um predecessor: resolva o predecessor primeiro.",
+        ("dependenc", "predecessor"),
+    ),
+    "agent": (
+        "it never ran (FAIL): the agent or the job definition could not launch it — check that the workstation "
+        "is linked and the script path exists, then rerun.",
+        "nunca rodou (FAIL): o agente ou a definição do job não conseguiu iniciá-lo — verifique se a estação "
+        "está conectada e se o caminho do script existe, e reexecute.",
+        ("FAIL", "launch", "unlinked", "desconectad"),
+    ),
+    "unknown": (
+        "read the error lines at the end of the log before deciding; rerun only once the cause is fixed.",
+        "leia as linhas de erro no fim do log antes de decidir; reexecute só depois de corrigir a causa.",
+        ("log",),
+    ),
+}
+
+LOG_SIGNS: list[tuple[Category, str]] = [
+    ("missing_input", r"file not found|no such file|cannot open .*input|arquivo n[aã]o encontrado"),
+    ("database", r"deadlock|sqlstate|ora-\d{5}|lock wait|database .* (lock|unavailable)"),
+    ("resource", r"no space left|disk full|enospc|out of memory|cannot allocate memory"),
+    ("permission", r"permission denied|eacces|not authori[sz]ed|access denied"),
+    ("timeout", r"timed out|timeout"),
+    ("dependency", r"predecessor .* (failed|not complete)|dependency .* not (met|satisfied)"),
+    ("agent", r"cannot launch|launch failed|agent .* (unlinked|unavailable)|jobman"),
+]
+RETURN_CODES: dict[int, Category] = {
+    8: "database",
+    12: "missing_input",
+    28: "resource",
+    124: "timeout",
+    126: "permission",
+}
+
+
+def cause_of(status: str | None, return_code: int | None, log_lines: list[str] | None = None) -> Cause:
+    """The most likely cause of a failed run (``unknown`` when nothing points anywhere)."""
+    text = "\n".join(log_lines or [])
+    for category, pattern in LOG_SIGNS:
+        found = re.search(pattern, text, re.IGNORECASE)
+        if found:
+            return _cause(category, f"log: {found.group(0)}")
+    if status == "FAIL":
+        return _cause("agent", "status FAIL: the job never started")
+    if return_code in RETURN_CODES:
+        return _cause(RETURN_CODES[return_code], f"return code {return_code}")
+    return _cause("unknown", "nothing in the status, return code or log points to a cause")
+
+
+def _cause(category: Category, evidence: str) -> Cause:
+    en, pt, keywords = NEXT[category]
+    return Cause(category, evidence, en, pt, keywords)
