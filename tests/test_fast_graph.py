@@ -66,6 +66,23 @@ async def run(svc: Parts, model: ScriptedModel, text: str, role: str = "viewer")
     return out
 
 
+async def test_earlier_turns_reach_the_model_bounded_and_without_tool_traffic(parts: Parts) -> None:
+    parts.chat_model = model = ScriptedModel(
+        script=[m for i in range(5) for m in (AIMessage(content=""), AIMessage(content=f"answer {i}"))]
+    )
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": uuid.uuid4().hex}}
+    for i in range(5):
+        await graph.ainvoke(
+            {"messages": [HumanMessage(f"hello {i}")]},
+            config,
+            context=Context(role="viewer", caller="ana", parts=parts),
+        )
+    last = model.prompts[-1]
+    said = [str(m.content) for m in last[1:]]
+    assert said == ["hello 1", "answer 1", "hello 2", "answer 2", "hello 3", "answer 3", "hello 4"]
+
+
 def call(name: str, args: dict[str, Any]) -> AIMessage:
     return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": f"c-{uuid.uuid4().hex[:6]}"}])
 

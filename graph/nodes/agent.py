@@ -40,7 +40,22 @@ def prompt_messages(state: State, context: Context, phase: str, **notes: Any) ->
     prompt = system_prompt(context.prompt_version, lang, state.get("query_type", "other"))
     facts = run_facts(state, phase, context.answer_style, **notes)
     text = system_text(prompt, facts, state.get("ranked_context") or [])
-    return [SystemMessage(content=text), *this_turn(state)]
+    return [SystemMessage(content=text), *history(state), *this_turn(state)]
+
+
+HISTORY_TURNS = 3  # earlier question/answer pairs a model sees (bounded: the context carries the facts)
+
+
+def history(state: State) -> list[BaseMessage]:
+    """The last few earlier questions and answers of the thread (no tool traffic), oldest first."""
+    messages = state.get("messages", [])
+    start = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=0)
+    earlier: list[BaseMessage] = [
+        m
+        for m in messages[:start]
+        if isinstance(m, HumanMessage) or (isinstance(m, AIMessage) and m.content and not m.tool_calls)
+    ]
+    return earlier[-2 * HISTORY_TURNS :]
 
 
 def this_turn(state: State) -> list[BaseMessage]:

@@ -61,4 +61,6 @@ async def understand_node(state: State, runtime: Runtime[Context]) -> dict[str, 
         "tool_calls": [RESET],
         "usage": [RESET],
         "tool_rounds": 0,
+        "answer": "",  # a turn that pauses for approval has no stale answer or sources of the turn before
+        "sources": [],
     }
