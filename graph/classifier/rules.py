@@ -80,6 +80,12 @@ def _phrases(text: str) -> list[str]:
     return ["_".join(words[i : i + n]) for n in (3, 2) for i in range(len(words) - n + 1)]
 
 
+STREAM_WORD = re.compile(
+    r"\b(?:the\s+)?([a-z]{3,})\s+(?:job\s*)?stream\b|\b(?:stream|fluxo|cadeia)\s+(?:d[aoe]\s+)?([a-z]{3,})\b"
+)
+STREAM_ALIASES = {"folha": "payroll", "faturamento": "billing", "backups": "backup"}
+
+
 def extract_entities(text: str, known: KnownNames) -> Entities:
     folded = fold(text)
     entities = Entities()
@@ -110,6 +116,14 @@ def extract_entities(text: str, known: KnownNames) -> Entities:
             if job:
                 jobs.append(job)
                 break
+    if not streams:  # "the billing stream", "o fluxo da folha": a word naming one stream
+        word = STREAM_WORD.search(folded)
+        if word:
+            name = next((w for w in word.groups() if w), "")
+            found = [s for s in known.job_streams if s.upper().startswith(STREAM_ALIASES.get(name, name).upper() + "_")]
+            if len(found) == 1:
+                streams.append(found[0])
+                entities.inferred[word.group(0)] = found[0]
     entities.jobs = list(dict.fromkeys(jobs))
     entities.job_streams = list(dict.fromkeys(streams))
     workstations = [w.upper() for w in re.findall(r"\b(agt\d+|master|fta_\w+)\b", folded)]

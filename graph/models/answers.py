@@ -105,6 +105,23 @@ T: dict[str, dict[str, str]] = {
         "en": "{name}: {state}, {ready} job(s) waiting in READY.",
         "pt": "{name}: {state}, {ready} job(s) esperando em READY.",
     },
+    "means_PEND": {
+        "en": "PEND: it ran and now waits for an operator to confirm it (confirm it as SUCC or ABEND).",
+        "pt": "PEND: rodou e agora espera que um operador o confirme (como SUCC ou ABEND).",
+    },
+    "means_READY": {
+        "en": "READY: its dependencies are met but it has not started — usually its agent is down or busy.",
+        "pt": "READY: as dependências foram atendidas mas ele não começou — em geral o agente está fora ou ocupado.",
+    },
+    "means_WAIT": {
+        "en": "WAIT: it waits for its dependencies (predecessors, time, resources).",
+        "pt": "WAIT: espera suas dependências (predecessores, horário, recursos).",
+    },
+    "means_HOLD": {
+        "en": "HOLD: it is held (priority 0) and will not start until released.",
+        "pt": "HOLD: está retido (prioridade 0) e não começa até ser liberado.",
+    },
+    "means_EXEC": {"en": "EXEC: it is running now.", "pt": "EXEC: está rodando agora."},
     "linked": {"en": "linked", "pt": "conectada"},
     "not_linked": {"en": "NOT linked (agent down)", "pt": "DESCONECTADA (agente fora do ar)"},
     "howto": {"en": "From the runbooks:", "pt": "Segundo os runbooks:"},
@@ -230,7 +247,8 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
     status = [j for d in data.get("status", []) for j in d.get("jobs", [])]
     acted = any(r.get("outcome") == "ok" for r in meta.get("tool_results", []))
     if query_type in {"status", "troubleshoot", "logs", "dependencies"} or (query_type == "action" and not acted):
-        parts.extend(job_line(j, lang) for j in status[:3])  # once acted, the status read before is stale
+        # once acted, the status read before is stale
+        parts.extend(f"{job_line(j, lang)}{_meaning(j, lang)}" for j in status[:3])
     if query_type == "troubleshoot" or (query_type == "logs" and data.get("logs")):
         for log in data.get("logs", [])[:1]:
             lines = error_lines(log.get("log", ""))
@@ -382,6 +400,12 @@ def _failed(items: list[dict[str, Any]], lang: str) -> list[str]:
         )
         return [head + "\n" + "\n".join(lines)]
     return []
+
+
+def _meaning(job: dict[str, Any], lang: str) -> str:
+    """What a waiting or pending status means for the operator (ABEND/FAIL are explained by cause)."""
+    key = f"means_{job.get('status')}"
+    return f"\n{t(key, lang)}" if key in T else ""
 
 
 def _what_next(run: dict[str, Any], lang: str) -> str:
