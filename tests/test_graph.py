@@ -149,6 +149,15 @@ CASES = [
 ]
 
 
+def test_a_stream_written_as_a_word_is_resolved_only_when_it_is_one() -> None:
+    known = KnownNames(["PAYROLL_NIGHTLY"], ["BILLING_DAILY", "BILLING_001", "PAYROLL_DAILY"], ["AGT1"])
+    payroll = classify("o stream da folha ta parado por quê?", known)
+    assert payroll.entities.job_streams == ["PAYROLL_DAILY"]
+    assert payroll.entities.inferred == {"stream da folha": "PAYROLL_DAILY"}
+    billing = classify("whats blocking the billing stream", known)  # two billing streams: no guess
+    assert billing.query_type == "stream" and billing.entities.job_streams == [] and not billing.entities.inferred
+
+
 WHAT_IF = [
     ("o que acontece se eu cancelar o ETL_SALES_LOAD_DW?", "pt", ["Nada foi alterado", "cancelar ETL_SALES_LOAD_DW"]),
     ("can I just cancel BILLING_INVOICE_GEN so the CRM sync can start?", "en", ["Nothing was changed", "It blocks"]),
