@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tools.hwa import HWAClient, JobInPlan
@@ -81,9 +82,26 @@ async def resolve(client: HWAClient, spec: dict[str, Any]) -> Expectation:
         if not names:
             raise LookupError(f"{job} has no {kind}s")
         return Expectation(f"a {kind} of {job}", names)
-    if kind == "failed_job":
-        names = tuple(sorted({j.name async for j in client.iter_jobs() if j.status in FAILED}))
-        return Expectation("jobs failed now", names, need=min(spec.get("need", 2), len(names)))
+    if kind == "failed_job":  # runs that ended ABEND/FAIL in the window (reruns included)
+        since = datetime.now(UTC) - timedelta(hours=int(spec.get("hours", 24)))
+        names = tuple(
+            sorted(
+                {
+                    j.name
+                    for j in await client.jobs_with_failed_runs(since)
+                    for r in j.jobruns
+                    if r.status in FAILED
+                    and r.time_info
+                    and r.time_info.actual_end_time
+                    and r.time_info.actual_end_time >= since
+                }
+            )
+        )
+        if not names:
+            return Expectation("says nothing failed", ("No job failed", "Nenhum job falhou", "no job run failed"))
+        return Expectation(
+            f"jobs failed in {spec.get('hours', 24)} h", names, need=min(spec.get("need", 2), len(names))
+        )
     if kind == "workstation_down":
         stations = [w async for w in _workstations(client)]
         names = tuple(sorted(w.name for w in stations if not w.linked))

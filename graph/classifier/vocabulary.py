@@ -217,6 +217,13 @@ EN_MARKERS = {
     "waiting",
     "reply",
     "stuck",
+    "confirm",
+    "successful",
+    "rerun",
+    "kill",
+    "cancel",
+    "release",
+    "mark",
 }
 
 # (query type, weight, patterns on the folded text) — the strongest total wins
