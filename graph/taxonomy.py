@@ -41,6 +41,8 @@ class Entities(BaseModel):
     time_window_hours: int | None = None
     action: Action | None = None
     inferred: dict[str, str] = Field(default_factory=dict)  # what the user wrote -> the plan's name it was read as
+    run_ids: list[str] = Field(default_factory=list)  # a run named by its id (a past run's log)
+    days_ago: int | None = None  # "yesterday's log": the job's instance of that many days ago
 
     def is_empty(self) -> bool:
         return not (
@@ -63,5 +65,5 @@ class Classification(BaseModel):
 
     def as_output(self) -> dict[str, object]:
         """The ``resync classify`` JSON shape."""
-        entities = self.entities.model_dump(exclude={"inferred"})  # the contract's keys, as first released
+        entities = self.entities.model_dump(exclude={"inferred", "run_ids", "days_ago"})  # the contract's keys
         return {"query_type": self.query_type.value, "language": self.language, "entities": entities}

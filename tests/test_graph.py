@@ -144,6 +144,22 @@ CASES = [
 ]
 
 
+async def test_yesterdays_log_is_yesterdays_run(read_svc: Parts) -> None:
+    import re
+    from datetime import date
+
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    today = await ask(graph, read_svc, "show me the log of PAYROLL_NIGHTLY")
+    yesterday = await ask(graph, read_svc, "show me yesterday's log of PAYROLL_NIGHTLY")
+
+    def scheduled(answer: str) -> date:
+        found = re.search(r"Log of PAYROLL_NIGHTLY, run \S+ \(scheduled (\d{4}-\d{2}-\d{2})", answer)
+        assert found, answer
+        return date.fromisoformat(found.group(1))
+
+    assert (scheduled(today["answer"]) - scheduled(yesterday["answer"])).days == 1
+
+
 def test_a_stream_written_as_a_word_is_resolved_only_when_it_is_one() -> None:
     known = KnownNames(["PAYROLL_NIGHTLY"], ["BILLING_DAILY", "BILLING_001", "PAYROLL_DAILY"], ["AGT1"])
     payroll = classify("o stream da folha ta parado por quê?", known)

@@ -80,6 +80,7 @@ def _phrases(text: str) -> list[str]:
     return ["_".join(words[i : i + n]) for n in (3, 2) for i in range(len(words) - n + 1)]
 
 
+RUN_ID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 STREAM_WORD = re.compile(
     r"\b(?:the\s+)?([a-z]{3,})\s+(?:job\s*)?stream\b|\b(?:stream|fluxo|cadeia)\s+(?:d[aoe]\s+)?([a-z]{3,})\b"
 )
@@ -137,6 +138,9 @@ def extract_entities(text: str, known: KnownNames) -> Entities:
     entities.return_codes = [int(code) for code in RETURN_CODE.findall(folded)]
     entities.message_ids = list(dict.fromkeys(m.upper() for m in MESSAGE_ID.findall(text)))
     entities.time_window_hours = time_window(folded)
+    entities.run_ids = RUN_ID.findall(text.lower())
+    if re.search(r"\b(yesterday'?s?|de ontem|ontem)\b", folded) and re.search(r"\b(log|joblog|stdlist|saida)", folded):
+        entities.days_ago = 1
     for action, pattern in ACTIONS:
         if re.search(pattern, folded):
             entities.action = action

@@ -58,6 +58,10 @@ T: dict[str, dict[str, str]] = {
         "en": "The scheduler did not answer ({why}) — I could not check {job}.",
         "pt": "O scheduler não respondeu ({why}) — não consegui verificar {job}.",
     },
+    "log_of": {
+        "en": "Log of {job}, run {run} (scheduled {when}):",
+        "pt": "Log do {job}, execução {run} (agendada {when}):",
+    },
     "error_lines": {"en": "The job log says:", "pt": "O log do job diz:"},
     "similar": {
         "en": "{job} itself failed like this before {n} time(s) (same error: `{sig}`).",
@@ -253,7 +257,8 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
         for log in data.get("logs", [])[:1]:
             lines = error_lines(log.get("log", ""))
             if query_type == "logs":
-                parts.append(f"```\n{log.get('log', '')[-2500:]}\n```")
+                head = t("log_of", lang, job=log.get("job"), run=log.get("run_id"), when=log.get("scheduled"))
+                parts.append(f"{head}\n```\n{log.get('log', '')[-2500:]}\n```")
             elif lines:
                 parts.append(
                     t("error_lines", lang)

@@ -49,7 +49,18 @@ BRANCHES: dict[str, Branch] = {
             for j in (e.get("jobs") or [])[:3]
         ],
     ),
-    "logs": Branch("get_job_logs", _per_job({"lines": 60})),
+    "logs": Branch(
+        "get_job_logs",
+        lambda e, q: [
+            {
+                "job_name": job,
+                "lines": 60,
+                **({"run_id": e["run_ids"][0]} if e.get("run_ids") else {}),
+                **({"days_ago": e["days_ago"]} if e.get("days_ago") else {}),
+            }
+            for job in (e.get("jobs") or [])[:3]
+        ],
+    ),
     "dependencies": Branch("get_job_dependencies", _per_job({"depth": 2})),
     "kg": Branch("get_impact", _per_job()),
     "incidents": Branch("find_similar_incidents", lambda e, q: [{"job_name": j} for j in (e.get("jobs") or [])[:1]]),

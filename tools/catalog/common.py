@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tools.cache import Kind
@@ -45,6 +45,27 @@ def compact_job(job: JobInPlan) -> dict[str, Any]:
 
 
 FAILED_RUN = frozenset({"ABEND", "FAIL"})
+
+
+def pick_run(found: list[JobInPlan], run_id: str | None, days_ago: int) -> tuple[JobInPlan | None, JobRun | None]:
+    """The job instance and run whose log is asked for: a run by id, else the newest started run of the
+    instance ``days_ago`` production days back (0: the current instance)."""
+    if run_id:
+        for job in found:
+            for run in job.jobruns:
+                if run.id == run_id:
+                    return job, run
+        return None, None
+    started = [j for j in found if j.last_run and j.last_run.time_info and j.last_run.time_info.actual_start_time]
+    if not started:
+        return None, None
+    if days_ago:
+        day = (started[0].sched_time or datetime.now(UTC)).date() - timedelta(days=days_ago)
+        started = [j for j in started if j.sched_time and j.sched_time.date() == day]
+        if not started:
+            return None, None
+    job = current_instances(started)[0]
+    return job, job.last_run
 
 
 def _ended(run: JobRun) -> datetime | None:

@@ -10,7 +10,7 @@ from tools.context import ToolContext
 from tools.hwa import oql
 from tools.registry import ToolInputError, ToolPermission, tool
 
-from .common import cached, compact_job, current_instances, failed_runs, iso, now_iso
+from .common import cached, compact_job, current_instances, failed_runs, iso, now_iso, pick_run
 from .schemas import (
     DependenciesInput,
     FailedJobsInput,
@@ -86,33 +86,37 @@ async def get_failed_jobs(hours: int, ctx: ToolContext) -> dict[str, Any]:
 
 
 @tool(permission=ToolPermission.READ_ONLY, input_schema=JobLogsInput, tags=["troubleshooting", "logs"])
-async def get_job_logs(job_name: str, lines: int, ctx: ToolContext) -> dict[str, Any]:
-    """The last lines of the job log (stdlist) of the job's latest run: the error lines near the end
-    usually tell why it failed. Size-capped."""
+async def get_job_logs(
+    job_name: str, lines: int, ctx: ToolContext, run_id: str | None = None, days_ago: int = 0
+) -> dict[str, Any]:
+    """The last lines of the job log (stdlist) of the job's latest run — or of a past run by its id, or of
+    the job's instance ``days_ago`` days ago: the error lines near the end usually tell why it failed.
+    Size-capped."""
 
     async def fetch() -> dict[str, Any]:
-        jobs = [j for j in current_instances(await ctx.client.find_jobs(job_name.upper())) if j.last_run]
-        started = [j for j in jobs if j.last_run and j.last_run.time_info and j.last_run.time_info.actual_start_time]
-        if not started:
-            raise ToolInputError(f"{job_name} has no run with a job log yet")
-        job = started[0]
-        assert job.last_run is not None
-        text = await ctx.client.job_log(job.last_run.id)
+        found = await ctx.client.find_jobs(job_name.upper())
+        job, run = pick_run(found, run_id, days_ago)
+        if job is None or run is None:
+            which = f"run {run_id}" if run_id else (f"{days_ago} day(s) ago" if days_ago else "yet")
+            raise ToolInputError(f"{job_name} has no run with a job log {which}")
+        text = await ctx.client.job_log(run.id)
         tail = text.splitlines()[-lines:]
         body = "\n".join(tail)[-MAX_LOG_CHARS:]
         return {
             "job": job.name,
             "workstation": (job.workstation or "").lstrip("/"),
-            "status": job.status,
-            "return_code": job.return_code,
-            "run_id": job.last_run.id,
+            "status": run.status,
+            "return_code": run.return_code,
+            "run_id": run.id,
+            "scheduled": iso(job.sched_time),
             "lines": len(tail),
             "log": body,
             "truncated": len("\n".join(tail)) > MAX_LOG_CHARS,
             "_fetched_at": now_iso(),
         }
 
-    result: dict[str, Any] = await cached(ctx, job_key(job_name.upper(), "logs", lines), "logs", fetch)
+    key = job_key(job_name.upper(), "logs", lines, run_id or "", days_ago)
+    result: dict[str, Any] = await cached(ctx, key, "logs", fetch)
     return result
 
 

@@ -27,6 +27,8 @@ class FailedJobsInput(Strict):
 class JobLogsInput(Strict):
     job_name: str = Field(description="job name", pattern=JOB_NAME)
     lines: int = Field(100, ge=1, le=500, description="last N lines of the log")
+    run_id: str | None = Field(None, description="a specific (past) run's id, from the history or the failed list")
+    days_ago: int = Field(0, ge=0, le=14, description="0: the latest instance; 1: yesterday's instance of the job")
 
 
 class NoInput(Strict):
