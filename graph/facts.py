@@ -30,6 +30,7 @@ class Denied(TypedDict):
 
 class RunFacts(TypedDict):
     phase: str  # agent | draft
+    now: NotRequired[str]  # the time of the answer (ISO, UTC): what "running for 3 h" is measured from
     query: str
     query_type: str
     language: str

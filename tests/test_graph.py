@@ -112,6 +112,7 @@ CASES = [
     ("why did BACKUP_DB_PROD fail?", "troubleshoot", "en", ["it never started (launch failed at", "not launched"]),
     ("what is the status of BILLING_INVOICE_GEN?", "status", "en", ["is ABEND, return code 8"]),
     ("qual o status do BILLING_INVOICE_GEN?", "status", "pt", ["está em ABEND"]),
+    ("is ETL_SALES_LOAD_DW still running?", "status", "en", ["is EXEC", "A long runner: running for", "usually takes"]),
     ("which jobs failed in the last 24 hours?", "failed_jobs", "en", ["failed in the last 24 hours", "BACKUP_DB_PROD"]),
     ("quais jobs falharam nas últimas 24 horas?", "failed_jobs", "pt", ["falharam nas últimas 24 horas"]),
     (  # facts from runs: yesterday's failures that a rerun fixed count too, each with what happened next

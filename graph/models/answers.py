@@ -58,6 +58,12 @@ T: dict[str, dict[str, str]] = {
         "en": "The scheduler did not answer ({why}) — I could not check {job}.",
         "pt": "O scheduler não respondeu ({why}) — não consegui verificar {job}.",
     },
+    "long_runner": {
+        "en": "A long runner: running for {elapsed}, while it usually takes {usual} — check it is not stuck "
+        "(its log, the database or service it waits for).",
+        "pt": "Execução longa: rodando há {elapsed}, quando costuma levar {usual} — verifique se não travou "
+        "(o log, o banco ou o serviço que ele espera).",
+    },
     "log_of": {
         "en": "Log of {job}, run {run} (scheduled {when}):",
         "pt": "Log do {job}, execução {run} (agendada {when}):",
@@ -252,7 +258,11 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
     acted = any(r.get("outcome") == "ok" for r in meta.get("tool_results", []))
     if query_type in {"status", "troubleshoot", "logs", "dependencies"} or (query_type == "action" and not acted):
         # once acted, the status read before is stale
-        parts.extend(f"{job_line(j, lang)}{_meaning(j, lang)}" for j in status[:3])
+        history = {h.get("job"): h for h in data.get("history", [])}
+        parts.extend(
+            f"{job_line(j, lang)}{_meaning(j, lang)}{_long_runner(j, history.get(j.get('job')), meta, lang)}"
+            for j in status[:3]
+        )
     if query_type == "troubleshoot" or (query_type == "logs" and data.get("logs")):
         for log in data.get("logs", [])[:1]:
             lines = error_lines(log.get("log", ""))
@@ -413,6 +423,20 @@ def _meaning(job: dict[str, Any], lang: str) -> str:
     return f"\n{t(key, lang)}" if key in T else ""
 
 
+def _long_runner(job: dict[str, Any], history: dict[str, Any] | None, meta: dict[str, Any], lang: str) -> str:
+    """A running job far past its usual duration (median of its recent successful runs) is said so."""
+    if job.get("status") != "EXEC" or not history or not job.get("started") or not meta.get("now"):
+        return ""
+    usual = sorted(d for r in history.get("runs", []) if r.get("status") == "SUCC" and (d := _duration(r)))
+    if not usual:
+        return ""
+    median = usual[len(usual) // 2]
+    elapsed = _duration({"started_at": job["started"], "ended_at": meta["now"]})
+    if elapsed is None or elapsed < max(3 * median, median + 1800):
+        return ""
+    return "\n" + t("long_runner", lang, elapsed=_minutes(elapsed), usual=_minutes(median))
+
+
 def _what_next(run: dict[str, Any], lang: str) -> str:
     after = run.get("next")
     if after is None:
@@ -447,6 +471,8 @@ def _health(health: list[dict[str, Any]], stations: list[dict[str, Any]], lang: 
 
 
 def _minutes(seconds: float) -> str:
+    if seconds >= 5400:
+        return f"{seconds / 3600:.1f} h"
     return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 

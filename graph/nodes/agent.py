@@ -3,6 +3,7 @@ registry; write tools pause for approval inside ``catalog.execute``)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
@@ -31,6 +32,7 @@ def run_facts(state: State, phase: str, style: str = "full", **notes: Any) -> Ru
         facts["missing_job"] = notes["missing_job"]
     if style != "full":
         facts["style"] = style
+    facts["now"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return facts
 
 

@@ -76,7 +76,7 @@ BRANCHES: dict[str, Branch] = {
 }
 
 PLAN: dict[str, list[str]] = {
-    "status": ["status", "workstations"],
+    "status": ["status", "workstations", "history"],  # history: is a running job a long runner?
     "troubleshoot": ["status", "logs", "incidents", "kg", "knowledge"],
     "failed_jobs": ["failed"],
     "logs": ["status", "logs"],
