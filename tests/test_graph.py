@@ -145,6 +145,18 @@ CASES = [
 ]
 
 
+async def test_rerun_the_failed_jobs_of_a_stream_asks_approval_for_each(read_svc: Parts) -> None:
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    out = await ask(graph, read_svc, "rerun the failed jobs of stream PAYROLL_DAILY")
+    pending = out["__interrupt__"][0].value
+    assert pending["action_requests"][0] == {
+        "name": "rerun_job",
+        "args": {"job_name": "PAYROLL_NIGHTLY"},
+        "description": pending["action_requests"][0]["description"],
+    }
+    assert pending["target"]["job"].endswith("PAYROLL_DAILY.PAYROLL_NIGHTLY")
+
+
 async def test_yesterdays_log_is_yesterdays_run(read_svc: Parts) -> None:
     import re
     from datetime import date

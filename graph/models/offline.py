@@ -33,6 +33,17 @@ ACTION_TOOLS = {
 }
 
 
+def stream_failures(context: list[dict[str, Any]], streams: list[str]) -> list[str]:
+    """Jobs of these streams whose failure is not recovered, from the gathered failed runs."""
+    runs = [
+        run
+        for item in context
+        if item.get("branch") == "stream_failed"
+        for run in (item.get("data") or {}).get("jobs", [])
+    ]
+    return list(dict.fromkeys(r["job"] for r in runs if r.get("job_stream") in streams and r.get("still_failed")))
+
+
 def estimate_tokens(text: str) -> int:
     """An honest estimate (no tokenizer download): about four characters per token."""
     return max(1, len(text) // 4)
@@ -83,21 +94,31 @@ class OfflineChatModel(BaseChatModel):
             return AIMessage(content="")
         entities = meta.get("entities", {})
         action, jobs = entities.get("action"), entities.get("jobs") or []
+        if action and not jobs and entities.get("job_streams"):  # the stream's jobs that are still failed
+            jobs = stream_failures(meta.get("context", []), entities["job_streams"])
+            calls = [self._call(action, job, {}, meta) for job in jobs[:10]]
+            calls = [c for c in calls if c["name"] in available]
+            if calls:
+                return AIMessage(content="", tool_calls=calls)
         if not action or not jobs or jobs[0] in (entities.get("inferred") or {}).values():
             return AIMessage(content="")  # nothing to act on, or a name only inferred: ask first
+        call = self._call(action, jobs[0], entities, meta)
+        if call["name"] not in available:
+            return AIMessage(content="")
+        return AIMessage(content="", tool_calls=[call])
+
+    @staticmethod
+    def _call(action: str, job: str, entities: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
         name = ACTION_TOOLS[action]
         query = meta.get("query", "").lower()
         if action == "release" and re.search(r"depend", query):
             name = "release_job_dependencies"
-        if name not in available:
-            return AIMessage(content="")
-        args: dict[str, Any] = {"job_name": jobs[0]}
+        args: dict[str, Any] = {"job_name": job}
         if entities.get("workstations"):
             args["workstation"] = entities["workstations"][0]
         if name == "confirm_job":
             args["result"] = "abend" if re.search(r"\babend\b", query) and "succ" not in query else "succ"
-        call = {"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}
-        return AIMessage(content="", tool_calls=[call])
+        return {"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:12]}", "type": "tool_call"}
 
     def _generate(
         self,

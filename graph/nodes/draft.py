@@ -42,11 +42,12 @@ def action_notes(state: State, context: Context) -> dict[str, Any]:
     if state.get("query_type") != "action" or state.get("tool_calls"):
         return {}
     action = entities.get("action")
-    if action and not entities.get("jobs"):
+    if action and not entities.get("jobs") and not entities.get("job_streams"):
         return {"missing_job": action}
     role = identity(context).role
     if action and role == "viewer":
-        return {"denied": {"role": role, "action": action, "job": entities["jobs"][0]}}
+        subject = (entities.get("jobs") or entities.get("job_streams") or ["?"])[0]
+        return {"denied": {"role": role, "action": action, "job": subject}}
     return {}
 
 

@@ -70,6 +70,10 @@ BRANCHES: dict[str, Branch] = {
     "critical": Branch("get_critical_jobs", lambda e, q: [{}]),
     "outcomes": Branch("get_request_outcomes", lambda e, q: [{}]),
     "history": Branch("get_job_history", _per_job({"days": 14})),
+    # "rerun the failed jobs of the payroll stream": the stream's failures, for the model to act on each
+    "stream_failed": Branch(
+        "get_failed_jobs", lambda e, q: [{"hours": 24}] if e.get("job_streams") and not e.get("jobs") else []
+    ),
     "workstations": Branch(
         "get_workstation_status", lambda e, q: [{"name": w} for w in (e.get("workstations") or [])[:3]]
     ),
@@ -82,7 +86,7 @@ PLAN: dict[str, list[str]] = {
     "logs": ["status", "logs"],
     "dependencies": ["status", "dependencies", "kg"],
     "health": ["health", "workstations"],
-    "action": ["status"],
+    "action": ["status", "stream_failed"],
     "howto": ["knowledge"],
     "outcome": ["outcomes"],
     "impact": ["status", "dependencies", "kg"],
