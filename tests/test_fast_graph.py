@@ -83,6 +83,23 @@ async def test_earlier_turns_reach_the_model_bounded_and_without_tool_traffic(pa
     assert said == ["hello 1", "answer 1", "hello 2", "answer 2", "hello 3", "answer 3", "hello 4"]
 
 
+async def test_a_low_confidence_question_is_refined_by_a_configured_model(parts: Parts) -> None:
+    """Rules are unsure (confidence 0.3): the model's structured answer decides; a sure one is not asked."""
+    model = ScriptedModel(
+        script=[
+            call("Refined", {"query_type": "health", "language": "en"}),  # the refinement
+            AIMessage(content=""),
+            AIMessage(content="All agents but AGT4 are linked."),
+        ]
+    )
+    out = await run(parts, model, "whats going on with the nightly stuff")
+    assert out["query_type"] == "health" and out["answer"] == "All agents but AGT4 are linked."
+    assert "Query types:" in str(model.prompts[0][0].content) and len(model.prompts) == 3
+    sure = ScriptedModel(script=[AIMessage(content=""), AIMessage(content="ok")])
+    await run(parts, sure, "why did PAYROLL_NIGHTLY fail?")
+    assert len(sure.prompts) == 2  # confident rules: no refinement call
+
+
 def call(name: str, args: dict[str, Any]) -> AIMessage:
     return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": f"c-{uuid.uuid4().hex[:6]}"}])
 
