@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,7 +11,7 @@ from tools.context import ToolContext
 from tools.hwa import oql
 from tools.registry import ToolInputError, ToolPermission, tool
 
-from .common import cached, compact_job, current_instances, failed_runs, iso, now_iso, pick_run
+from .common import cached, closest, compact_job, current_instances, failed_runs, iso, now_iso, pick_run
 from .schemas import (
     DependenciesInput,
     FailedJobsInput,
@@ -154,10 +155,13 @@ async def get_job_dependencies(job_name: str, depth: int, ctx: ToolContext) -> d
     async def fetch() -> dict[str, Any]:
         jobs = current_instances(await ctx.client.find_jobs(job_name.upper()))
         if not jobs:
-            raise ToolInputError(f"no job named {job_name} in the plan")
-        job = await ctx.client.get_job(jobs[0].id)
-        preds = await ctx.client.job_predecessors(job.id, depth)
-        succs = await ctx.client.job_successors(job.id, depth)
+            raise ToolInputError(f"no job named {job_name} in the plan{await closest(ctx, job_name)}")
+        # three independent reads of the found job, together: two round trips in all, not four
+        job, preds, succs = await asyncio.gather(
+            ctx.client.get_job(jobs[0].id),
+            ctx.client.job_predecessors(jobs[0].id, depth),
+            ctx.client.job_successors(jobs[0].id, depth),
+        )
 
         def brief(node: Any) -> dict[str, Any]:
             return {"name": node.name, "status": node.status, "job_stream": getattr(node, "job_stream_name", None)}
