@@ -59,12 +59,12 @@ class Bench:
             parts = replace(parts, chat_model=OfflineChatModel())
         elif not self.app.settings.llm_configured:
             raise RuntimeError(f"variant {variant.name} needs a configured model (OPENAI_BASE_URL / OPENAI_API_KEY)")
-        context = variant.apply(Context(role=case.role, caller=f"eval-{case.id}", parts=parts))
         thread = f"eval-{uuid.uuid4().hex[:12]}"
         values: dict[str, Any] = {}
         counter = TokenCounter()
         started = time.perf_counter()
         for turn in case.turns:
+            context = variant.apply(Context(role=case.role, caller=f"eval-{case.id}", parts=parts))  # one per run
             counter.calls.clear()
             started = time.perf_counter()
             config: RunnableConfig = {"configurable": {"thread_id": thread}, "callbacks": [counter]}

@@ -12,6 +12,7 @@ from langgraph.config import get_config
 from pydantic.json_schema import SkipJsonSchema
 
 from tools.context import Parts
+from tools.memo import RunMemo
 
 _default_provider: Callable[[], Awaitable[Parts]] | None = None
 
@@ -26,9 +27,11 @@ def set_default_parts(provider: Callable[[], Awaitable[Parts]]) -> None:
 if TYPE_CHECKING:
     PartsField = Parts | None
     StopField = asyncio.Event | None
+    MemoField = RunMemo
 else:  # kept out of the context schema Studio shows (and out of what clients may send)
     PartsField = SkipJsonSchema[Any]
     StopField = SkipJsonSchema[Any]
+    MemoField = SkipJsonSchema[Any]
 
 ROLES = frozenset({"viewer", "operator", "admin"})
 
@@ -49,6 +52,7 @@ class Context:
     variant: str = "baseline"  # the named configuration (evals/variants/) this run uses
     parts: PartsField = field(default=None, repr=False)
     stop: StopField = field(default=None, repr=False)  # set when the caller went away: I/O is cancelled
+    memo: MemoField = field(default_factory=RunMemo, repr=False)  # this run's scheduler reads, each sent once
 
     async def get_parts(self) -> Parts:
         if self.parts is not None:

@@ -4,6 +4,7 @@ same gather branches and rules as the graph (one implementation, not two)."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -12,6 +13,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from tools.cache import CacheManager
 from tools.context import Parts
 from tools.hwa import HWAClient
+from tools.memo import RunMemo
 from tools.registry import ToolCatalog, get_tool_catalog
 from tools.store.incidents import IncidentStore
 from tools.store.kg import KnowledgeGraph
@@ -72,10 +74,10 @@ class ServiceOrchestrator:
         )
 
     async def _run(self, plan: dict[str, tuple[str, dict[str, Any]]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        ctx = replace(self.ctx, memo=RunMemo())  # one memo per call: each distinct read sent once
+
         async def one(key: str, branch: str, args: dict[str, Any]) -> tuple[str, Any, Any]:
-            item, error = await run_branch(
-                self.catalog, self.ctx, branch, BRANCHES[branch].tool, args, self.timeout_seconds
-            )
+            item, error = await run_branch(self.catalog, ctx, branch, BRANCHES[branch].tool, args, self.timeout_seconds)
             return key, item, error
 
         results = await asyncio.gather(*(one(k, b, a) for k, (b, a) in plan.items()))

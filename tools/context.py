@@ -13,6 +13,7 @@ from langchain_core.language_models import BaseChatModel
 from .actions import ActionExecutor, Decision, DecisionRefused, WriteAction, seen_state
 from .cache import CacheManager
 from .hwa import HWAClient, JobInPlan
+from .memo import MemoClient, RunMemo
 from .store.approvals import Approval, ApprovalError, ApprovalRequest, ApprovalStore
 from .store.documents import DocumentStore
 from .store.incidents import IncidentStore
@@ -108,9 +109,11 @@ class Parts:
         thread_id: str | None = None,
         tool_call_id: str | None = None,
         scope: str | None = None,
+        memo: RunMemo | None = None,
     ) -> ToolContext:
-        """What one tool call runs with: these parts, for this caller (``scope``: the graph task)."""
-        return ToolContext(self, caller, role, thread_id=thread_id, tool_call_id=tool_call_id, scope=scope)
+        """What one tool call runs with: these parts, for this caller (``scope``: the graph task;
+        ``memo``: the run's memo of scheduler reads)."""
+        return ToolContext(self, caller, role, thread_id=thread_id, tool_call_id=tool_call_id, scope=scope, memo=memo)
 
     def model(self) -> BaseChatModel:
         if self.chat_model is None:
@@ -130,10 +133,12 @@ class ToolContext:
     scope: str | None = None  # the graph task running the call (stable across a resume)
     decide: Decide = interrupt_decide
     approval_id: str | None = None
+    memo: RunMemo | None = None  # the run's scheduler reads, each sent once
 
     @property
     def client(self) -> HWAClient:
-        return read_only(self.parts.client)
+        client = read_only(self.parts.client)
+        return client if self.memo is None else MemoClient(client, self.memo)  # type: ignore[return-value]
 
     @property
     def cache(self) -> CacheManager | None:

@@ -101,7 +101,7 @@ async def tools_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     who = identity(context)
     messages, calls = [], []
     for index, call in enumerate(last.tool_calls):
-        ctx = parts.for_caller(who.caller, who.role, thread_id, call["id"], scope=f"{task}#{index}")
+        ctx = parts.for_caller(who.caller, who.role, thread_id, call["id"], scope=f"{task}#{index}", memo=context.memo)
         writer({"event": "tool_call", "name": call["name"], "args": call["args"], "status": "started"})
         result = await parts.catalog.execute(call["name"], call["args"], ctx)
         writer(

@@ -165,7 +165,7 @@ async def gather_branch(state: BranchInput, runtime: Runtime[Context]) -> dict[s
     parts = await context.get_parts()
     who = identity(context)
     thread_id = (get_config().get("configurable") or {}).get("thread_id")
-    ctx = parts.for_caller(who.caller, who.role, thread_id)
+    ctx = parts.for_caller(who.caller, who.role, thread_id, memo=context.memo)
     writer = get_stream_writer()
     item, error = await run_branch(
         parts.catalog,
