@@ -104,9 +104,10 @@ async def run_events(
                 message, meta = chunk
                 if meta.get("langgraph_node") == "draft" and isinstance(message, AIMessageChunk) and message.content:
                     yield "token", {"text": str(message.content)}
-    except Exception:
+    except BaseException:  # failed, or cut off (client gone: cancelled or closed): not half-saved
+        stop.set()  # first: nothing of the run keeps going while the thread is rolled back
         if resume is None:
-            await forget_failed_turn(app, thread_id, before)
+            await asyncio.shield(forget_failed_turn(app, thread_id, before))
         raise
     finally:  # finished, failed, cancelled or closed (the client went away): nothing keeps running
         stop.set()

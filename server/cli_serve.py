@@ -75,7 +75,7 @@ def keys_create(
 
     try:
         key_id, key_name, key = _run_on_database(lambda pool: create_key(pool, role, name or None))
-    except KeyNameTaken as exc:
+    except (KeyNameTaken, ValueError) as exc:
         errors.print(f"[bold red]{exc}[/]")
         raise typer.Exit(2) from None
     errors.print(f"key {key_id} ({key_name}, {role})")

@@ -55,7 +55,9 @@ class Edge:
             refusal = await self._guard(scope, headers)
             if refusal is not None:
                 code, detail, extra = refusal
-                if scope["method"] in BODY_METHODS and not await _discard_body(receive):
+                declared = headers.get("content-length") or "0"
+                too_big = declared.isdigit() and int(declared) > DRAIN_CAP_BYTES
+                if scope["method"] in BODY_METHODS and (too_big or not await _discard_body(receive)):
                     extra = extra | {"Connection": "close"}
                 await _json(send_with_id, code, {"detail": detail, "request_id": request_id}, extra)
                 return
@@ -93,7 +95,7 @@ class Edge:
         too_large = {"detail": f"the request body is limited to {limit} bytes", "request_id": request_id}
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            drained = await _discard_body(receive)
+            drained = int(declared) <= DRAIN_CAP_BYTES and await _discard_body(receive)
             await _json(send, 413, too_large, {} if drained else {"Connection": "close"})
             return None
         chunks: list[bytes] = []

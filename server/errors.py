@@ -45,7 +45,9 @@ def install_errors(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"request_id": getattr(request.state, "request_id", None)})
-        return JSONResponse(_body(request, f"internal error ({type(exc).__name__}); see the server log"), 500)
+        body = _body(request, f"internal error ({type(exc).__name__}); see the server log")
+        # answered outside the edge middleware (Starlette's server-error layer): the id is added here
+        return JSONResponse(body, 500, headers={"X-Request-ID": body["request_id"] or ""})
 
 
 def _error(description: str) -> dict[str, Any]:

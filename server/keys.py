@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 
 from tools.roles import Role
@@ -23,9 +24,14 @@ def default_name(role: str) -> str:
     return f"{role}-{secrets.token_hex(3)}"
 
 
+KEY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@\-]{0,63}$")
+
+
 async def create_key(pool: Pool, role: str, name: str | None = None) -> tuple[int, str, str]:
     """A new key for ``role``: (id, name, key). Only its hash is stored; the key is returned once."""
     key = new_key()
     name = name or default_name(role)
+    if not KEY_NAME.match(name):
+        raise ValueError("a key name is 1-64 letters, digits or _ . @ -, starting with a letter or digit")
     key_id = await insert_key(pool, name, hash_key(key), Role(role).value)
     return key_id, name, key

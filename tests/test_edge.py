@@ -4,6 +4,7 @@ key identity and revocation, shared rate limits, outages and the OpenAPI contrac
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import time
@@ -76,8 +77,22 @@ async def test_uploads_are_kept_per_uploader(api: LiveServer, keys: dict[str, st
                 f"{V2}/knowledge/documents", files={"file": ("handover.md", note, "text/markdown")}
             )
             assert response.status_code == 200 and response.json()["ingested"] == ["handover.md"]
-    stored = sorted(p.parent.name for p in (api.app.state.resync.settings.data_dir / "uploads").rglob("handover.md"))
-    assert stored == ["admin-user", "operator-user"]  # same name, two uploaders: nothing overwritten
+    stored = {p.parent.name for p in (api.app.state.resync.settings.data_dir / "uploads").rglob("handover.md")}
+    folder = {name: hashlib.sha256(name.encode()).hexdigest()[:16] for name in ("admin-user", "operator-user")}
+    assert stored == set(folder.values())  # same name, two uploaders: nothing overwritten
+    async with client(api, keys["operator"]) as operator:
+        long_name = await operator.post(
+            f"{V2}/knowledge/documents", files={"file": ("x" * 300 + ".md", note, "text/markdown")}
+        )
+    assert "longer than 200 bytes" in clean_error(long_name, 422)["detail"]
+
+
+async def test_two_claims_of_a_new_thread_have_one_owner(pool: Any) -> None:
+    from tools.store.access import claim_thread
+
+    for attempt in range(20):
+        owners = await asyncio.gather(*(claim_thread(pool, f"race-{attempt}", who) for who in ("alice", "mallory")))
+        assert owners[0] == owners[1] and owners[0] in {"alice", "mallory"}
 
 
 async def test_the_key_is_checked_before_the_body_and_bodies_are_limited(api: LiveServer, keys: dict[str, str]) -> None:

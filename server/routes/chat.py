@@ -21,6 +21,7 @@ from ..auth import Principal, require
 from ..chat import ChatRequest, ThreadNotYours, claim_thread, run_events, run_to_end
 from ..compose import App
 from ..deps import Running
+from ..outages import OUTAGES
 from ..schemas import ChatResponse, ErrorBody, FeedbackIn, FeedbackOut
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,7 @@ async def tws_agent(websocket: WebSocket, app: Running) -> None:
                 body = parse_ws(text)
                 body.thread_id = body.thread_id or thread_id
                 await claim(app, body, principal)
-            except (ValidationError, ValueError, HTTPException) as exc:
+            except (ValidationError, ValueError, HTTPException, RecursionError) as exc:
                 await websocket.send_json(ws_error(f"bad message: {problems(exc)}"))
                 continue
             try:
@@ -201,6 +202,10 @@ async def tws_agent(websocket: WebSocket, app: Running) -> None:
             except Exception:
                 log.exception("websocket run failed")
                 await websocket.send_json(ws_error("the answer failed (internal error); see the server log"))
+    except OUTAGES:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await websocket.send_json(ws_error("the database is unavailable; retry shortly"))
+            await websocket.close(code=1011, reason="database unavailable")
     except Refused as exc:
         with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the client may be gone already
             await websocket.send_json(ws_error(exc.reason))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import re
+import hashlib
 import tempfile
 import time
 from pathlib import Path
@@ -129,12 +129,17 @@ def _save(folder: Path, name: str, data: bytes) -> Path:
     with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".part") as tmp:
         tmp.write(data)
     target = folder / name
-    Path(tmp.name).replace(target)
+    try:
+        Path(tmp.name).replace(target)
+    except OSError:
+        Path(tmp.name).unlink(missing_ok=True)
+        raise
     return target
 
 
 def uploads_of(app: App, principal: Principal) -> Path:
-    return Path(app.settings.data_dir) / "uploads" / re.sub(r"[^A-Za-z0-9_.\-]", "_", principal.name)
+    # a folder per identity, named by a hash (no two names meet, no name is a path)
+    return Path(app.settings.data_dir) / "uploads" / hashlib.sha256(principal.name.encode()).hexdigest()[:16]
 
 
 @router.post(
@@ -150,6 +155,8 @@ async def upload(app: Running, file: UploadFile, principal: Operator) -> dict[st
     suffix = Path(name).suffix.lower()
     if not name or suffix not in {*TEXT_SUFFIXES, ".pdf"} or FORBIDDEN_CHARACTERS.search(name):
         raise HTTPException(415, detail="upload a .md, .txt or .pdf file")
+    if len(name.encode()) > 200:
+        raise HTTPException(422, detail="the file name is longer than 200 bytes")
     data = await file.read(app.settings.max_upload_bytes + 1)
     if len(data) > app.settings.max_upload_bytes:
         raise HTTPException(413, detail=f"documents are limited to {app.settings.max_upload_bytes} bytes")

@@ -56,13 +56,15 @@ async def revoke_key(pool: Pool, key_id: int) -> dict[str, Any] | None:
 
 
 async def claim_thread(pool: Pool, thread_id: str, owner: str) -> str:
-    """The thread's owner: ``owner`` when it is new (one round trip either way)."""
+    """The thread's owner: ``owner`` when it is new. One statement that always returns the row's owner
+    (a racing second claimant waits for the first and gets the first's name, never its own)."""
     async with pool.connection() as conn:
         cur = await conn.execute(
-            "WITH claimed AS (INSERT INTO chat_threads (thread_id, owner) VALUES (%s, %s)"
-            " ON CONFLICT (thread_id) DO NOTHING RETURNING owner)"
-            " SELECT owner FROM claimed UNION ALL SELECT owner FROM chat_threads WHERE thread_id = %s",
-            (thread_id, owner, thread_id),
+            "INSERT INTO chat_threads (thread_id, owner) VALUES (%s, %s)"
+            " ON CONFLICT (thread_id) DO UPDATE SET owner = chat_threads.owner RETURNING owner",
+            (thread_id, owner),
         )
         row = await cur.fetchone()
-    return str(row["owner"]) if row else owner
+    if row is None:
+        raise RuntimeError(f"thread {thread_id} could not be claimed")
+    return str(row["owner"])
