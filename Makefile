@@ -59,6 +59,7 @@ bench: install
 	$(BIN)/python -m bench.sim_scale
 	$(BIN)/python -m bench.kg_scale
 	$(BIN)/python -m bench.graph_latency
+	$(BIN)/python -m bench.fanout
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
