@@ -80,9 +80,14 @@ def fabrication(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> R
     return {"key": "fabricated", "score": len(found), "comment": ", ".join(found) or None}
 
 
+QUOTED = re.compile(r"```.*?```|^> .*$|^\[(?:log|runbook|incident) .*\]$", re.DOTALL | re.MULTILINE)
+
+
 def language(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Result:
+    """The answer's own words are in the question's language (quoted logs and citations left out)."""
     answer = outputs.get("answer", "")
-    return {"key": "language", "score": int(bool(answer) and language_of(answer) == reference_outputs["language"])}
+    prose = QUOTED.sub(" ", answer)
+    return {"key": "language", "score": int(bool(answer) and language_of(prose) == reference_outputs["language"])}
 
 
 def tokens_sent(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Result:

@@ -57,6 +57,8 @@ def test_evaluators_catch_fabrication_and_missing_facts() -> None:
     assert fact_recall(grounded, reference)["score"] == 1.0
     assert fact_recall({"answer": "PAYROLL_NIGHTLY is ABEND."}, reference)["score"] == 0.5
     assert language({"answer": "O job está em ABEND, código de retorno 8."}, {"language": "en"})["score"] == 0
+    quoting = "The log says:\n```\nerro: o arquivo de entrada não foi encontrado na pasta de dados\n```\nIt is ABEND."
+    assert language({"answer": quoting}, {"language": "en"})["score"] == 1  # quoted output is not the answer
     assert passed({**grounded, "query_type": "troubleshoot", "trajectory": []}, reference)["score"] == 1
 
 
