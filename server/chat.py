@@ -14,6 +14,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command, StreamMode
 from pydantic import BaseModel, Field, field_validator
 
@@ -82,12 +83,15 @@ async def run_events(
     context = variant.apply(Context(role=principal.role.value, caller=principal.name, parts=app.parts, stop=stop))
     if request.prompt_version:  # an explicit prompt version wins over the variant's
         context = replace(context, prompt_version=request.prompt_version)
-    config: RunnableConfig = {"configurable": {"thread_id": thread_id}, "run_id": uuid.UUID(run_id)}
+    config: RunnableConfig = {
+        "configurable": {"thread_id": thread_id},
+        "run_id": uuid.UUID(run_id),
+        "metadata": {"run_id": run_id},  # on this run's checkpoints: a failed turn finds where it began
+    }
     payload: Any = Command(resume=resume) if resume is not None else {"messages": [HumanMessage(request.message)]}
     yield "metadata", {"run_id": run_id, "thread_id": thread_id}
     values: dict[str, Any] = {}
     modes: list[StreamMode] = ["messages", "custom", "values"]
-    before = await app.graph.checkpointer.aget_tuple(config) if resume is None else None  # type: ignore[union-attr]
     stream: AsyncIterator[Any] = app.graph.astream(payload, config, context=context, stream_mode=modes)
     try:
         async for mode, chunk in stream:
@@ -107,7 +111,7 @@ async def run_events(
     except BaseException:  # failed, or cut off (client gone: cancelled or closed): not half-saved
         stop.set()  # first: nothing of the run keeps going while the thread is rolled back
         if resume is None:
-            await asyncio.shield(forget_failed_turn(app, thread_id, before))
+            await asyncio.shield(forget_failed_turn(app, thread_id, run_id))
         raise
     finally:  # finished, failed, cancelled or closed (the client went away): nothing keeps running
         stop.set()
@@ -139,12 +143,20 @@ async def run_events(
     )
 
 
-async def forget_failed_turn(app: App, thread_id: str, before: Any) -> None:
-    """A turn that failed is not half-saved: the thread goes back to where it was before the
-    question (a copy of that checkpoint becomes the latest), or is removed when the turn was its first."""
+async def forget_failed_turn(app: App, thread_id: str, run_id: str) -> None:
+    """A turn that failed is not half-saved: the thread goes back to its newest checkpoint written
+    before this run (a copy of it becomes the latest), or is removed when the turn was its first.
+    Only a failure reads the history; a turn that succeeds pays nothing for it."""
+    checkpointer = app.graph.checkpointer
+    assert isinstance(checkpointer, BaseCheckpointSaver)
     try:
+        before = None
+        async for saved in checkpointer.alist({"configurable": {"thread_id": thread_id}}):
+            if saved.metadata.get("run_id") != run_id:
+                before = saved
+                break
         if before is None:
-            await app.graph.checkpointer.adelete_thread(thread_id)  # type: ignore[union-attr]
+            await checkpointer.adelete_thread(thread_id)
         else:
             await app.graph.aupdate_state(before.config, None, as_node="__copy__")
     except Exception:  # the database may be the part that failed: then nothing more was saved either
