@@ -20,12 +20,11 @@ from fastapi_offline import FastAPIOffline
 
 from tools.store.kg_sync import KnowledgeGraphSync, sync_periodically
 
-from .auth import parse_static_keys
 from .compose import open_app
 from .edge import Edge
 from .errors import document_errors, install_errors
 from .routes import approvals, chat, ops, v2
-from .settings import Settings
+from .settings import Settings, comma_list
 
 log = logging.getLogger("resync")
 PAGE = Path(__file__).resolve().parent / "static" / "index.html"
@@ -78,7 +77,6 @@ async def _first_sync(sync: KnowledgeGraphSync, incidents: Any, client: Any) -> 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    parse_static_keys(settings.api_keys)  # a bad API_KEYS fails here, before anything starts
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -111,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="AI operations assistant for IBM Workload Scheduler / HCL Workload Automation",
     )
     app.add_middleware(Edge, max_request_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes)
-    origins = [o.strip() for o in settings.cors_origins.split(",") if o.strip()]
+    origins = comma_list(settings.cors_origins)
     if origins:  # outermost: refusals from the edge carry CORS headers too
         app.add_middleware(
             CORSMiddleware,

@@ -92,17 +92,6 @@ class Authenticator:
         return principal
 
 
-def parse_static_keys(text: str) -> dict[str, tuple[str, Role]]:
-    """``API_KEYS``: ``<sha256 hex>:<role>[:<name>]``, comma-separated (hashes only, never keys)."""
-    keys = {}
-    for index, entry in enumerate(e.strip() for e in text.split(",") if e.strip()):
-        parts = entry.split(":")
-        if len(parts) not in (2, 3) or len(parts[0]) != 64:
-            raise ValueError(f"API_KEYS entry {index + 1} must be <sha256 hex>:<role>[:<name>]")
-        keys[parts[0].lower()] = (parts[2] if len(parts) == 3 else f"static-{index + 1}", Role(parts[1]))
-    return keys
-
-
 # declared for the OpenAPI document (the Authorize button); the Authenticator reads the headers
 API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key (resync keys create)")
 BEARER = HTTPBearer(auto_error=False, description="the same API key as a Bearer token")

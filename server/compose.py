@@ -37,9 +37,10 @@ from tools.store.incidents import IncidentStore
 from tools.store.kg import KnowledgeGraph
 from tools.store.migrate import upgrade
 
-from .auth import Authenticator, parse_static_keys
+from .auth import Authenticator
+from .keys import parse_static_keys
 from .limits import RateLimiter
-from .settings import SIM_PASSWORD, SIM_USER, Settings
+from .settings import SIM_PASSWORD, SIM_USER, Settings, comma_list
 from .simulator import builtin_simulator
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ def load_tools(settings: Settings) -> list[str]:
     import tools.catalog  # noqa: F401  (importing registers the shipped tools)
     from tools.registry import get_tool_catalog
 
-    modules = [m.strip() for m in settings.tool_modules.split(",") if m.strip()]
+    modules = comma_list(settings.tool_modules)
     return get_tool_catalog().discover(modules)
 
 
@@ -230,7 +231,7 @@ async def rate_store(settings: Settings) -> AsyncIterator[Redis]:
 def active_variants(settings: Settings) -> list[Variant]:
     """The variants of the online A/B test (``AB_VARIANTS``); with none, the baseline as the settings
     configure it (``PROMPT_VERSION``, ``TOKEN_BUDGET``)."""
-    names = [n.strip() for n in settings.ab_variants.split(",") if n.strip()]
+    names = comma_list(settings.ab_variants)
     if not names:
         baseline = load_variant("baseline")
         return [
@@ -242,7 +243,7 @@ def active_variants(settings: Settings) -> list[Variant]:
 
 
 def approval_policy(settings: Settings) -> ApprovalPolicy:
-    actions = {a.strip() for a in settings.approval_four_eyes_actions.split(",") if a.strip()}
+    actions = set(comma_list(settings.approval_four_eyes_actions))
     return ApprovalPolicy(settings.approval_four_eyes, frozenset(actions))
 
 

@@ -10,9 +10,24 @@ from tools.roles import Role
 from tools.store.access import insert_key
 from tools.store.db import Pool
 
+from .settings import comma_list
+
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def parse_static_keys(text: str) -> dict[str, tuple[str, Role]]:
+    """``API_KEYS``: ``<sha256 hex>:<role>[:<name>]``, comma-separated (hashes only, never keys)."""
+    keys = {}
+    for index, entry in enumerate(comma_list(text)):
+        parts = entry.split(":")
+        if len(parts) not in (2, 3) or not re.fullmatch(r"[0-9a-fA-F]{64}", parts[0]):
+            raise ValueError(f"entry {index + 1} must be <sha256 hex of the key>:<role>[:<name>]")
+        if parts[1] not in {r.value for r in Role}:
+            raise ValueError(f"entry {index + 1}: role must be viewer, operator or admin")
+        keys[parts[0].lower()] = (parts[2] if len(parts) == 3 else f"static-{index + 1}", Role(parts[1]))
+    return keys
 
 
 def new_key() -> str:

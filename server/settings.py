@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Literal
 
@@ -11,6 +10,11 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SIM_USER, SIM_PASSWORD = "admin", "admin"
+
+
+def comma_list(value: str) -> list[str]:
+    """The non-empty items of a comma-separated setting, stripped."""
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 class Settings(BaseSettings):
@@ -120,7 +124,7 @@ class Settings(BaseSettings):
         from tools.actions import ACTIONS
         from tools.catalog.write import WRITE_TOOLS
 
-        unknown = {a.strip() for a in value.split(",") if a.strip()} - set(ACTIONS) - set(WRITE_TOOLS) - {"confirm"}
+        unknown = set(comma_list(value)) - set(ACTIONS) - set(WRITE_TOOLS) - {"confirm"}
         if unknown:
             raise ValueError(f"unknown actions {', '.join(sorted(unknown))}; known: {', '.join(ACTIONS)}")
         return value
@@ -139,7 +143,7 @@ class Settings(BaseSettings):
     def _variants(cls, value: str) -> str:
         from graph.variants import variant_names
 
-        unknown = {v.strip() for v in value.split(",") if v.strip()} - set(variant_names())
+        unknown = set(comma_list(value)) - set(variant_names())
         if unknown:
             raise ValueError(f"unknown variants {', '.join(sorted(unknown))}; known: {', '.join(variant_names())}")
         return value
@@ -147,14 +151,9 @@ class Settings(BaseSettings):
     @field_validator("api_keys")
     @classmethod
     def _static_keys(cls, value: str) -> str:
-        from tools.roles import Role
+        from .keys import parse_static_keys
 
-        for index, entry in enumerate(e.strip() for e in value.split(",") if e.strip()):
-            parts = entry.split(":")
-            if len(parts) not in (2, 3) or not re.fullmatch(r"[0-9a-fA-F]{64}", parts[0]):
-                raise ValueError(f"entry {index + 1} must be <sha256 hex of the key>:<role>[:<name>]")
-            if parts[1] not in {r.value for r in Role}:
-                raise ValueError(f"entry {index + 1}: role must be viewer, operator or admin")
+        parse_static_keys(value)  # the parser the server uses: what it refuses, startup never sees
         return value
 
     @field_validator("knowledge_dir")
