@@ -25,7 +25,7 @@ def _body(request: Request, detail: Any) -> dict[str, Any]:
 
 def install_errors(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    async def httperror_response(request: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse(_body(request, exc.detail), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
@@ -50,22 +50,23 @@ def install_errors(app: FastAPI) -> None:
         return JSONResponse(body, 500, headers={"X-Request-ID": body["request_id"] or ""})
 
 
-def _error(description: str) -> dict[str, Any]:
+def error_response(description: str) -> dict[str, Any]:
+    """An OpenAPI response entry whose body is ``ErrorBody``."""
     return {"model": ErrorBody, "description": description}
 
 
 COMMON: dict[int | str, Any] = {
-    400: _error("a malformed request: NUL in the URL, a body that is not UTF-8"),
-    422: _error("invalid input: one line per field (location: problem)"),
+    400: error_response("a malformed request: NUL in the URL, a body that is not UTF-8"),
+    422: error_response("invalid input: one line per field (location: problem)"),
 }
 AUTHENTICATED: dict[int | str, Any] = {
-    401: _error("missing, invalid or revoked API key"),
-    403: _error("the key's role may not do this (or the thread is another user's)"),
-    429: {**_error("rate limit per key"), "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
-    503: {**_error("the database is unavailable"), "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
+    401: error_response("missing, invalid or revoked API key"),
+    403: error_response("the key's role may not do this (or the thread is another user's)"),
+    429: {**error_response("rate limit per key"), "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
+    503: {**error_response("the database is unavailable"), "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
 }
 WITH_BODY: dict[int | str, Any] = {
-    413: _error("the request body is larger than the limit (MAX_REQUEST_BYTES, MAX_UPLOAD_BYTES)")
+    413: error_response("the request body is larger than the limit (MAX_REQUEST_BYTES, MAX_UPLOAD_BYTES)")
 }
 
 

@@ -19,14 +19,15 @@ from ..auth import Principal, require
 from ..chat import report_decision
 from ..compose import App
 from ..deps import Running
-from ..schemas import ApprovalDecision, ApprovalResult, ErrorBody, RejectDecision, ResolutionIn, ResolutionOut
+from ..errors import error_response
+from ..schemas import ApprovalDecision, ApprovalResult, RejectDecision, ResolutionIn, ResolutionOut
 
 router = APIRouter(prefix="/api/v2", tags=["approvals"])
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
 ApprovalId = Annotated[str, Path(pattern=r"^[0-9a-f\-]{36}$")]
-NOT_FOUND: dict[str, Any] = {"model": ErrorBody, "description": "no such approval or run"}
-ALREADY: dict[str, Any] = {"model": ErrorBody, "description": "already decided or expired"}
+NOT_FOUND = error_response("no such approval or run")
+ALREADY = error_response("already decided or expired")
 STATUS_ALIASES = {"used": "done"}  # the first release's name for an executed approval
 
 
@@ -65,10 +66,7 @@ async def _decide(app: App, principal: Principal, approval_id: str, decision: De
     response_model=ApprovalResult,
     responses={
         404: NOT_FOUND,
-        409: {
-            "model": ErrorBody,
-            "description": "not done: stale, failed, unknown, expired or already decided (the reason)",
-        },
+        409: error_response("not done: stale, failed, unknown, expired or already decided (the reason)"),
     },
 )
 async def approve(

@@ -21,8 +21,9 @@ from ..auth import Principal, require
 from ..chat import ChatRequest, ThreadNotYours, claim_thread, run_events, run_to_end
 from ..compose import App
 from ..deps import Running
+from ..errors import error_response
 from ..outages import OUTAGES
-from ..schemas import ChatResponse, ErrorBody, FeedbackIn, FeedbackOut
+from ..schemas import ChatResponse, FeedbackIn, FeedbackOut
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["chat"])
@@ -90,7 +91,7 @@ async def chat_stream(app: Running, body: Claimed, principal: Viewer) -> EventSo
 @router.post(
     "/api/v2/feedback",
     response_model=FeedbackOut,
-    responses={404: {"model": ErrorBody, "description": "no answer with this run_id that the caller received"}},
+    responses={404: error_response("no answer with this run_id that the caller received")},
 )
 async def feedback(app: Running, body: FeedbackIn, principal: Viewer) -> dict[str, Any]:
     """Thumbs up/down on an answer the caller received (one per user and run; a later one replaces

@@ -18,10 +18,10 @@ from tools.registry import Role
 from ..auth import Principal, require
 from ..compose import App
 from ..deps import Running
+from ..errors import error_response
 from ..schemas import (
     FORBIDDEN_CHARACTERS,
     CacheStats,
-    ErrorBody,
     FullHealth,
     InvalidateIn,
     InvalidateOut,
@@ -146,8 +146,8 @@ def uploads_of(app: App, principal: Principal) -> Path:
     "/api/v2/knowledge/documents",
     response_model=UploadOut,
     responses={
-        415: {"model": ErrorBody, "description": "not a .md, .txt or .pdf file by name and content"},
-        422: {"model": ErrorBody, "description": "the document could not be ingested"},
+        415: error_response("not a .md, .txt or .pdf file by name and content"),
+        422: error_response("the document could not be ingested"),
     },
 )
 async def upload(app: Running, file: UploadFile, principal: Operator) -> dict[str, Any]:
