@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.graph.state import CompiledStateGraph
-from redis.asyncio import Redis
 
 from graph.classifier import KnownNames
 from graph.facade import ServiceOrchestrator
@@ -218,16 +217,6 @@ def chat_model(settings: Settings) -> object:
     )
 
 
-@contextlib.asynccontextmanager
-async def rate_store(settings: Settings) -> AsyncIterator[Redis]:
-    """The Redis client the rate limit counts in (shared by every worker)."""
-    client = Redis.from_url(settings.redis_url, socket_connect_timeout=0.5, socket_timeout=1.0)
-    try:
-        yield client
-    finally:
-        await client.aclose()
-
-
 def active_variants(settings: Settings) -> list[Variant]:
     """The variants of the online A/B test (``AB_VARIANTS``); with none, the baseline as the settings
     configure it (``PROMPT_VERSION``, ``TOKEN_BUDGET``)."""
@@ -253,7 +242,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     store = await open_store(settings)
     cache = cache_manager(settings)
     try:
-        async with scheduler(settings) as client, contextlib.AsyncExitStack() as stack:
+        async with scheduler(settings) as client:
             load_tools(settings)
             catalog = get_tool_catalog().recording_to(store.pool)
             checkpointer = AsyncPostgresSaver(store.pool)
@@ -270,7 +259,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
                 cache=cache,
                 actions=ActionExecutor(client, approvals, cache, approval_policy(settings)),
             )
-            limiter = RateLimiter(settings.rate_limit_per_minute, await stack.enter_async_context(rate_store(settings)))
+            limiter = RateLimiter(settings.rate_limit_per_minute, cache.redis)  # the cache's Redis client
             auth = Authenticator(store.pool, parse_static_keys(settings.api_keys), settings.auth_disabled, limiter)
             graph = build_graph().compile(checkpointer=checkpointer)
             yield App(settings, store, parts, graph, auth, ServiceOrchestrator.of(parts), active_variants(settings))

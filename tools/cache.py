@@ -78,6 +78,11 @@ class CacheManager:
         self._warmers: dict[str, Warmer] = {}
         self._local = LocalStats()
 
+    @property
+    def redis(self) -> Any:
+        """The Redis client (shared with the rate limit: one connection pool per process)."""
+        return self._redis
+
     # ------------------------------------------------------------------ availability
     @property
     def available(self) -> bool:
