@@ -300,7 +300,7 @@ async def get_impact(job_name: str, workstation: str | None, ctx: ToolContext) -
         "critical": [n.name for n in impact.critical_jobs][:30],
         "deadlines": [{"job": n.name, "deadline": iso(n.deadline)} for n in impact.with_deadline[:10]],
         "sample": [{"job": n.name, "status": n.status, "depth": n.depth} for n in impact.blocked_jobs[:20]],
-        "context": await ctx.kg.kg_context(job["id"]),
+        "context": await ctx.kg.kg_context(job["id"], impact=impact),
         "_fetched_at": now_iso(),
     }
 

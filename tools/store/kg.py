@@ -1,7 +1,8 @@
 """The knowledge graph in PostgreSQL, queried relationally (recursive CTEs with depth limits).
 
-Closures walk the ``kg_flow`` view: job→job dependencies, a job→its job stream (a stream completes
-after its jobs), and a predecessor stream→the jobs of streams that wait for it. See docs/knowledge-graph.md.
+Closures follow how work flows: job→job dependencies, a job→its job stream (a stream completes after
+its jobs), and a predecessor stream→the jobs of streams that wait for it — breadth-first in one
+round trip (``kg_closure``, migration 0009), each node expanded once. See docs/knowledge-graph.md.
 """
 
 from __future__ import annotations
@@ -46,10 +47,6 @@ def _depth(depth: int) -> int:
     return depth
 
 
-_CLOSURE = {
-    "down": ("f.pred_kind = w.kind AND f.pred_id = w.id", "f.succ_kind", "f.succ_id"),
-    "up": ("f.succ_kind = w.kind AND f.succ_id = w.id", "f.pred_kind", "f.pred_id"),
-}
 
 
 class KnowledgeGraph:
@@ -132,28 +129,18 @@ class KnowledgeGraph:
     # ---------------------------------------------------------------- closures
     async def closure(self, job_id: str, direction: Literal["down", "up"], depth: int = 3) -> list[GraphNode]:
         """Jobs and streams reachable from ``job_id`` downstream (dependents) or upstream (what it waits for)."""
-        match, next_kind, next_id = _CLOSURE[direction]
-        sql = f"""
-            WITH RECURSIVE walk(kind, id, depth) AS (
-                SELECT 'job'::text, %(job)s::text, 0
-                UNION
-                SELECT {next_kind}, {next_id}, w.depth + 1
-                  FROM walk w JOIN kg_flow f ON {match}
-                 WHERE w.depth < %(depth)s
-            ),
-            nearest AS (SELECT kind, id, min(depth) AS depth FROM walk WHERE depth > 0 GROUP BY kind, id)
-            SELECT n.kind, n.id, n.depth,
+        sql = """
+            SELECT n.node_kind AS kind, n.node_id AS id, n.node_depth AS depth,
                    coalesce(j.name, s.name) AS name, coalesce(j.status, s.status) AS status,
                    coalesce(j.workstation, s.workstation) AS workstation, j.job_stream_name AS job_stream,
                    coalesce(j.critical, false) AS critical, coalesce(j.deadline, s.deadline) AS deadline
-              FROM nearest n
-              LEFT JOIN kg_jobs j ON n.kind = 'job' AND j.id = n.id
-              LEFT JOIN kg_job_streams s ON n.kind = 'stream' AND s.id = n.id
-             WHERE n.id <> %(job)s OR n.kind <> 'job'
-             ORDER BY n.depth, name
+              FROM kg_closure(%(job)s, %(down)s, %(depth)s) n
+              LEFT JOIN kg_jobs j ON n.node_kind = 'job' AND j.id = n.node_id
+              LEFT JOIN kg_job_streams s ON n.node_kind = 'stream' AND s.id = n.node_id
+             ORDER BY n.node_depth, name
         """
         async with self.pool.connection() as conn:
-            cur = await conn.execute(sql, {"job": job_id, "depth": _depth(depth)})
+            cur = await conn.execute(sql, {"job": job_id, "down": direction == "down", "depth": _depth(depth)})
             return [GraphNode(**row) for row in await cur.fetchall()]
 
     async def downstream(self, job_id: str, depth: int = 3) -> list[GraphNode]:
@@ -213,11 +200,11 @@ class KnowledgeGraph:
             )
             return [dict(row) for row in await cur.fetchall()]
 
-    async def kg_context(self, job_id: str, depth: int = 2, limit: int = 12) -> str:
-        """A compact text of the job's neighbourhood for the LLM."""
-        job = await self._job(job_id)
+    async def kg_context(self, job_id: str, depth: int = 2, limit: int = 12, impact: Impact | None = None) -> str:
+        """A compact text of the job's neighbourhood for the LLM (``impact``: reuse one already computed)."""
+        impact = impact or await self.impact(job_id, depth=10)
+        job = impact.job
         up = [n for n in await self.upstream(job_id, depth) if n.kind == "job"]
-        impact = await self.impact(job_id, depth=10)
         needs = await self.resources_of(job_id)
         flags = [
             f for f, on in (("critical", job["critical"]), (f"deadline {_t(job['deadline'])}", job["deadline"])) if on

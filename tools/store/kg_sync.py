@@ -149,14 +149,22 @@ class KnowledgeGraphSync:
         return report
 
     async def _bounded(self, fetch: Callable[[str], Awaitable[Any]], ids: set[str]) -> list[Any]:
-        """``fetch`` every id, at most ``concurrency`` at a time (each call created when its turn comes)."""
-        gate = asyncio.Semaphore(self.concurrency)
+        """``fetch`` every id with ``concurrency`` workers pulling from one queue: at most that many calls
+        in flight and that many tasks alive, however many ids (a 100k-job plan creates no 100k tasks)."""
+        pending = iter(sorted(ids))
+        results: list[Any] = []
 
-        async def run(identifier: str) -> Any:
-            async with gate:
-                return await fetch(identifier)
+        async def worker() -> None:
+            for identifier in pending:  # one shared iterator: each id taken by exactly one worker
+                results.append(await fetch(identifier))
 
-        return list(await asyncio.gather(*(run(i) for i in sorted(ids))))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(self.concurrency, len(ids))):
+                    group.create_task(worker())
+        except ExceptionGroup as failed:  # the first failure, as the caller would see it from one call
+            raise failed.exceptions[0] from None
+        return results
 
 
 async def sync_periodically(
