@@ -60,6 +60,7 @@ bench: install
 	$(BIN)/python -m bench.kg_scale
 	$(BIN)/python -m bench.graph_latency
 	$(BIN)/python -m bench.fanout
+	$(BIN)/python -m bench.turn_cost
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

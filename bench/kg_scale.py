@@ -1,7 +1,8 @@
 """Knowledge graph at scale on the embedded PostgreSQL: bulk sync of 1k/10k/100k jobs with two
 edges per job, re-sync (idempotent), and depth-10 closure queries (a table by size). Prints numbers only.
 
-Run: ``make bench`` or ``.venv/bin/python -m bench.kg_scale [--jobs 1000 10000 100000] [--edges-per-job 2] [--http 20000]``
+Run: ``make bench`` or
+``.venv/bin/python -m bench.kg_scale [--jobs 1000 10000 100000] [--edges-per-job 2] [--http 20000]``
 (``--http N`` also times a full sync over HTTP from a simulator with N jobs).
 """
 

@@ -68,7 +68,12 @@ class Bench:
             counter.calls.clear()
             started = time.perf_counter()
             config: RunnableConfig = {"configurable": {"thread_id": thread}, "callbacks": [counter]}
-            await self.app.graph.ainvoke({"messages": [HumanMessage(turn)]}, config, context=context)
+            await self.app.graph.ainvoke(
+                {"messages": [HumanMessage(turn)]},
+                config,
+                context=context,
+                durability=self.app.settings.checkpoint_durability,
+            )
         latency_ms = (time.perf_counter() - started) * 1000
         state = await self.app.graph.aget_state(config)  # the whole state, not only the output keys
         values, interrupts = state.values, state.interrupts

@@ -1,6 +1,8 @@
 """The Resync agent graph:
 
-    understand → (Send ×N) gather_branch → rank_context → agent ⇄ tools → draft
+    understand → (Send ×N) gather_branch → rank_context → [agent ⇄ tools] → draft
+
+(the agent step only when there is something to decide: see ``route_after_rank``)
 
 ``graph`` below is compiled without a checkpointer (the server and tests inject one)."""
 
@@ -11,7 +13,7 @@ from typing import Any
 from langgraph.graph import END, START, StateGraph
 
 from .context import Context
-from .nodes.agent import agent_node, route_after_agent, tools_node
+from .nodes.agent import agent_node, route_after_agent, route_after_rank, tools_node
 from .nodes.draft import draft_node
 from .nodes.gather import BranchInput, gather_branch, route_gather
 from .nodes.rank import rank_node
@@ -32,7 +34,7 @@ def build_graph() -> StateGraph[Any, Any, Any, Any]:
     builder.add_edge(START, "understand")
     builder.add_conditional_edges("understand", route_gather, ["gather_branch", "rank_context"])
     builder.add_edge("gather_branch", "rank_context")
-    builder.add_edge("rank_context", "agent")
+    builder.add_conditional_edges("rank_context", route_after_rank, ["agent", "draft"])
     builder.add_conditional_edges("agent", route_after_agent, ["tools", "draft"])
     builder.add_edge("tools", "agent")
     builder.add_edge("draft", END)

@@ -92,7 +92,9 @@ async def run_events(
     yield "metadata", {"run_id": run_id, "thread_id": thread_id}
     values: dict[str, Any] = {}
     modes: list[StreamMode] = ["messages", "custom", "values"]
-    stream: AsyncIterator[Any] = app.graph.astream(payload, config, context=context, stream_mode=modes)
+    stream: AsyncIterator[Any] = app.graph.astream(
+        payload, config, context=context, stream_mode=modes, durability=app.settings.checkpoint_durability
+    )
     try:
         async for mode, chunk in stream:
             if mode == "values":

@@ -103,7 +103,9 @@ async def _chat(settings: Any, question: str, thread_id: str, context: Context) 
 async def stream_run(app: App, graph: Any, payload: Any, config: RunnableConfig, context: Context) -> None:
     from langchain_core.messages import AIMessageChunk
 
-    async for mode, chunk in graph.astream(payload, config, context=context, stream_mode=["messages", "custom"]):
+    modes: list[Any] = ["messages", "custom"]
+    durability = app.settings.checkpoint_durability
+    async for mode, chunk in graph.astream(payload, config, context=context, stream_mode=modes, durability=durability):
         if mode == "custom" and chunk.get("event") == "tool_call" and chunk.get("status") != "started":
             errors.print(f"[dim]tool {chunk['name']} → {chunk['status']}[/]")
         elif mode == "messages":

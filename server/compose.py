@@ -262,7 +262,10 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             limiter = RateLimiter(settings.rate_limit_per_minute, cache.redis)  # the cache's Redis client
             auth = Authenticator(store.pool, parse_static_keys(settings.api_keys), settings.auth_disabled, limiter)
             graph = build_graph().compile(checkpointer=checkpointer)
-            yield App(settings, store, parts, graph, auth, ServiceOrchestrator.of(parts), active_variants(settings))
+            try:
+                yield App(settings, store, parts, graph, auth, ServiceOrchestrator.of(parts), active_variants(settings))
+            finally:
+                await catalog.aclose()  # the audit rows still queued
     finally:
         await cache.aclose()
         await store.close()

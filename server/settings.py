@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     prompt_version: str = Field(
         "v2", pattern=r"^v\d+$", description="system prompt version (graph/prompts), per request too"
     )
+    checkpoint_durability: Literal["exit", "async", "sync"] = Field(
+        "exit",
+        description="when a run's checkpoints are written: exit (once, at its end or pause: fewest round trips), "
+        "async or sync (after every step)",
+    )
     token_budget: int = Field(3000, ge=200, le=100_000, description="context tokens (estimated) given to the model")
     ab_variants: str = Field(
         "", description="online A/B: variant names (evals/variants/*.yaml) sharing live traffic by their weights"

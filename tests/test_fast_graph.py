@@ -88,16 +88,33 @@ async def test_a_low_confidence_question_is_refined_by_a_configured_model(parts:
     model = ScriptedModel(
         script=[
             call("Refined", {"query_type": "health", "language": "en"}),  # the refinement
-            AIMessage(content=""),
+            AIMessage(content=""),  # the agent: an unsure question gets the agent's step too
             AIMessage(content="All agents but AGT4 are linked."),
         ]
     )
     out = await run(parts, model, "whats going on with the nightly stuff")
     assert out["query_type"] == "health" and out["answer"] == "All agents but AGT4 are linked."
     assert "Query types:" in str(model.prompts[0][0].content) and len(model.prompts) == 3
-    sure = ScriptedModel(script=[AIMessage(content=""), AIMessage(content="ok")])
+    sure = ScriptedModel(script=[AIMessage(content="ok")])
     await run(parts, sure, "what is the status of BILLING_INVOICE_GEN?")  # (no log read: the cache stays cold)
-    assert len(sure.prompts) == 2  # confident rules: no refinement call
+    assert len(sure.prompts) == 1  # confident rules, everything gathered: one model call, the draft
+
+
+async def test_the_agent_step_runs_only_when_there_is_something_to_decide(parts: Parts) -> None:
+    """A status question answered by its reads: one model call. An action, or a kind the reads cover only
+    in part (an SLA question): the agent decides first."""
+    one = ScriptedModel(script=[AIMessage(content="BILLING_INVOICE_GEN is ABEND.")])
+    out = await run(parts, one, "what is the status of BILLING_INVOICE_GEN?")
+    assert out["answer"] == "BILLING_INVOICE_GEN is ABEND." and len(one.prompts) == 1
+    assert '"phase": "draft"' in one.system_texts()[0]
+    for question, role in (
+        ("rerun PAYROLL_NIGHTLY", "viewer"),
+        ("is BILLING_INVOICE_GEN going to miss its deadline?", "viewer"),
+    ):
+        two = ScriptedModel(script=[AIMessage(content=""), AIMessage(content="ok")])
+        await run(parts, two, question, role=role)
+        phases = ['"phase": "agent"' in text for text in two.system_texts()]
+        assert phases == [True, False], question
 
 
 def call(name: str, args: dict[str, Any]) -> AIMessage:
@@ -112,13 +129,13 @@ async def test_agent_tools_draft_and_the_tool_outcome_reaches_the_model(parts: P
             AIMessage(content="BILLING_INVOICE_GEN is ABEND."),
         ]
     )
-    out = await run(parts, model, "what is the status of BILLING_INVOICE_GEN?")
+    out = await run(parts, model, "is BILLING_INVOICE_GEN going to miss its deadline?")  # the agent decides
     assert out["answer"] == "BILLING_INVOICE_GEN is ABEND."
     assert [c["name"] for c in out["tool_calls"]] == ["get_job_status"] and out["tool_calls"][0]["outcome"] == "ok"
     draft = model.system_texts()[-1]
     assert CONTEXT_HEADER in draft and FACTS_HEADER in draft
     assert "Tool get_job_status → ok" in draft and '"phase": "draft"' in draft
-    assert "[status:get_job_status]" in draft  # the gathered context is in the text, once per item
+    assert "[critical:get_critical_jobs]" in draft  # the gathered context is in the text, once per item
 
 
 async def test_a_refused_role_is_in_the_text_a_real_model_gets(parts: Parts) -> None:

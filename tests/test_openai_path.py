@@ -108,7 +108,7 @@ async def test_openai_compatible_server_drives_the_graph(svc: Parts, stub: Any) 
     tokens: list[str] = []
     events: list[dict[str, Any]] = []
     async for mode, chunk in graph.astream(
-        {"messages": [HumanMessage("what is the status of PAYROLL_NIGHTLY?")]},
+        {"messages": [HumanMessage("is PAYROLL_NIGHTLY going to miss its deadline?")]},  # the agent decides
         config,
         stream_mode=["messages", "custom"],
         context=Context(role="viewer", parts=svc),
@@ -136,3 +136,16 @@ async def test_openai_compatible_server_drives_the_graph(svc: Parts, stub: Any) 
     state = (await graph.aget_state(config)).values
     assert state["usage"] and all(u["total_tokens"] == 120 for u in state["usage"])
     assert state["messages"][-1].content.strip() == answer
+
+
+async def test_a_question_its_reads_answer_costs_one_model_call(svc: Parts, stub: Any) -> None:
+    _, seen = stub
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "t-openai-one"}}
+    out = await graph.ainvoke(
+        {"messages": [HumanMessage("what is the status of PAYROLL_NIGHTLY?")]},
+        config,
+        context=Context(role="viewer", parts=svc),
+    )
+    assert out["answer"] == "Stub model: PAYROLL_NIGHTLY is ABEND [log PAYROLL_NIGHTLY]."
+    assert len(seen) == 1 and "tools" not in seen[0]  # the draft only: the gathered status was the answer

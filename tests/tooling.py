@@ -58,5 +58,6 @@ async def tool_context(
         try:
             yield ctx, catalog
         finally:
+            await catalog.aclose()
             await documents.close()
             await cache.aclose()

@@ -5,6 +5,7 @@ It sits under the Redis cache (which spans runs) and over the client's retries."
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,8 +32,23 @@ class RunMemo:
 
     def __init__(self) -> None:
         self._futures: dict[str, asyncio.Future[Any]] = {}
+        self._started: set[asyncio.Task[Any]] = set()
         self.hits = 0
         self.misses = 0
+
+    def start(self, key: str, fetch: Callable[[], Awaitable[Any]]) -> None:
+        """Send a read now, without waiting for it: a later ``call`` with the same key shares it. For
+        speculative reads (a guess of what the run will ask); a failed guess costs one request, nothing else."""
+        if key in self._futures:
+            return
+        task = asyncio.ensure_future(self.call(key, fetch))
+        self._started.add(task)
+        task.add_done_callback(self._settled)
+
+    def _settled(self, task: asyncio.Task[Any]) -> None:
+        self._started.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a wrong guess (404, stale id) is nobody's error
 
     async def call(self, key: str, fetch: Callable[[], Awaitable[Any]]) -> Any:
         future = self._futures.get(key)
@@ -70,7 +86,21 @@ class MemoClient:
             return attribute
 
         async def memoized(*args: Any, **kwargs: Any) -> Any:
-            key = f"{name}:{args!r}:{sorted(kwargs.items())!r}"
-            return await self._memo.call(key, lambda: attribute(*args, **kwargs))
+            return await self._memo.call(_key(attribute, name, args, kwargs), lambda: attribute(*args, **kwargs))
 
         return memoized
+
+    def prefetch(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """Start the read ``name(*args, **kwargs)`` in the background; the run's later identical read joins it."""
+        if name not in MEMOIZED:
+            raise ValueError(f"{name} is not a memoized read")
+        attribute = getattr(self._client, name)
+        self._memo.start(_key(attribute, name, args, kwargs), lambda: attribute(*args, **kwargs))
+
+
+def _key(method: Callable[..., Any], name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """One key per distinct read, however it is spelled: ``find_jobs("X")`` and
+    ``find_jobs("X", workstation=None)`` are the same request."""
+    bound = inspect.signature(method).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return f"{name}:{sorted(bound.arguments.items())!r}"

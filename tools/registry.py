@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from langchain_core.tools import StructuredTool, ToolException
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.errors import GraphBubbleUp
 from prometheus_client import Counter, Histogram
 from pydantic import BaseModel, ValidationError
@@ -29,6 +30,7 @@ from .context import ActionNotDone, ApprovalPending, ToolContext, WriteNotApprov
 from .hwa import HWAError
 from .roles import Role
 from .store.approvals import ApprovalError
+from .store.audit import AuditLog
 from .store.db import Pool
 
 log = logging.getLogger(__name__)
@@ -101,15 +103,25 @@ def mask(arguments: dict[str, Any]) -> dict[str, Any]:
     return {k: ("***" if SECRET_KEY.search(k) else v) for k, v in arguments.items()}
 
 
+# tool schemas by the identity of the tool specs they were made from (with the specs, kept alive)
+_SCHEMAS: dict[tuple[int, ...], tuple[tuple[ToolSpec, ...], list[dict[str, Any]]]] = {}
+
+
 @dataclass
 class ToolCatalog:
     pool: Pool | None = None
     tools: dict[str, ToolSpec] = field(default_factory=dict)
+    audit: AuditLog | None = None
 
     def recording_to(self, pool: Pool | None) -> ToolCatalog:
         """The same tools (registrations stay shared), recording executions in ``pool``: each app or
-        test gets its own, and none changes the process-wide catalog."""
-        return ToolCatalog(pool=pool, tools=self.tools)
+        test gets its own, and none changes the process-wide catalog. Close it (``aclose``) to write the
+        audit rows still queued."""
+        return ToolCatalog(pool=pool, tools=self.tools, audit=AuditLog(pool) if pool is not None else None)
+
+    async def aclose(self) -> None:
+        if self.audit is not None:
+            await self.audit.aclose()
 
     # ---------------------------------------------------------------- registration and discovery
     def register(self, spec: ToolSpec) -> ToolSpec:
@@ -147,6 +159,17 @@ class ToolCatalog:
     def as_langchain_tools(self, role: str | Role, context: ToolContext | None = None) -> list[StructuredTool]:
         """Real LangChain tools for ``bind_tools``; only those the role may use."""
         return [self._langchain_tool(spec, context) for spec in self.list_tools(role)]
+
+    def tool_schemas(self, role: str | Role) -> list[dict[str, Any]]:
+        """The role's tools as OpenAI tool schemas for ``bind_tools``: converted once per set of tools,
+        not at every model call (the conversion builds a JSON schema per tool)."""
+        specs = tuple(self.list_tools(role))
+        key = tuple(id(spec) for spec in specs)
+        held = _SCHEMAS.get(key)
+        if held is None:  # the specs are kept with their schemas: their ids are not reused
+            held = (specs, [convert_to_openai_tool(self._langchain_tool(spec, None)) for spec in specs])
+            _SCHEMAS[key] = held
+        return held[1]
 
     def _langchain_tool(self, spec: ToolSpec, context: ToolContext | None) -> StructuredTool:
         async def run(**kwargs: Any) -> str:
@@ -213,30 +236,29 @@ class ToolCatalog:
             return ToolResult(spec.name, "error", error=str(exc), approval_id=ctx.approval_id)
 
     async def _record(self, result: ToolResult, arguments: dict[str, Any], ctx: ToolContext, elapsed: float) -> None:
-        if self.pool is None:
+        if self.audit is None:
             return
-        try:
-            async with self.pool.connection() as conn:
-                await conn.execute(
-                    "INSERT INTO tool_executions (tool, caller, role, arguments, duration_ms, outcome, error,"
-                    " approval_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                    (
-                        result.tool,
-                        ctx.caller,
-                        ctx.role,
-                        json.dumps(mask(arguments), default=str),
-                        elapsed * 1000,
-                        result.outcome,
-                        result.error,
-                        result.approval_id,
-                    ),
-                )
-        except Exception:  # the audit trail must not turn a tool's answer into a crash
-            log.exception("could not record the execution of %s", result.tool)
+        row = (
+            result.tool,
+            ctx.caller,
+            ctx.role,
+            json.dumps(mask(arguments), default=str),
+            elapsed * 1000,
+            result.outcome,
+            result.error,
+            result.approval_id,
+        )
+        spec = self.tools.get(result.tool)
+        if spec is not None and spec.permission is ToolPermission.READ_ONLY:
+            self.audit.add(row)  # batched: a read costs no round trip of its own
+        else:
+            await self.audit.write(row)  # a write (or a refused call) is on record before it returns
 
     async def get_execution_history(self, limit: int = 50) -> list[dict[str, Any]]:
         if self.pool is None:
             return []
+        if self.audit is not None:
+            await self.audit.flush()  # what was queued is history too
         async with self.pool.connection() as conn:
             cur = await conn.execute("SELECT * FROM tool_executions ORDER BY id DESC LIMIT %s", (limit,))
             return [dict(row) for row in await cur.fetchall()]
@@ -244,6 +266,8 @@ class ToolCatalog:
     async def stats(self) -> dict[str, Any]:
         if self.pool is None:
             return {"total_executions": 0, "by_tool": {}, "avg_duration_ms": 0.0, "error_rate": 0.0}
+        if self.audit is not None:
+            await self.audit.flush()
         async with self.pool.connection() as conn:
             cur = await conn.execute(
                 "SELECT tool, count(*) AS n, avg(duration_ms) AS avg_ms, "

@@ -73,13 +73,33 @@ async def agent_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if state.get("tool_rounds", 0) >= context.max_tool_rounds:
         return {}
     parts = await context.get_parts()
-    tools = parts.catalog.as_langchain_tools(identity(context).role)
+    tools = parts.catalog.tool_schemas(identity(context).role)
     model = parts.model().bind_tools(tools).with_config(tags=["nostream"])
     reply = await model.ainvoke(prompt_messages(state, context, "agent"))
     assert isinstance(reply, AIMessage)
     usage = [dict(reply.usage_metadata)] if reply.usage_metadata else []
     keep = [reply] if reply.tool_calls else []
     return {"messages": keep, "tool_rounds": state.get("tool_rounds", 0) + 1, "usage": usage}
+
+
+# question kinds whose gathered reads are the whole answer: the agent step has nothing to decide, so
+# the turn makes one model call (the draft) instead of two
+ANSWERED_BY_GATHER = frozenset(
+    {"status", "troubleshoot", "failed_jobs", "logs", "dependencies", "health", "howto", "outcome", "impact", "history"}
+)
+
+
+def route_after_rank(state: State) -> str:
+    """Straight to the draft when the reads planned for this kind of question all came back and the
+    question was understood with confidence; the agent (and its tools) otherwise: actions, unclear
+    questions, kinds the plan covers only in part, or a branch that failed."""
+    settled = (
+        state.get("query_type") in ANSWERED_BY_GATHER
+        and state.get("confidence", 0.0) >= 0.5
+        and bool(state.get("gathered"))
+        and not state.get("errors")
+    )
+    return "draft" if settled else "agent"
 
 
 def route_after_agent(state: State) -> str:

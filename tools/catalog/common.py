@@ -11,6 +11,7 @@ from tools.cache import Kind
 from tools.context import ToolContext
 from tools.hwa import JobInPlan
 from tools.hwa.models import JobRun
+from tools.memo import MemoClient
 from tools.registry import ToolInputError
 
 
@@ -110,6 +111,27 @@ async def cached(ctx: ToolContext, key: str, kind: Kind, fetch: Callable[[], Awa
     if ctx.cache is None:
         return await fetch()
     return await ctx.cache.get_or_fetch(key, kind, fetch)
+
+
+async def prefetch_job(ctx: ToolContext, job_name: str, log: bool = False, depth: int | None = None) -> None:
+    """Start the reads a job's tool will make once the scheduler names the instance — guessed from the
+    knowledge graph (the instance's id, its newest run) — so they travel with the find instead of after
+    it. The tool still asks with what the scheduler returned; a stale guess costs one request, and the
+    answer never comes from the guess (only a read the tool itself makes with the same arguments joins it)."""
+    client, kg = ctx.client, ctx.kg
+    if ctx.memo is None or kg is None or not isinstance(client, MemoClient):
+        return
+    client.prefetch("find_jobs", job_name)
+    guess = await ctx.memo.call(f"kg:latest_instance:{job_name}", lambda: kg.latest_instance(job_name))
+    if guess is None:
+        return
+    job_id, run_id = guess
+    if log and run_id:
+        client.prefetch("job_log", run_id)
+    if depth is not None:
+        client.prefetch("get_job", job_id)
+        client.prefetch("job_predecessors", job_id, depth)
+        client.prefetch("job_successors", job_id, depth)
 
 
 def current_instances(jobs: list[JobInPlan]) -> list[JobInPlan]:

@@ -11,7 +11,17 @@ from tools.context import ToolContext
 from tools.hwa import oql
 from tools.registry import ToolInputError, ToolPermission, tool
 
-from .common import cached, closest, compact_job, current_instances, failed_runs, iso, now_iso, pick_run
+from .common import (
+    cached,
+    closest,
+    compact_job,
+    current_instances,
+    failed_runs,
+    iso,
+    now_iso,
+    pick_run,
+    prefetch_job,
+)
 from .schemas import (
     DependenciesInput,
     FailedJobsInput,
@@ -95,6 +105,8 @@ async def get_job_logs(
     Size-capped."""
 
     async def fetch() -> dict[str, Any]:
+        if not run_id and not days_ago:
+            await prefetch_job(ctx, job_name.upper(), log=True)
         found = await ctx.client.find_jobs(job_name.upper())
         job, run = pick_run(found, run_id, days_ago)
         if job is None or run is None:
@@ -153,6 +165,7 @@ async def get_job_dependencies(job_name: str, depth: int, ctx: ToolContext) -> d
     up to N levels, plus its unresolved dependencies (files, prompts, resources)."""
 
     async def fetch() -> dict[str, Any]:
+        await prefetch_job(ctx, job_name.upper(), depth=depth)
         jobs = current_instances(await ctx.client.find_jobs(job_name.upper()))
         if not jobs:
             raise ToolInputError(f"no job named {job_name} in the plan{await closest(ctx, job_name)}")

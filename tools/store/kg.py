@@ -47,8 +47,6 @@ def _depth(depth: int) -> int:
     return depth
 
 
-
-
 class KnowledgeGraph:
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
@@ -115,6 +113,19 @@ class KnowledgeGraph:
                 if row:
                     return dict(row)
         return None
+
+    async def latest_instance(self, name: str) -> tuple[str, str | None] | None:
+        """The id of the newest instance of a job (exact name) as last synced, and its newest started run's
+        id: a guess to start reads early — the scheduler's answer decides what is used."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT j.id, (SELECT r.run_id FROM job_runs r WHERE r.job_id = j.id AND r.started_at IS NOT NULL "
+                "ORDER BY r.started_at DESC LIMIT 1) AS run_id "
+                "FROM kg_jobs j WHERE j.name = %s ORDER BY j.sched_time DESC NULLS LAST LIMIT 1",
+                (name,),
+            )
+            row = await cur.fetchone()
+        return (row["id"], row["run_id"]) if row else None
 
     async def counts(self) -> dict[str, int]:
         async with self.pool.connection() as conn:
