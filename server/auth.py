@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
+import psycopg
 from fastapi import HTTPException, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
@@ -38,17 +42,62 @@ class Principal:
 UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
 
 
+KEY_CHANGES = "resync_api_keys"  # notified by a trigger on api_keys (migration 0011)
+
+
 class Authenticator:
-    """Every request looks its key up (one indexed query), so a revoked key stops at once; then the
-    caller's rate limit is counted."""
+    """A key is looked up in the database (one indexed query) and then remembered for up to
+    ``remember_seconds`` — only while this process listens for key changes: any revocation (API, CLI,
+    SQL) notifies every server, which forgets what it remembered, so a revoked key stops at once.
+    Without the listener every request looks its key up. Then the caller's rate limit is counted."""
 
     def __init__(
-        self, pool: Pool, static_keys: dict[str, tuple[str, Role]], disabled: bool, limiter: RateLimiter | None = None
+        self,
+        pool: Pool,
+        static_keys: dict[str, tuple[str, Role]],
+        disabled: bool,
+        limiter: RateLimiter | None = None,
+        remember_seconds: float = 60.0,
     ) -> None:
         self.pool = pool
         self.static = static_keys  # hash -> (name, role), from the API_KEYS setting
         self.disabled = disabled
         self.limiter = limiter or RateLimiter(0)
+        self.remember_seconds = remember_seconds
+        self._known: dict[str, tuple[Principal, float]] = {}
+        self._listening = False
+
+    @contextlib.asynccontextmanager
+    async def listening(self) -> AsyncIterator[None]:
+        """Listen for key changes while the server runs (a connection of its own, reconnected)."""
+        task = asyncio.create_task(self._listen())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _listen(self) -> None:
+        conninfo = self.pool.conninfo
+        if not isinstance(conninfo, str):
+            return  # a pool built from a function: no listener, every request looks its key up
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {KEY_CHANGES}")
+                    self._known.clear()
+                    self._listening = True
+                    async for _ in conn.notifies():
+                        self._known.clear()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database went away: look every key up until it is back
+                log.warning("not listening for API key changes (%s): every request looks its key up", exc)
+            finally:
+                self._listening = False
+                self._known.clear()
+            await asyncio.sleep(5)
 
     @staticmethod
     def key_from(headers: Mapping[str, str], query_key: str | None = None) -> str | None:
@@ -62,8 +111,16 @@ class Authenticator:
         if digest in self.static:
             name, role = self.static[digest]
             return Principal(name, role)
+        held = self._known.get(digest)
+        if held is not None and self._listening and held[1] > time.monotonic():
+            return held[0]
         found = await key_owner(self.pool, digest)
-        return Principal(found[1], Role(found[2]), found[0]) if found else None
+        if found is None:
+            return None  # never remembered: a key created a moment later works at once
+        principal = Principal(found[1], Role(found[2]), found[0])
+        if self._listening:
+            self._known[digest] = (principal, time.monotonic() + self.remember_seconds)
+        return principal
 
     async def identify(self, headers: Mapping[str, str], query_key: str | None = None) -> Principal:
         """The caller, without counting a request: 401 (HTTPException) without a valid key."""

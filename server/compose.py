@@ -263,7 +263,10 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             auth = Authenticator(store.pool, parse_static_keys(settings.api_keys), settings.auth_disabled, limiter)
             graph = build_graph().compile(checkpointer=checkpointer)
             try:
-                yield App(settings, store, parts, graph, auth, ServiceOrchestrator.of(parts), active_variants(settings))
+                async with auth.listening():
+                    yield App(
+                        settings, store, parts, graph, auth, ServiceOrchestrator.of(parts), active_variants(settings)
+                    )
             finally:
                 await catalog.aclose()  # the audit rows still queued
     finally:

@@ -10,8 +10,9 @@ from starlette.requests import HTTPConnection
 from .compose import App
 
 
-def running(connection: HTTPConnection) -> App:
-    """The application the lifespan opened (settings, store, parts, compiled graph, auth, facade)."""
+async def running(connection: HTTPConnection) -> App:
+    """The application the lifespan opened (settings, store, parts, compiled graph, auth, facade).
+    (``async``: a plain function would be run in a worker thread at every request.)"""
     app: App = connection.app.state.resync
     return app
 

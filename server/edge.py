@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import time
-import uuid
 from typing import Any
 
 from fastapi import HTTPException
@@ -163,7 +163,7 @@ def _request_id(given: str | None) -> str:
     """The caller's X-Request-ID when it is a sane token, else a new one (never echo arbitrary bytes)."""
     if given and len(given) <= 64 and all(c.isalnum() or c in "-_." for c in given):
         return given
-    return uuid.uuid4().hex[:16]
+    return secrets.token_hex(8)
 
 
 async def _json(send: Send, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:

@@ -1,5 +1,7 @@
 """Redis cache of scheduler reads: namespaced keys, a TTL per kind, single-flight misses, warmers,
-SCAN-based invalidation and hit statistics kept in Redis (shared by every app process).
+SCAN-based invalidation and hit statistics shared through Redis by every app process (each process
+counts in memory and sends its counts at most once a second, and when asked: a hit costs one Redis
+round trip, the read itself).
 
 When Redis is down the cache steps aside: calls go straight to the source, ``health()`` says
 ``degraded``, nothing raises; after ``retry_seconds`` it tries Redis again and resumes by itself.
@@ -77,6 +79,9 @@ class CacheManager:
         self._inflight: dict[str, asyncio.Future[Any]] = {}
         self._warmers: dict[str, Warmer] = {}
         self._local = LocalStats()
+        self._unsent = LocalStats()  # counted here, not yet added to the shared statistics
+        self._sent_at = 0.0
+        self._sending: asyncio.Task[None] | None = None
 
     @property
     def redis(self) -> Any:
@@ -110,9 +115,9 @@ class CacheManager:
         Concurrent misses of one key share a single ``fetch()``."""
         ok, raw = await self._call(lambda: self._redis.get(key))
         if ok and raw is not None:
-            await self._count("hits")
+            self._count("hits")
             return json.loads(raw)
-        await self._count("misses")
+        self._count("misses")
         pending = self._inflight.get(key)
         if pending is not None:
             return await asyncio.shield(pending)
@@ -135,9 +140,27 @@ class CacheManager:
         ttl_ms = int(getattr(self.ttls, kind) * 1000)
         await self._call(lambda: self._redis.set(key, payload, px=ttl_ms))
 
-    async def _count(self, what: Literal["hits", "misses"]) -> None:
+    def _count(self, what: Literal["hits", "misses"]) -> None:
         setattr(self._local, what, getattr(self._local, what) + 1)
-        await self._call(lambda: self._redis.hincrby(self.stats_key, what, 1))
+        setattr(self._unsent, what, getattr(self._unsent, what) + 1)
+        idle = self._sending is None or self._sending.done()
+        if idle and time.monotonic() - self._sent_at >= 1.0:
+            self._sent_at = time.monotonic()
+            self._sending = asyncio.get_running_loop().create_task(self._send_counts())
+
+    async def _send_counts(self) -> None:
+        """Add this process's counts since the last send to the shared statistics (one round trip)."""
+        unsent, self._unsent = self._unsent, LocalStats()
+        if not unsent.hits and not unsent.misses:
+            return
+
+        async def send() -> None:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hincrby(self.stats_key, "hits", unsent.hits)
+                pipe.hincrby(self.stats_key, "misses", unsent.misses)
+                await pipe.execute()
+
+        await self._call(send)
 
     # ------------------------------------------------------------------ invalidation
     async def invalidate_pattern(self, pattern: str) -> int:
@@ -180,6 +203,9 @@ class CacheManager:
 
     # ------------------------------------------------------------------ stats and health
     async def stats(self) -> dict[str, Any]:
+        if self._sending is not None:
+            await asyncio.shield(self._sending)
+        await self._send_counts()
         ok, raw = await self._call(lambda: self._redis.hgetall(self.stats_key))
         values = {k.decode(): v.decode() for k, v in (raw or {}).items()} if ok else {}
         hits = int(values.get("hits", 0)) if ok else self._local.hits
@@ -201,6 +227,9 @@ class CacheManager:
         return {"status": "ok" if ok else "degraded", "detail": masked_url(self.redis_url) if ok else self._last_error}
 
     async def aclose(self) -> None:
+        if self._sending is not None:
+            await asyncio.shield(self._sending)
+        await self._send_counts()
         await self._redis.aclose()
 
     def describe(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ anything runs, records every execution (PostgreSQL + Prometheus) and exports Lan
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import json
@@ -76,6 +77,11 @@ class ToolSpec:
 
     def allowed_for(self, role: str | Role) -> bool:
         return self.permission in ROLE_ALLOWS[role_of(role)]
+
+    @functools.cached_property
+    def takes_context(self) -> bool:
+        """Whether the function wants the ``ctx`` argument (read once, not at every call)."""
+        return "ctx" in inspect.signature(self.func).parameters
 
 
 @dataclass
@@ -218,7 +224,7 @@ class ToolCatalog:
         except ValidationError as exc:
             return ToolResult(spec.name, "invalid", error=_validation_message(exc))
         kwargs = validated.model_dump()
-        if "ctx" in inspect.signature(spec.func).parameters:
+        if spec.takes_context:
             kwargs["ctx"] = ctx
         try:
             return ToolResult(spec.name, "ok", data=await spec.func(**kwargs), approval_id=ctx.approval_id)
