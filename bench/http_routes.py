@@ -31,8 +31,12 @@ KEY = "rsk_bench_viewer_key"
 
 
 @contextlib.contextmanager
-def serving(command: list[str], url: str, env: dict[str, str], headers: dict[str, str]) -> Iterator[None]:
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+def serving(
+    command: list[str], url: str, env: dict[str, str], headers: dict[str, str], log: Path | None = None
+) -> Iterator[None]:
+    """The command running until the block ends, once ``url`` answers 200 (its stderr into ``log``)."""
+    sink = open(log, "w") if log else subprocess.PIPE  # noqa: SIM115 (closed below)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=sink, text=True)
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -40,7 +44,8 @@ def serving(command: list[str], url: str, env: dict[str, str], headers: dict[str
                 if httpx.get(url, headers=headers, timeout=5).status_code == 200:
                     break
             if process.poll() is not None:
-                raise SystemExit(f"{command[0]} ended: {process.stderr.read() if process.stderr else ''}")
+                detail = process.stderr.read() if process.stderr else (log.read_text() if log else "")
+                raise SystemExit(f"{command[0]} ended: {detail[-2000:]}")
             if time.monotonic() > deadline:
                 raise SystemExit(f"{url} did not answer 200 in 90 s")
             time.sleep(0.3)
@@ -51,6 +56,8 @@ def serving(command: list[str], url: str, env: dict[str, str], headers: dict[str
             process.wait(timeout=15)
         if process.poll() is None:
             process.kill()
+        if log:
+            sink.close()  # type: ignore[union-attr]
 
 
 def wrk(url: str, seconds: int, connections: int, key: str | None = None) -> float:

@@ -23,6 +23,7 @@ from tools.store.kg_sync import KnowledgeGraphSync, sync_periodically
 from .compose import open_app
 from .edge import Edge
 from .errors import document_errors, install_errors
+from .leader import lead
 from .routes import approvals, chat, ops, v2
 from .settings import Settings, comma_list
 
@@ -69,7 +70,8 @@ def configure_logging(level: str) -> None:
 
 async def _first_sync(sync: KnowledgeGraphSync, incidents: Any, client: Any) -> None:
     try:
-        await sync.sync(full=True)
+        report = await sync.sync(full=True)
+        log.info("knowledge graph synced in full: %d detail GETs in %.1f s", report.details_fetched, report.seconds)
         await incidents.harvest(client)
     except Exception:  # the server serves without a fresh graph; the loop retries
         log.exception("initial knowledge-graph sync failed")
@@ -90,17 +92,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await parts.cache.warm_cache()
             sync = KnowledgeGraphSync(parts.client, parts.kg)
             stop = asyncio.Event()
-            first = asyncio.create_task(_first_sync(sync, parts.incidents, parts.client))
-            loop = asyncio.create_task(sync_periodically(sync, settings.kg_sync_interval_seconds, stop))
+
+            async def keep_the_graph_synced() -> None:  # a full sync, then incremental ones
+                await _first_sync(sync, parts.incidents, parts.client)
+                await sync_periodically(sync, settings.kg_sync_interval_seconds, stop, wait_first=True)
+
+            conninfo = str(running.store.pool.conninfo)
+            retry = min(settings.kg_sync_interval_seconds, 15.0)
+            syncing = asyncio.create_task(lead(conninfo, "resync:kg-sync", keep_the_graph_synced, retry))
             await _announce(parts.client, settings)
             try:
                 yield
             finally:
                 stop.set()
-                for task in (first, loop):
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await task
+                syncing.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await syncing
 
     app = FastAPIOffline(  # Swagger UI and ReDoc from the package's own assets: /docs works offline
         title="Resync",

@@ -90,3 +90,7 @@ def validate_config() -> None:
 
 def main() -> None:  # pragma: no cover - console entry point
     sys.exit(app())
+
+
+if __name__ == "__main__":  # python -m server.cli (how serve --workers starts the simulator)
+    main()

@@ -22,21 +22,42 @@ keys_app = typer.Typer(help="API keys of the HTTP API.", no_args_is_help=True)
 def serve_command(
     host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="worker processes (one simulator, one graph sync, shared limits)")
+    ] = 1,
 ) -> None:
     """Run the HTTP API, the WebSocket and the chat page (with every default: embedded PostgreSQL,
     the simulator, the offline model, Redis if reachable)."""
     import uvicorn
 
     from .app import configure_logging, create_app
+    from .workers import shared_database, shared_simulator
 
     settings = load_settings()
     configure_logging(settings.log_level)
     errors.print(
         f"Resync on http://{host}:{port}/ (API docs at /docs); scheduler "
-        f"{settings.tws_base_url or f'built-in simulator on {settings.sim_host}:{settings.sim_port}'}",
+        f"{settings.tws_base_url or f'built-in simulator on {settings.sim_host}:{settings.sim_port}'}"
+        + (f"; {workers} workers" if workers > 1 else ""),
         soft_wrap=True,
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, timeout_graceful_shutdown=5)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, timeout_graceful_shutdown=5)
+        return
+    try:
+        with shared_simulator(settings), shared_database(settings):
+            uvicorn.run(
+                "server.workers:worker_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_config=None,
+                timeout_graceful_shutdown=5,
+            )
+    except (RuntimeError, DatabaseUnavailable) as exc:
+        errors.print(f"[bold red]{exc}[/]")
+        raise typer.Exit(1) from None
 
 
 async def _on_database(settings: Settings, work: Callable[[Pool], Awaitable[T]]) -> T:

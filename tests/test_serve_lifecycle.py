@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,17 +22,21 @@ ROOT = Path(__file__).resolve().parents[1]
 KEY = "lifecycle-viewer-key-123"
 
 
-def serve(data_dir: Path, port: int, sim_port: int) -> subprocess.Popen[bytes]:
+def serve(
+    data_dir: Path, port: int, sim_port: int, workers: int = 1, log: Path | None = None
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATA_DIR": str(data_dir),
         "SIM_PORT": str(sim_port),
         "EMBEDDINGS": "hashing",
         "API_KEYS": f"{hash_key(KEY)}:viewer:watcher",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "INFO" if log else "WARNING",
     }
     command = [str(Path(sys.executable).parent / "resync"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command += ["--workers", str(workers)]
+    sink = log.open("wb") if log else subprocess.DEVNULL
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=sink)
 
 
 def engine_ok(port: int, seconds: float = 60) -> bool:
@@ -76,3 +81,36 @@ def test_restart_share_and_stop(tmp_path: Path) -> None:
     while postgres_running_on(tmp_path / "pg") and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not postgres_running_on(tmp_path / "pg"), "PostgreSQL kept running after SIGTERM"
+
+
+def test_two_workers_share_one_simulator_one_sync_and_stop_cleanly(tmp_path: Path) -> None:
+    """``--workers 2``: both workers answer, the graph is synced once (one leader of the advisory
+    lock), and SIGTERM stops the workers, the simulator and PostgreSQL."""
+    sim_port, port = free_port(), free_port()
+    log = tmp_path / "serve.log"
+    process = serve(tmp_path, port, sim_port, workers=2, log=log)
+    try:
+        assert engine_ok(port), "no scheduler behind two workers"
+        deadline = time.monotonic() + 60
+
+        def started() -> bool:
+            text = log.read_text()
+            return "knowledge graph synced in full" in text and text.count("Application startup complete") == 2
+
+        while not started() and time.monotonic() < deadline:
+            time.sleep(0.3)
+        time.sleep(1)  # a second sync would have started by now
+        text = log.read_text()
+        assert text.count("Application startup complete") == 2  # two workers
+        assert text.count("this process leads resync:kg-sync") == 1
+        assert text.count("knowledge graph synced in full") == 1
+        failed = httpx.get(f"http://127.0.0.1:{port}/api/v2/jobs/failed", headers={"X-API-Key": KEY}, timeout=10)
+        assert failed.status_code == 200 and failed.json()["count"] > 0
+    finally:
+        stop(process)
+    deadline = time.monotonic() + 10
+    while postgres_running_on(tmp_path / "pg") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not postgres_running_on(tmp_path / "pg"), "PostgreSQL kept running after SIGTERM"
+    with socket.socket() as probe:  # the simulator went with the server
+        assert probe.connect_ex(("127.0.0.1", sim_port)) != 0

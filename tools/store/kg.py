@@ -7,6 +7,7 @@ round trip (``kg_closure``, migration 0009), each node expanded once. See docs/k
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -17,6 +18,7 @@ from .db import Pool
 from .snapshot import EDGES, JOBS, RUNS, STREAMS, WORKSTATIONS, MergeCounts, PlanSnapshot, merge, replace_edges_of
 
 MAX_DEPTH = 25
+NAMES_MAX_AGE = 30.0  # seconds the names of the graph are kept without a sync of this process
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class KnowledgeGraph:
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
         self.generation = 0  # bumped by every sync this process applies
-        self._names: tuple[int, tuple[list[str], list[str], list[str]]] | None = None
+        self._names: tuple[int, float, tuple[list[str], list[str], list[str]]] | None = None
 
     # ---------------------------------------------------------------- writes
     async def apply(self, snapshot: PlanSnapshot, full: bool) -> dict[str, MergeCounts]:
@@ -74,12 +76,14 @@ class KnowledgeGraph:
 
     # ---------------------------------------------------------------- lookups
     async def known_names(self) -> tuple[list[str], list[str], list[str]]:
-        """``names()`` kept between syncs: read again after each sync, and while the graph is empty."""
-        if self._names is not None and self._names[0] == self.generation:
-            return self._names[1]
+        """``names()`` kept between syncs: read again after each sync this process applies, at least every
+        ``NAMES_MAX_AGE`` seconds (another worker may lead the syncs), and while the graph is empty."""
+        now = time.monotonic()
+        if self._names is not None and self._names[0] == self.generation and now - self._names[1] < NAMES_MAX_AGE:
+            return self._names[2]
         names = await self.names()
         if names[0]:
-            self._names = (self.generation, names)
+            self._names = (self.generation, now, names)
         return names
 
     async def names(self) -> tuple[list[str], list[str], list[str]]:

@@ -172,8 +172,13 @@ async def sync_periodically(
     interval_seconds: float,
     stop: asyncio.Event,
     on_report: Callable[[SyncReport], None] | None = None,
+    wait_first: bool = False,
 ) -> None:
-    """Background incremental sync; failures are logged and retried at the next interval."""
+    """Background incremental sync; failures are logged and retried at the next interval
+    (``wait_first``: the first one an interval from now — right after a full sync there is nothing new)."""
+    if wait_first:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval_seconds)
     while not stop.is_set():
         try:
             report = await sync.sync(full=False)

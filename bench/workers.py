@@ -1,0 +1,85 @@
+"""Chat throughput with several workers: ``resync serve --workers 1`` against ``--workers 2`` on this
+machine, ``POST /api/v2/chat`` (a troubleshooting question, a new thread each time) from wrk with 8
+connections; prints turns/s, the ratio, and how many full knowledge-graph syncs each start made.
+
+Run: ``.venv/bin/python -m bench.workers [--seconds 10] [--connections 8]`` (needs ``wrk``; Redis).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from evals.bench import free_port
+
+from .http_routes import KEY, serving
+
+SCRIPT = """
+wrk.method = "POST"
+wrk.body = '{"message": "why did PAYROLL_NIGHTLY fail?"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-API-Key"] = "%s"
+"""
+
+
+def chat_rate(url: str, seconds: int, connections: int, script: Path) -> float:
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for line in out.splitlines():
+        if "Non-2xx" in line:
+            raise SystemExit(f"errors under load:\n{out}")
+        if line.startswith("Requests/sec:"):
+            return float(line.split()[1])
+    raise SystemExit(f"wrk printed no rate:\n{out}")
+
+
+def one(workers: int, seconds: int, connections: int, script: Path) -> tuple[float, int]:
+    folder = Path(tempfile.mkdtemp(prefix="resync-bench-workers-"))
+    port, sim_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "DATA_DIR": str(folder),
+        "SIM_PORT": str(sim_port),
+        "API_KEYS": f"{hashlib.sha256(KEY.encode()).hexdigest()}:viewer:bench",
+        "RATE_LIMIT_PER_MINUTE": "0",
+        "LOG_LEVEL": "INFO",
+    }
+    log = folder / "server.log"
+    command = [str(Path(sys.executable).parent / "resync"), "serve", "--port", str(port), "--workers", str(workers)]
+    with serving(command, f"http://127.0.0.1:{port}/api/health/full", env, {"X-API-Key": KEY}, log):
+        url = f"http://127.0.0.1:{port}/api/v2/chat"
+        chat_rate(url, 2, connections, script)  # warm every worker
+        rate = chat_rate(url, seconds, connections, script)
+    syncs = log.read_text().count("knowledge graph synced in full")
+    shutil.rmtree(folder, ignore_errors=True)
+    return rate, syncs
+
+
+def main(seconds: int, connections: int) -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("this benchmark needs wrk: apt-get install wrk")
+    script = Path(tempfile.mkdtemp()) / "chat.lua"
+    script.write_text(SCRIPT % KEY)
+    print(f"POST /api/v2/chat, wrk -c{connections} -d{seconds}s, {os.cpu_count()} cores")
+    single, single_syncs = one(1, seconds, connections, script)
+    print(f"1 worker : {single:6.1f} turns/s ({single_syncs} full sync at start)")
+    double, double_syncs = one(2, seconds, connections, script)
+    print(f"2 workers: {double:6.1f} turns/s = {double / single:.2f}× one ({double_syncs} full sync at start)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    args = parser.parse_args()
+    main(args.seconds, args.connections)

@@ -1,0 +1,47 @@
+"""Work that must run in one process at a time however many workers serve (the knowledge-graph
+sync): whoever holds a PostgreSQL advisory lock does it; the others try again every few seconds and
+take over when the leader goes (its connection closes, the lock is released)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import psycopg
+
+log = logging.getLogger(__name__)
+
+
+async def lead(
+    conninfo: str, name: str, work: Callable[[], Coroutine[Any, Any, None]], retry_seconds: float = 10.0
+) -> None:
+    """Run ``work`` while this process holds the advisory lock ``name`` (held by a connection of its
+    own, checked every ``retry_seconds``); wait and try again otherwise. Runs until cancelled."""
+    while True:
+        task: asyncio.Task[None] | None = None
+        try:
+            async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+                cur = await conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (name,))
+                row = await cur.fetchone()
+                if row and row[0]:
+                    log.info("this process leads %s", name)
+                    task = asyncio.create_task(work())
+                    while not task.done():
+                        await asyncio.wait({task}, timeout=retry_seconds)
+                        if not task.done():
+                            await conn.execute("SELECT 1")  # the lock lives with this connection
+                    await task  # work that ends ends the leadership (its error is logged below)
+                    return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the database went away: the lock with it; try again
+            log.warning("%s: not leading (%s); trying again in %.0f s", name, exc, retry_seconds)
+        finally:
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        await asyncio.sleep(retry_seconds)
