@@ -98,6 +98,11 @@ def tokens_raw(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Re
     return {"key": "tokens_raw", "score": outputs.get("tokens_raw", 0)}
 
 
+def tokens_context(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Result:
+    """The context items the draft received (after ranking and the relevance cut)."""
+    return {"key": "tokens_context", "score": outputs.get("tokens_context", 0)}
+
+
 def latency(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Result:
     return {"key": "latency_ms", "score": outputs.get("latency_ms", 0.0)}
 
@@ -125,11 +130,12 @@ EVALUATORS = [
     language,
     tokens_sent,
     tokens_raw,
+    tokens_context,
     latency,
     passed,
 ]
 BINARY = ["pass", "query_type", "trajectory", "language", "forbidden_ok"]
-CONTINUOUS = ["fact_recall", "fabricated", "tokens_sent", "tokens_raw", "latency_ms"]
+CONTINUOUS = ["fact_recall", "fabricated", "tokens_sent", "tokens_raw", "tokens_context", "latency_ms"]
 
 
 def judge(model: Any) -> Any:

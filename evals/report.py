@@ -94,17 +94,23 @@ def markdown(dataset: str, variants: list[str], rows: Rows, summary: dict[str, A
         lines += [f"- {case}" for case in summary["disagreements"]] or ["- none"]
     lines += ["", "## Token efficiency", ""]
     lines += [
-        "| variant | tokens sent per turn | raw payload tokens | sent / raw | fact recall |",
-        "|---|---|---|---|---|",
+        "| variant | raw payload tokens | context tokens | context / raw | tokens sent per turn | sent / raw "
+        "| fact recall |",
+        "|---|---|---|---|---|---|---|",
     ]
     for variant in variants:
-        sent = summary["metrics"]["tokens_sent"][variant]["mean"]
-        raw = summary["metrics"]["tokens_raw"][variant]["mean"]
-        recall = summary["metrics"]["fact_recall"][variant]["mean"]
-        ratio = sent / raw if raw else math.nan
-        lines.append(f"| {variant} | {sent:.0f} | {raw:.0f} | {ratio:.2f} | {recall:.3f} |")
-    lines += ["", "Raw payload tokens: everything the scheduler and stores returned in the turn, before ranking."]
-    lines += ["Tokens sent: the input of every model call of the turn (agent step and draft)."]
+        metrics = summary["metrics"]
+        sent, raw = metrics["tokens_sent"][variant]["mean"], metrics["tokens_raw"][variant]["mean"]
+        context = metrics.get("tokens_context", {}).get(variant, {}).get("mean", math.nan)
+        recall = metrics["fact_recall"][variant]["mean"]
+        lines.append(
+            f"| {variant} | {raw:.0f} | {context:.0f} | {context / raw if raw else math.nan:.2f} | {sent:.0f} "
+            f"| {sent / raw if raw else math.nan:.2f} | {recall:.3f} |"
+        )
+    lines += ["", "Raw payload tokens: everything the scheduler and stores returned in the turn (their JSON and"]
+    lines += ["log text as received), before the tools compacted it and before ranking."]
+    lines += ["Context tokens: the gathered items the model received after ranking and the relevance cut."]
+    lines += ["Tokens sent: the whole input of every model call of the turn (prompt, context, facts, history)."]
     return "\n".join(lines) + "\n"
 
 

@@ -45,8 +45,8 @@ class RunFacts(TypedDict):
 def render_item(item: GatheredItem) -> str:
     """The line the model reads for an item (compact JSON of the tool's result)."""
     data = item["data"]
-    if isinstance(data, dict):
-        data = {k: v for k, v in data.items() if k != "_fetched_at"}
+    if isinstance(data, dict):  # bookkeeping (``_fetched_at``, ``_raw_tokens``) is not for the model
+        data = {k: v for k, v in data.items() if not k.startswith("_")}
     return f"[{item['branch']}:{item['tool']}] " + json.dumps(data, ensure_ascii=False, default=str)
 
 

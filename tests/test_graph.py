@@ -89,9 +89,35 @@ def test_gather_plan_per_query_type() -> None:
 
 def test_rank_dedupes_and_fits_the_budget() -> None:
     item = {"branch": "logs", "tool": "get_job_logs", "args": {}, "data": {"log": "ERROR: x " * 200}}
-    other = {"branch": "knowledge", "tool": "search_knowledge", "args": {}, "data": {"passages": ["p" * 4000]}}
+    passage = {"source": "runbook.md", "text": "p" * 4000, "score": 0.9}
+    other = {"branch": "knowledge", "tool": "search_knowledge", "args": {}, "data": {"passages": [passage]}}
     kept, before, after = rank([item, dict(item), other], "troubleshoot", "why error", budget=600)
     assert [k["branch"] for k in kept] == ["logs"] and before > after
+
+
+def test_the_relevance_cut() -> None:
+    """A diagnosis keeps a long log's error lines (numbered as in the log) and its tail; weak runbook
+    passages, extra incidents and a branch that does not matter for the question go; the raw size of
+    what the scheduler returned is the baseline."""
+    lines = [f"step {i}: ok" for i in range(1, 200)]
+    lines[120] = "ERROR: file not found: /data/in/payroll.csv"
+    log = {"log": "\n".join(lines), "return_code": 12, "_raw_tokens": 9000}
+    logs = {"branch": "logs", "tool": "get_job_logs", "args": {}, "data": log}
+    passages = [{"source": f"r{i}", "text": "x", "score": s} for i, s in enumerate((0.9, 0.6, 0.2))]
+    knowledge = {"branch": "knowledge", "tool": "search_knowledge", "args": {}, "data": {"passages": passages}}
+    incidents = {"branch": "incidents", "tool": "find_similar_incidents", "args": {}, "data": {"incidents": [{}] * 6}}
+    noise = {"branch": "workstations", "tool": "get_workstation_status", "args": {}, "data": {"workstations": []}}
+    kept, before, after = rank([logs, knowledge, incidents, noise], "troubleshoot", "why did it fail", 3000)
+    by_tool = {k["tool"]: k["data"] for k in kept}
+    assert "get_workstation_status" not in by_tool
+    text = by_tool["get_job_logs"]["log"]
+    assert "121: ERROR: file not found" in text and "120: step 120: ok" in text and "199: step 199: ok" in text
+    assert "step 50: ok" not in text and "…" in text
+    assert [p["source"] for p in by_tool["search_knowledge"]["passages"]] == ["r0", "r1"]
+    assert len(by_tool["find_similar_incidents"]["incidents"]) == 3
+    assert before >= 9000 and after < before / 5
+    whole, _, _ = rank([logs], "logs", "show me the log", 3000)  # asked for the log: it is shown as it is
+    assert whole[0]["data"]["log"] == log["log"]
 
 
 # ------------------------------------------------------------------ the whole graph

@@ -1,4 +1,5 @@
-"""Text folding and language detection, shared by the classifier and the document store."""
+"""Text folding, language detection and token estimates, shared by the classifier, the document
+store, the tools and the ranking."""
 
 from __future__ import annotations
 
@@ -22,3 +23,8 @@ def detect_language(text: str, pt_words: Collection[str], en_words: Collection[s
     pt = sum(w in pt_words for w in words) + 2 * bool(ACCENTED.search(text.lower()))
     en = sum(w in en_words for w in words)
     return "pt" if pt > en else "en"
+
+
+def estimate_tokens(text: str) -> int:
+    """An honest estimate (no tokenizer download): about four characters per token."""
+    return max(1, len(text) // 4)

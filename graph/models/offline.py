@@ -20,6 +20,8 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from tools.language import estimate_tokens
+
 from ..facts import parse_system_text
 from .answers import render
 
@@ -42,11 +44,6 @@ def stream_failures(context: list[dict[str, Any]], streams: list[str]) -> list[s
         for run in (item.get("data") or {}).get("jobs", [])
     ]
     return list(dict.fromkeys(r["job"] for r in runs if r.get("job_stream") in streams and r.get("still_failed")))
-
-
-def estimate_tokens(text: str) -> int:
-    """An honest estimate (no tokenizer download): about four characters per token."""
-    return max(1, len(text) // 4)
 
 
 def run_metadata(messages: Sequence[BaseMessage]) -> dict[str, Any]:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from pydantic import BaseModel
 
 from tools.cache import Kind
 from tools.context import ToolContext
 from tools.hwa import JobInPlan
 from tools.hwa.models import JobRun
+from tools.language import estimate_tokens
 from tools.memo import MemoClient
 from tools.registry import ToolInputError
 
@@ -21,6 +25,23 @@ def now_iso() -> str:
 
 def iso(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def raw_tokens(*payloads: Any) -> int:
+    """Estimated tokens of what the scheduler returned for a result (its JSON, its log text) before a
+    tool compacted it: stored as ``_raw_tokens`` beside the result, the baseline the context sent to
+    the model is measured against (keys starting with ``_`` never reach the model)."""
+    total = 0
+    for payload in payloads:
+        if isinstance(payload, list | tuple):
+            total += raw_tokens(*payload)
+        elif isinstance(payload, BaseModel):
+            total += estimate_tokens(payload.model_dump_json(by_alias=True, exclude_none=True))
+        elif isinstance(payload, str):
+            total += estimate_tokens(payload)
+        else:
+            total += estimate_tokens(json.dumps(payload, default=str))
+    return total
 
 
 def compact_job(job: JobInPlan) -> dict[str, Any]:

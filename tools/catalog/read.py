@@ -21,6 +21,7 @@ from .common import (
     now_iso,
     pick_run,
     prefetch_job,
+    raw_tokens,
 )
 from .schemas import (
     DependenciesInput,
@@ -65,8 +66,14 @@ async def get_job_status(job_name: str, workstation: str | None, ctx: ToolContex
     schedule and run times. Lists every current instance when the name exists in several job streams."""
 
     async def fetch() -> dict[str, Any]:
-        jobs = current_instances(await ctx.client.find_jobs(job_name.upper(), workstation=workstation))
-        return {"jobs": [compact_job(j) for j in jobs[:5]], "found": len(jobs), "_fetched_at": now_iso()}
+        found = await ctx.client.find_jobs(job_name.upper(), workstation=workstation)
+        jobs = current_instances(found)
+        return {
+            "jobs": [compact_job(j) for j in jobs[:5]],
+            "found": len(jobs),
+            "_fetched_at": now_iso(),
+            "_raw_tokens": raw_tokens(found),
+        }
 
     result: dict[str, Any] = await cached(
         ctx, job_key(job_name.upper(), "status", workstation or "any"), "job_status", fetch
@@ -83,13 +90,15 @@ async def get_failed_jobs(hours: int, ctx: ToolContext) -> dict[str, Any]:
 
     async def fetch() -> dict[str, Any]:
         since = datetime.now(UTC) - timedelta(hours=hours)
-        runs = failed_runs(await ctx.client.jobs_with_failed_runs(since), since)
+        found = await ctx.client.jobs_with_failed_runs(since)
+        runs = failed_runs(found, since)
         return {
             "count": len(runs),
             "hours": hours,
             "still_failed": sum(r["still_failed"] for r in runs),
             "jobs": runs[:50],
             "_fetched_at": now_iso(),
+            "_raw_tokens": raw_tokens(found),
         }
 
     result: dict[str, Any] = await cached(ctx, static_key(f"failed:{hours}"), "job_status", fetch)
@@ -126,6 +135,7 @@ async def get_job_logs(
             "log": body,
             "truncated": len("\n".join(tail)) > MAX_LOG_CHARS,
             "_fetched_at": now_iso(),
+            "_raw_tokens": raw_tokens(found, text),
         }
 
     key = job_key(job_name.upper(), "logs", lines, run_id or "", days_ago)
@@ -153,6 +163,7 @@ async def get_system_health(ctx: ToolContext) -> dict[str, Any]:
             if len(unlinked) * 2 > len(stations)
             else ("DEGRADED" if failed or unlinked else "HEALTHY"),
             "_fetched_at": now_iso(),
+            "_raw_tokens": raw_tokens(info, stations, counts),
         }
 
     result: dict[str, Any] = await cached(ctx, static_key("health"), "job_status", fetch)
@@ -189,6 +200,7 @@ async def get_job_dependencies(job_name: str, depth: int, ctx: ToolContext) -> d
                 if d.dependency_status not in {"SATISFIED"}
             ],
             "_fetched_at": now_iso(),
+            "_raw_tokens": raw_tokens(job, preds, succs),
         }
 
     result: dict[str, Any] = await cached(ctx, job_key(job_name.upper(), "deps", depth), "dependencies", fetch)
@@ -333,6 +345,7 @@ async def get_critical_jobs(ctx: ToolContext) -> dict[str, Any]:
             "failed": sum(j.is_failed for j in current),
             "jobs": [compact_job(j) for j in at_risk[:20]],
             "_fetched_at": now_iso(),
+            "_raw_tokens": raw_tokens(jobs),
         }
 
     result: dict[str, Any] = await cached(ctx, static_key("critical"), "job_status", fetch)
