@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 SYNCED := $(VENV)/.synced
 
-.PHONY: install system-deps run sim test test-fast lint format bench eval clean
+.PHONY: install system-deps bench-deps run sim test test-fast lint format bench eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ system-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "the browser test needs Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
+# wrk for the HTTP benchmarks (bench/http_routes.py, bench/workers.py), likewise
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "the HTTP benchmarks need wrk: sudo apt-get install wrk" >&2; exit 1; fi; }
+
 test: lint system-deps
 	$(BIN)/pytest
 
@@ -55,12 +62,15 @@ eval: install
 test-fast: install
 	$(BIN)/pytest -m fast -q
 
-bench: install
+bench: install bench-deps
 	$(BIN)/python -m bench.sim_scale
 	$(BIN)/python -m bench.kg_scale
 	$(BIN)/python -m bench.graph_latency
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.turn_cost
+	$(BIN)/python -m bench.soak
+	$(BIN)/python -m bench.http_routes
+	$(BIN)/python -m bench.workers
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse
 from fastapi_offline import FastAPIOffline
 
 from tools.store.kg_sync import KnowledgeGraphSync, sync_periodically
+from tools.store.retention import prune
 
 from .compose import open_app
 from .edge import Edge
@@ -97,17 +98,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await _first_sync(sync, parts.incidents, parts.client)
                 await sync_periodically(sync, settings.kg_sync_interval_seconds, stop, wait_first=True)
 
+            async def keep_within_retention() -> None:
+                while True:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=settings.prune_interval_seconds)
+                        return
+                    try:
+                        report = await prune(running.store.pool, running.saver, settings.retention())
+                        log.info("pruned past retention: %s", report.as_dict())
+                    except Exception:  # the next interval tries again
+                        log.exception("pruning failed")
+
             conninfo = str(running.store.pool.conninfo)
             retry = min(settings.kg_sync_interval_seconds, 15.0)
-            syncing = asyncio.create_task(lead(conninfo, "resync:kg-sync", keep_the_graph_synced, retry))
+            background = [  # one process of all the workers does each
+                asyncio.create_task(lead(conninfo, "resync:kg-sync", keep_the_graph_synced, retry)),
+                asyncio.create_task(lead(conninfo, "resync:prune", keep_within_retention, 60.0)),
+            ]
             await _announce(parts.client, settings)
             try:
                 yield
             finally:
                 stop.set()
-                syncing.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await syncing
+                for task in background:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
 
     app = FastAPIOffline(  # Swagger UI and ReDoc from the package's own assets: /docs works offline
         title="Resync",

@@ -47,6 +47,34 @@ def db_upgrade() -> None:
     console.print(f"applied: {', '.join(applied) or 'nothing (up to date)'}; schema version {version}")
 
 
+@db_app.command("prune")
+def db_prune() -> None:
+    """Delete what is past its retention (RETENTION_* settings): tool executions, idle conversations'
+    checkpoints, answer runs and feedback, investigations. The server also does it every hour."""
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+    from tools.store.retention import prune
+
+    settings = load_settings()
+
+    async def run() -> dict[str, object]:
+        url = await asyncio.to_thread(database_url, settings.database_url, settings.data_dir / "pg")
+        pool = await open_pool(url)
+        try:
+            await upgrade(pool)
+            saver = AsyncPostgresSaver(pool)
+            await saver.setup()
+            return (await prune(pool, saver, settings.retention())).as_dict()
+        finally:
+            await pool.close()
+
+    try:
+        report = asyncio.run(run())
+    except DatabaseUnavailable as exc:
+        raise _fail(str(exc)) from None
+    console.print(", ".join(f"{key} {value}" for key, value in report.items()))
+
+
 @kg_app.command("sync")
 def kg_sync(
     incremental: Annotated[bool, typer.Option("--incremental", help="only fetch details of new objects")] = False,

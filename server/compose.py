@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.graph.state import CompiledStateGraph
 
@@ -198,6 +199,14 @@ class App:
     @property
     def cache(self) -> CacheManager:
         return _present(self.parts.cache, "cache")
+
+    @property
+    def saver(self) -> BaseCheckpointSaver[Any]:
+        """The compiled graph's Postgres checkpointer."""
+        saver = self.graph.checkpointer
+        if not isinstance(saver, BaseCheckpointSaver):
+            raise RuntimeError("the graph was compiled without a checkpointer")
+        return saver
 
 
 def _present(part: T | None, name: str) -> T:

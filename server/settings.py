@@ -9,6 +9,8 @@ from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tools.store.retention import Retention
+
 SIM_USER, SIM_PASSWORD = "admin", "admin"
 
 
@@ -108,6 +110,23 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(10_485_760, ge=1024, description="largest document upload (multipart body)")
 
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+
+    # --- retention (0 keeps forever; approvals and incident history are never pruned) -----------------
+    retention_tool_executions_days: int = Field(30, ge=0, le=3650, description="days tool executions are kept")
+    retention_threads_days: int = Field(
+        30, ge=0, le=3650, description="days a conversation's checkpoints are kept after its last turn"
+    )
+    retention_answers_days: int = Field(180, ge=0, le=3650, description="days answer runs and feedback are kept")
+    retention_investigations_days: int = Field(90, ge=0, le=3650, description="days investigations are kept")
+    prune_interval_seconds: float = Field(3600, ge=60, le=604800, description="how often the pruning runs")
+
+    def retention(self) -> Retention:
+        return Retention(
+            tool_executions_days=self.retention_tool_executions_days,
+            threads_days=self.retention_threads_days,
+            answers_days=self.retention_answers_days,
+            investigations_days=self.retention_investigations_days,
+        )
 
     @field_validator("tws_base_url", "openai_base_url", "database_url")
     @classmethod
