@@ -61,7 +61,7 @@ async def main(repeat: int) -> None:
                         await graph.ainvoke(
                             {"messages": [HumanMessage(text)]},
                             {"configurable": {"thread_id": uuid.uuid4().hex}},
-                            context=Context(role="viewer", services=svc),
+                            context=Context(role="viewer", parts=svc),
                         )
                         samples.append((time.perf_counter() - started) * 1000)
                     p95 = sorted(samples)[max(0, int(len(samples) * 0.95) - 1)]

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from evals.bench import free_port
@@ -57,6 +58,20 @@ def one(workers: int, seconds: int, connections: int, script: Path) -> tuple[flo
     log = folder / "server.log"
     command = [str(Path(sys.executable).parent / "resync"), "serve", "--port", str(port), "--workers", str(workers)]
     with serving(command, f"http://127.0.0.1:{port}/api/health/full", env, {"X-API-Key": KEY}, log):
+        # every worker up, the start-up sync and harvest done: they are not part of the measure
+        # (one worker runs the simulator in-process, which logs its start-up too)
+        expected = workers if workers > 1 else 2
+
+        def ready() -> bool:
+            text = log.read_text()
+            return "synced in full" in text and text.count("Application startup complete") >= expected
+
+        deadline = time.monotonic() + 120
+        while not ready() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        started = log.read_text().count("Application startup complete")
+        if started < expected:
+            raise SystemExit(f"{started} of {workers} workers started:\n{log.read_text()[-6000:]}")
         url = f"http://127.0.0.1:{port}/api/v2/chat"
         chat_rate(url, 2, connections, script)  # warm every worker
         rate = chat_rate(url, seconds, connections, script)

@@ -72,8 +72,12 @@ def configure_logging(level: str) -> None:
 async def _first_sync(sync: KnowledgeGraphSync, incidents: Any, client: Any) -> None:
     try:
         report = await sync.sync(full=True)
-        log.info("knowledge graph synced in full: %d detail GETs in %.1f s", report.details_fetched, report.seconds)
         await incidents.harvest(client)
+        log.info(
+            "knowledge graph synced in full: %d detail GETs in %.1f s; incident history harvested",
+            report.details_fetched,
+            report.seconds,
+        )
     except Exception:  # the server serves without a fresh graph; the loop retries
         log.exception("initial knowledge-graph sync failed")
 

@@ -30,7 +30,7 @@ from tools.context import Parts
 from tools.hwa import HWAClient, HWAClientConfig
 from tools.registry import get_tool_catalog
 from tools.store.approvals import ApprovalStore
-from tools.store.db import Pool, database_url, open_pool, release_embedded
+from tools.store.db import Pool, database_url, one_at_a_time, open_pool, release_embedded
 from tools.store.documents import DocumentStore
 from tools.store.embeddings import ActiveEmbeddings, make_embeddings
 from tools.store.incidents import IncidentStore
@@ -137,13 +137,14 @@ async def open_store(settings: Settings, ingest_starter: bool = True) -> Store:
             await asyncio.to_thread(release_embedded, embedded)
         raise
     try:
-        applied = await upgrade(pool)
-        if applied:
-            log.info("database migrated: %s", ", ".join(f"{m.version:04d}_{m.name}" for m in applied))
-        documents = await DocumentStore(pool, url, embeddings_for(settings)).open()
-        if ingest_starter and not await documents.sources() and settings.knowledge_dir.is_dir():
-            report = await documents.ingest([settings.knowledge_dir])
-            log.info("starter knowledge base ingested: %d files, %d chunks", len(report.ingested), report.chunks)
+        async with one_at_a_time(pool, "resync:schema"):  # workers starting together: one at a time
+            applied = await upgrade(pool)
+            if applied:
+                log.info("database migrated: %s", ", ".join(f"{m.version:04d}_{m.name}" for m in applied))
+            documents = await DocumentStore(pool, url, embeddings_for(settings)).open()
+            if ingest_starter and not await documents.sources() and settings.knowledge_dir.is_dir():
+                report = await documents.ingest([settings.knowledge_dir])
+                log.info("starter knowledge base ingested: %d files, %d chunks", len(report.ingested), report.chunks)
     except BaseException:
         await pool.close()
         if embedded is not None:
@@ -255,7 +256,8 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             load_tools(settings)
             catalog = get_tool_catalog().recording_to(store.pool)
             checkpointer = AsyncPostgresSaver(store.pool)
-            await checkpointer.setup()
+            async with one_at_a_time(store.pool, "resync:checkpointer-setup"):
+                await checkpointer.setup()
             approvals = ApprovalStore(store.pool, timedelta(seconds=settings.approval_ttl_seconds))
             parts = Parts(
                 client=client,

@@ -7,8 +7,11 @@ and the server stops when the last process using it exits.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import warnings
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +97,25 @@ async def open_pool(
         await pool.close()
         raise DatabaseUnavailable(f"cannot connect to PostgreSQL: {exc}") from exc
     return pool
+
+
+@contextlib.asynccontextmanager
+async def one_at_a_time(pool: Pool, name: str) -> AsyncIterator[None]:
+    """Hold the session advisory lock ``name`` for the block: start-up schema work (migrations, the
+    document store's and the checkpointer's tables, the starter ingest) one process at a time when
+    several workers start together. The lock is tried, not waited for: a session blocked on it would
+    be a transaction that a concurrent ``CREATE INDEX CONCURRENTLY`` waits for — a deadlock."""
+    async with pool.connection() as conn:
+        while True:
+            cur = await conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (name,))
+            row = await cur.fetchone()
+            if row and row["ok"]:
+                break
+            await asyncio.sleep(0.2)
+        try:
+            yield
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
 
 
 async def has_pgvector(pool: Pool) -> bool:
