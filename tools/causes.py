@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Category = Literal["missing_input", "database", "resource", "permission", "timeout", "dependency", "agent", "unknown"]
 
@@ -109,3 +109,19 @@ def cause_of(status: str | None, return_code: int | None, log_lines: list[str] |
 def _cause(category: Category, evidence: str) -> Cause:
     en, pt, keywords = NEXT[category]
     return Cause(category, evidence, en, pt, keywords)
+
+
+ERROR_LINE = re.compile(
+    r"error|fail|abend|exception|denied|refused|timeout|timed out|not found|no such|missing|abort|killed|"
+    r"deadlock|ora-\d|sqlstate|exit status|return code|\brc\b|erro|falh|negad|awk[a-z]{3}\d{4}e",
+    re.IGNORECASE,
+)
+
+
+def error_lines(text: str, limit: int = 8) -> list[dict[str, Any]]:
+    """The log's lines that look like errors, numbered as in the log (the evidence of a failure)."""
+    found = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if ERROR_LINE.search(line) and not line.startswith("= "):
+            found.append({"line": number, "text": line[:300]})
+    return found[:limit]

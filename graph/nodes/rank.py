@@ -15,6 +15,7 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from tools.causes import ERROR_LINE
 from tools.language import estimate_tokens
 
 from ..context import Context
@@ -44,11 +45,6 @@ WEIGHTS: dict[str, dict[str, float]] = {
 MIN_RELEVANCE = 0.45  # an unlisted branch (0.3) needs some of the question's words to stay
 MAX_INCIDENTS = 3
 LOG_TAIL = 6
-ERROR_LINE = re.compile(
-    r"error|fail|abend|exception|denied|refused|timeout|timed out|not found|no such|missing|abort|killed|"
-    r"deadlock|ora-\d|sqlstate|exit status|return code|\brc\b|erro|falh|negad",
-    re.IGNORECASE,
-)
 
 
 def condense_log(text: str, offset: int = 0) -> str:

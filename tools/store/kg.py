@@ -131,6 +131,16 @@ class KnowledgeGraph:
             row = await cur.fetchone()
         return (row["id"], row["run_id"]) if row else None
 
+    async def late_jobs(self, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
+        """Jobs whose deadline has passed and that had not ended (as last synced), oldest deadline first."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT * FROM kg_jobs WHERE deadline < %s AND coalesce(status, '') NOT IN "
+                "('SUCC', 'CANCEL', 'ABEND', 'FAIL') ORDER BY deadline LIMIT %s",
+                (now, limit),
+            )
+            return [dict(row) for row in await cur.fetchall()]
+
     async def counts(self) -> dict[str, int]:
         async with self.pool.connection() as conn:
             cur = await conn.execute(
