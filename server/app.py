@@ -10,6 +10,7 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +21,13 @@ from fastapi_offline import FastAPIOffline
 
 from tools.store.kg_sync import KnowledgeGraphSync, sync_periodically
 from tools.store.retention import prune
+from tools.watch import Watcher, watch_periodically
 
 from .compose import open_app
 from .edge import Edge
 from .errors import document_errors, install_errors
 from .leader import lead
-from .routes import approvals, chat, ops, v2
+from .routes import approvals, chat, investigations, ops, v2
 from .settings import Settings, comma_list
 
 log = logging.getLogger("resync")
@@ -113,12 +115,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     except Exception:  # the next interval tries again
                         log.exception("pruning failed")
 
+            watcher = Watcher(
+                parts.client,
+                parts.kg,
+                running.incidents,
+                running.store.investigations,
+                settings.watch_concurrency,
+                timedelta(hours=settings.watch_lookback_hours),
+            )
+
+            async def watch() -> None:
+                for _ in range(120):  # severity needs the graph: let the first sync land (up to a minute)
+                    if (await running.store.kg.counts())["jobs"] or stop.is_set():
+                        break
+                    await asyncio.sleep(0.5)
+                await watch_periodically(watcher, settings.watch_interval_seconds, stop)
+
             conninfo = str(running.store.pool.conninfo)
             retry = min(settings.kg_sync_interval_seconds, 15.0)
             background = [  # one process of all the workers does each
                 asyncio.create_task(lead(conninfo, "resync:kg-sync", keep_the_graph_synced, retry)),
                 asyncio.create_task(lead(conninfo, "resync:prune", keep_within_retention, 60.0)),
             ]
+            if settings.watch_interval_seconds > 0:
+                background.append(asyncio.create_task(lead(conninfo, "resync:watch", watch, retry)))
             await _announce(parts.client, settings)
             try:
                 yield
@@ -146,7 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID", "Retry-After"],
         )
     install_errors(app)
-    for router in (v2.router, chat.router, approvals.router, ops.router):
+    for router in (v2.router, chat.router, approvals.router, investigations.router, ops.router):
         document_errors(router)
         app.include_router(router)
 

@@ -34,6 +34,7 @@ from tools.store.db import Pool, database_url, one_at_a_time, open_pool, release
 from tools.store.documents import DocumentStore
 from tools.store.embeddings import ActiveEmbeddings, make_embeddings
 from tools.store.incidents import IncidentStore
+from tools.store.investigations import InvestigationStore
 from tools.store.kg import KnowledgeGraph
 from tools.store.migrate import upgrade
 
@@ -108,6 +109,10 @@ class Store:
     incidents: IncidentStore
     documents: DocumentStore
     embedded_dir: Path | None = None  # the embedded server's data folder (released on close)
+
+    @property
+    def investigations(self) -> InvestigationStore:
+        return InvestigationStore(self.pool)
 
     async def close(self) -> None:
         try:

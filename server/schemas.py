@@ -162,3 +162,43 @@ class UploadOut(BaseModel):
     ingested: list[str]
     unchanged: list[str]
     chunks: int
+
+
+class InvestigationOut(BaseModel):
+    """One investigation: a failed run (or a job past its deadline) as the watcher found it."""
+
+    id: int
+    run_id: str
+    kind: Literal["failure", "late"]
+    job_id: str | None
+    job_name: str
+    workstation: str | None
+    job_stream: str | None
+    status: str | None
+    return_code: int | None
+    occurred_at: datetime | None
+    category: str
+    severity: Literal["critical", "high", "medium", "low"]
+    root_run_id: str | None = Field(description="the root failure this one cascades from; null: a root")
+    blocked_jobs: int
+    blocked_streams: int
+    critical_blocked: int
+    evidence: dict[str, Any]
+    next_step: str
+    next_step_pt: str
+    action: str | None = Field(description="the write that would act on it (needs an approval)")
+    created_at: datetime | None
+
+
+class CascadeGroup(BaseModel):
+    """A root failure and the failures that follow from it: one problem, not N alarms."""
+
+    root: InvestigationOut
+    cascade: list[str] = Field(description="job names of the failures below the root")
+    blocked_jobs: int
+
+
+class InvestigationList(BaseModel):
+    count: int
+    groups: list[CascadeGroup]
+    investigations: list[InvestigationOut]

@@ -111,6 +111,13 @@ class Settings(BaseSettings):
 
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
 
+    # --- proactive operations ------------------------------------------------------------------------
+    watch_interval_seconds: float = Field(
+        60, ge=0, le=86400, description="how often the watcher looks for new failures and late jobs; 0: off"
+    )
+    watch_concurrency: int = Field(4, ge=1, le=64, description="investigations at once (each reads one job log)")
+    watch_lookback_hours: int = Field(24, ge=1, le=336, description="how far back the first watch looks")
+
     # --- retention (0 keeps forever; approvals and incident history are never pruned) -----------------
     retention_tool_executions_days: int = Field(30, ge=0, le=3650, description="days tool executions are kept")
     retention_threads_days: int = Field(
