@@ -80,7 +80,11 @@ class ServiceOrchestrator:
             item, error = await run_branch(self.catalog, ctx, branch, BRANCHES[branch].tool, args, self.timeout_seconds)
             return key, item, error
 
-        results = await asyncio.gather(*(one(k, b, a) for k, (b, a) in plan.items()))
+        try:
+            results = await asyncio.gather(*(one(k, b, a) for k, (b, a) in plan.items()))
+        finally:
+            if ctx.memo is not None:
+                ctx.memo.cancel()  # speculative reads nobody waited for
         data = {key: (item["data"] if item else None) for key, item, _ in results}
         return data, [error | {"key": key} for key, _, error in results if error]
 

@@ -43,6 +43,7 @@ UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
 
 
 KEY_CHANGES = "resync_api_keys"  # notified by a trigger on api_keys (migration 0011)
+LISTEN_CHECK_SECONDS = 30.0  # how often the listening connection is checked while nothing is notified
 
 
 class Authenticator:
@@ -66,6 +67,7 @@ class Authenticator:
         self.remember_seconds = remember_seconds
         self._known: dict[str, tuple[Principal, float]] = {}
         self._listening = False
+        self._generation = 0  # bumped by every key change and every (re)connection of the listener
 
     @contextlib.asynccontextmanager
     async def listening(self) -> AsyncIterator[None]:
@@ -86,18 +88,25 @@ class Authenticator:
             try:
                 async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
                     await conn.execute(f"LISTEN {KEY_CHANGES}")
-                    self._known.clear()
+                    self._forget()
                     self._listening = True
-                    async for _ in conn.notifies():
-                        self._known.clear()
+                    while True:
+                        async for _ in conn.notifies(timeout=LISTEN_CHECK_SECONDS):
+                            self._forget()
+                        await conn.execute("SELECT 1")  # a silently dropped connection is found here
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database went away: look every key up until it is back
                 log.warning("not listening for API key changes (%s): every request looks its key up", exc)
             finally:
                 self._listening = False
-                self._known.clear()
+                self._forget()
             await asyncio.sleep(5)
+
+    def _forget(self) -> None:
+        """Drop every remembered key; a lookup that started before this may not store its answer."""
+        self._known.clear()
+        self._generation += 1
 
     @staticmethod
     def key_from(headers: Mapping[str, str], query_key: str | None = None) -> str | None:
@@ -114,11 +123,12 @@ class Authenticator:
         held = self._known.get(digest)
         if held is not None and self._listening and held[1] > time.monotonic():
             return held[0]
+        generation = self._generation
         found = await key_owner(self.pool, digest)
         if found is None:
             return None  # never remembered: a key created a moment later works at once
         principal = Principal(found[1], Role(found[2]), found[0])
-        if self._listening:
+        if self._listening and generation == self._generation:  # no key changed while we looked it up
             self._known[digest] = (principal, time.monotonic() + self.remember_seconds)
         return principal
 

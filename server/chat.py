@@ -117,6 +117,7 @@ async def run_events(
         raise
     finally:  # finished, failed, cancelled or closed (the client went away): nothing keeps running
         stop.set()
+        context.memo.cancel()  # speculative reads nobody waited for
     await record_answer(app.store.pool, run_id, thread_id, principal.name, context.variant)
     interrupts = values.get("__interrupt__") or ()
     message = values.get("answer", "")

@@ -16,6 +16,7 @@ from .cli_eval import eval_app
 from .cli_graph import chat_command, classify_command
 from .cli_serve import keys_app, serve_command
 from .cli_store import db_app, docs_app, kg_app
+from .cli_watch import watch_command
 
 app = typer.Typer(
     help="Resync: AI operations assistant for IBM Workload Scheduler / HCL Workload Automation.",
@@ -28,6 +29,7 @@ app.add_typer(docs_app, name="docs")
 app.command("classify")(classify_command)
 app.command("chat")(chat_command)
 app.command("serve")(serve_command)
+app.command("watch")(watch_command)
 app.add_typer(keys_app, name="keys")
 app.add_typer(eval_app, name="eval")
 console = Console()

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tools.store.db import DatabaseUnavailable, database_url, open_pool
+from tools.store.db import DatabaseUnavailable, database_url, one_at_a_time, open_pool
 from tools.store.migrate import current_version, upgrade
 
 from .cli_common import errors, load_settings
@@ -63,7 +63,8 @@ def db_prune() -> None:
         try:
             await upgrade(pool)
             saver = AsyncPostgresSaver(pool)
-            await saver.setup()
+            async with one_at_a_time(pool, "resync:checkpointer-setup"):
+                await saver.setup()
             return (await prune(pool, saver, settings.retention())).as_dict()
         finally:
             await pool.close()

@@ -110,6 +110,8 @@ async def test_the_agent_step_runs_only_when_there_is_something_to_decide(parts:
     for question, role in (
         ("rerun PAYROLL_NIGHTLY", "viewer"),
         ("is BILLING_INVOICE_GEN going to miss its deadline?", "viewer"),
+        ("why did PAYROLL_NIGHTLY fail and can you rerun it?", "operator"),  # a question with an order in it
+        ("why did the nightly payroll thing fail?", "viewer"),  # no job found: the reads answered nothing
     ):
         two = ScriptedModel(script=[AIMessage(content=""), AIMessage(content="ok")])
         await run(parts, two, question, role=role)

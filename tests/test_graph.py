@@ -118,6 +118,15 @@ def test_the_relevance_cut() -> None:
     assert before >= 9000 and after < before / 5
     whole, _, _ = rank([logs], "logs", "show me the log", 3000)  # asked for the log: it is shown as it is
     assert whole[0]["data"]["log"] == log["log"]
+    # a stdlist: the cause is an HWA message id, the tail is the program's output, not the trailer
+    stdlist = ["=" * 63, "= JOB       : AGT1#BACKUP.BACKUP_DB_PROD", "=" * 63]
+    stdlist += [f"copying block {i}" for i in range(60)]
+    stdlist += ["AWSSIM0120E The job could not be launched on AGT1: the user x is not valid on the agent."]
+    stdlist += ["=" * 63, "= Exit Status : 1", "= Elapsed Time (hh:mm:ss) : 00:00:01", "=" * 63]
+    item = {"branch": "logs", "tool": "get_job_logs", "args": {}, "data": {"log": "\n".join(stdlist)}}
+    [kept] = rank([item], "troubleshoot", "why did BACKUP_DB_PROD fail", 3000)[0]
+    assert "64: AWSSIM0120E The job could not be launched" in kept["data"]["log"]
+    assert "63: copying block 59" in kept["data"]["log"] and "copying block 10" not in kept["data"]["log"]
 
 
 # ------------------------------------------------------------------ the whole graph

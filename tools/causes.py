@@ -113,7 +113,8 @@ def _cause(category: Category, evidence: str) -> Cause:
 
 ERROR_LINE = re.compile(
     r"error|fail|abend|exception|denied|refused|timeout|timed out|not found|no such|missing|abort|killed|"
-    r"deadlock|ora-\d|sqlstate|exit status|return code|\brc\b|erro|falh|negad|awk[a-z]{3}\d{4}e",
+    r"deadlock|ora-\d|sqlstate|sqlcode|exit status|return code|\brc\b|not valid|invalid|cannot|unable|"
+    r"no space|segmentation fault|core dumped|\b[A-Z]{3,}\d{3,4}[EW]\b|erro|falh|negad",
     re.IGNORECASE,
 )
 

@@ -45,6 +45,11 @@ class RunMemo:
         self._started.add(task)
         task.add_done_callback(self._settled)
 
+    def cancel(self) -> None:
+        """The run is over (or cut off): reads it started and nobody waited for stop here."""
+        for task in list(self._started):
+            task.cancel()
+
     def _settled(self, task: asyncio.Task[Any]) -> None:
         self._started.discard(task)
         if not task.cancelled():

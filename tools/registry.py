@@ -98,7 +98,10 @@ class ToolResult:
 
     def for_model(self) -> str:
         if self.ok:
-            return json.dumps(self.data, default=str, ensure_ascii=False)
+            data = self.data
+            if isinstance(data, dict):  # bookkeeping (``_fetched_at``, ``_raw_tokens``) is not for the model
+                data = {k: v for k, v in data.items() if not k.startswith("_")}
+            return json.dumps(data, default=str, ensure_ascii=False)
         body = {"error": self.error, "outcome": self.outcome}
         if self.approval_id:
             body["approval_id"] = self.approval_id

@@ -197,7 +197,12 @@ class Watcher:
             return None
         category = LATE_CATEGORY.get(status, "unknown")
         impact = await self._impact(job["id"])
+        root_run, upstream_failed = await self._root(job["id"], {})  # late because something above failed?
         step_en, step_pt = cause_of_step(category)
+        if root_run:
+            roots = ", ".join(upstream_failed[:3])
+            step_en = f"it waits for the failed {roots}: fix that first. {step_en}"
+            step_pt = f"ele espera pelo {roots}, que falhou: resolva isso primeiro. {step_pt}"
         deadline = job["deadline"]
         record = Investigation(
             run_id=f"late:{job['id']}",
@@ -209,11 +214,16 @@ class Watcher:
             status=status,
             occurred_at=deadline,
             category=category,
+            root_run_id=root_run,
             severity=severity_of(bool(job.get("critical")), impact, now),
             blocked_jobs=len(impact.blocked_jobs) if impact else 0,
             blocked_streams=len(impact.blocked_streams) if impact else 0,
             critical_blocked=len(impact.critical_jobs) if impact else 0,
-            evidence={"cause": f"deadline {iso(deadline)} passed with the job {status}", "status": status},
+            evidence={
+                "cause": f"deadline {iso(deadline)} passed with the job {status}",
+                "status": status,
+                "upstream_failed": upstream_failed[:10],
+            },
             next_step=f"it missed its deadline ({iso(deadline)}) while {status}: " + step_en,
             next_step_pt=f"perdeu o prazo ({iso(deadline)}) em {status}: " + step_pt,
         )

@@ -89,15 +89,23 @@ ANSWERED_BY_GATHER = frozenset(
 )
 
 
+# kinds whose reads are about a named job: without one, the reads answered nothing
+ABOUT_A_JOB = frozenset({"status", "troubleshoot", "logs", "dependencies", "impact", "history"})
+
+
 def route_after_rank(state: State) -> str:
     """Straight to the draft when the reads planned for this kind of question all came back and the
     question was understood with confidence; the agent (and its tools) otherwise: actions, unclear
     questions, kinds the plan covers only in part, or a branch that failed."""
+    entities = state.get("entities") or {}
+    query_type = state.get("query_type")
     settled = (
-        state.get("query_type") in ANSWERED_BY_GATHER
+        query_type in ANSWERED_BY_GATHER
         and state.get("confidence", 0.0) >= 0.5
         and bool(state.get("gathered"))
         and not state.get("errors")
+        and not entities.get("action")  # "why did X fail and restart it": the order needs the agent
+        and (query_type not in ABOUT_A_JOB or bool(entities.get("jobs")))  # no job found: the agent looks
     )
     return "draft" if settled else "agent"
 

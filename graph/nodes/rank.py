@@ -24,7 +24,7 @@ from ..state import GatheredItem, State
 
 #: how much each branch matters for each query type (unlisted: 0.3)
 WEIGHTS: dict[str, dict[str, float]] = {
-    "status": {"status": 1.0, "workstations": 0.8, "health": 0.7},
+    "status": {"status": 1.0, "workstations": 0.8, "health": 0.7, "history": 0.6},
     "troubleshoot": {"logs": 1.0, "status": 0.9, "incidents": 0.8, "kg": 0.6, "knowledge": 0.5},
     "failed_jobs": {"failed": 1.0},
     "logs": {"logs": 1.0, "status": 0.6},
@@ -45,16 +45,19 @@ WEIGHTS: dict[str, dict[str, float]] = {
 MIN_RELEVANCE = 0.45  # an unlisted branch (0.3) needs some of the question's words to stay
 MAX_INCIDENTS = 3
 LOG_TAIL = 6
+KEEP_WHOLE = 40
 
 
-def condense_log(text: str, offset: int = 0) -> str:
+def condense_log(text: str) -> str:
     """The lines that explain a failure — those that look like errors, each with its neighbours — and
-    the last ``LOG_TAIL`` lines, numbered as in the log (``offset``: lines before this text); gaps are
-    marked. A short log stays whole."""
+    the last ``LOG_TAIL`` lines of the program's own output (the stdlist's ``=`` banner and trailer do
+    not count), numbered within the lines read; gaps are marked. A log of up to ``KEEP_WHOLE`` lines
+    stays whole."""
     lines = text.split("\n")
-    if len(lines) <= 2 * LOG_TAIL + 4:
+    if len(lines) <= KEEP_WHOLE:
         return text
-    keep = set(range(len(lines) - LOG_TAIL, len(lines)))
+    output = [i for i, line in enumerate(lines) if not line.startswith("=")]
+    keep = set(output[-LOG_TAIL:])
     for index, line in enumerate(lines):
         if ERROR_LINE.search(line):
             keep |= {index - 1, index, index + 1}
@@ -62,7 +65,7 @@ def condense_log(text: str, offset: int = 0) -> str:
     for index in sorted(i for i in keep if 0 <= i < len(lines)):
         if index != last + 1:
             out.append("…")
-        out.append(f"{offset + index + 1}: {lines[index]}")
+        out.append(f"{index + 1}: {lines[index]}")
         last = index
     return "\n".join(out)
 

@@ -143,7 +143,12 @@ async def prefetch_job(ctx: ToolContext, job_name: str, log: bool = False, depth
     if ctx.memo is None or kg is None or not isinstance(client, MemoClient):
         return
     client.prefetch("find_jobs", job_name)
-    guess = await ctx.memo.call(f"kg:latest_instance:{job_name}", lambda: kg.latest_instance(job_name))
+    if await client.breaker_state() != "closed":
+        return  # the engine is failing: no guesses that would only add to its load
+    try:
+        guess = await ctx.memo.call(f"kg:latest_instance:{job_name}", lambda: kg.latest_instance(job_name))
+    except Exception:  # a busy or absent database costs the speed-up, never the answer
+        return
     if guess is None:
         return
     job_id, run_id = guess

@@ -52,6 +52,9 @@ class AuditLog:
             try:
                 async with self.pool.connection() as conn, conn.cursor() as cur:
                     await cur.executemany(INSERT, rows)
+            except asyncio.CancelledError:  # not written (the statement rolled back): they wait for the next
+                self._pending[:0] = rows
+                raise
             except Exception:  # the audit trail must not turn a tool's answer into a crash
                 self.dropped += len(rows)
                 log.exception("could not record %d tool execution(s)", len(rows))

@@ -7,5 +7,5 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER api_keys_changed AFTER UPDATE OR DELETE ON api_keys
+CREATE TRIGGER api_keys_changed AFTER UPDATE OR DELETE OR TRUNCATE ON api_keys
     FOR EACH STATEMENT EXECUTE FUNCTION api_keys_changed();

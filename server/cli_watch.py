@@ -1,0 +1,78 @@
+"""``resync watch``: the watcher on its own (the server runs the same one in the background)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from tools.hwa import HWAError
+from tools.store.db import DatabaseUnavailable
+
+from .cli_common import errors, load_settings
+from .leader import lead
+
+
+def watch_command(
+    once: Annotated[bool, typer.Option("--once", help="one pass, print its report, exit")] = False,
+    interval: Annotated[
+        float | None, typer.Option(min=1, help="seconds between passes (default WATCH_INTERVAL_SECONDS)")
+    ] = None,
+) -> None:
+    """Investigate every new failed run and late job into investigation records (the knowledge graph
+    is synced first). Without --once it keeps watching; with a server also watching, one of them
+    does (an advisory lock) and the other waits to take over."""
+    from tools.store.kg_sync import KnowledgeGraphSync
+    from tools.watch import Watcher, watch_periodically
+
+    from .compose import open_store, scheduler
+
+    settings = load_settings()
+    every = interval or settings.watch_interval_seconds or 60
+
+    async def run() -> None:
+        store = await open_store(settings, ingest_starter=False)
+        try:
+            async with scheduler(settings) as client:
+                await KnowledgeGraphSync(client, store.kg).sync(full=True)
+                await store.incidents.harvest(client)
+                watcher = Watcher(
+                    client,
+                    store.kg,
+                    store.incidents,
+                    store.investigations,
+                    settings.watch_concurrency,
+                    timedelta(hours=settings.watch_lookback_hours),
+                )
+                if once:
+                    report = await watcher.tick()
+                    found = await store.investigations.search(limit=20)
+                    print(json.dumps({"report": asdict(report), "latest": [_line(r) for r in found]}, default=str))
+                    return
+                errors.print(f"watching every {every:.0f} s (Ctrl-C to stop)")
+                stop = asyncio.Event()
+
+                async def watch() -> None:
+                    await watch_periodically(watcher, every, stop)
+
+                await lead(str(store.pool.conninfo), "resync:watch", watch, min(every, 15.0))
+        finally:
+            await store.close()
+
+    try:
+        asyncio.run(run())
+    except (DatabaseUnavailable, HWAError) as exc:
+        errors.print(f"[bold red]{exc}[/]")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass
+
+
+def _line(record: object) -> dict[str, object]:
+    data = asdict(record)  # type: ignore[call-overload]
+    keep = ("id", "job_name", "kind", "category", "severity", "root_run_id", "blocked_jobs", "next_step")
+    return {k: data[k] for k in keep}
