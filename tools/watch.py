@@ -87,7 +87,7 @@ class Watcher:
         fresh = [r for r in runs if r["run_id"] not in known]
         failed_now = {r["id"]: r["run_id"] for r in runs if r["still_failed"]}
         results = await asyncio.gather(
-            *(self._bounded(self._failure(run, failed_now, now)) for run in fresh), return_exceptions=True
+            *(self._bounded(self._failure, run, failed_now, now) for run in fresh), return_exceptions=True
         )
         late = await self._late(now)
         results += await asyncio.gather(
@@ -104,9 +104,10 @@ class Watcher:
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
-    async def _bounded(self, work: Any) -> Investigation | None:
+    async def _bounded(self, work: Any, *args: Any) -> Investigation | None:
+        """``work(*args)`` once a place is free (the call is made then: a cancelled wait leaves nothing)."""
         async with self.gate:
-            result: Investigation | None = await work
+            result: Investigation | None = await work(*args)
             return result
 
     async def _impact(self, job_id: str) -> Impact | None:
