@@ -91,7 +91,7 @@ class Watcher:
         )
         late = await self._late(now)
         results += await asyncio.gather(
-            *(self._bounded(self._late_job(job, now)) for job in late), return_exceptions=True
+            *(self._bounded(self._late_job, job, now) for job in late), return_exceptions=True
         )
         for result in results:
             if isinstance(result, BaseException):
