@@ -24,6 +24,7 @@ class QueryType(StrEnum):
     STREAM = "stream"  # a job stream's state and what blocks it
     WORKSTATION = "workstation"  # what runs on (or waits for) a workstation
     PROMPTS = "prompts"  # prompts waiting for a reply
+    DIGEST = "digest"  # what happened overnight: the watcher's investigations, roots and cascades
     OTHER = "other"
 
 

@@ -97,3 +97,34 @@ async def test_a_failure_below_a_failed_job_is_a_cascade_of_its_root(pool: Any) 
     assert {n.id for n in impact.blocked_jobs} >= {"c", "x"}  # what the root blocks is counted under it
     late = await kg.late_jobs(T0 + timedelta(hours=3))
     assert [j["id"] for j in late] == ["x"] and datetime.now(UTC) > T0
+
+
+async def test_the_night_digest_in_the_chat(
+    fresh_now_sim: LiveServer, pool: Any, pg_url: str, session_redis: Any
+) -> None:
+    """ "o que aconteceu essa noite?" is answered from the watcher's records, roots once with their next
+    step, in the user's language (the window named in the question: the plan's failures are hours old)."""
+    from langchain_core.messages import HumanMessage
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from graph.context import Context
+    from graph.graph import build_graph
+    from tests.graphing import services
+
+    async with services(fresh_now_sim.url, pool, pg_url, session_redis.url) as parts:
+        assert parts.kg is not None and parts.incidents is not None
+        watcher = Watcher(parts.client, parts.kg, parts.incidents, InvestigationStore(pool), lookback=timedelta(days=4))
+        await watcher.tick()
+        graph = build_graph().compile(checkpointer=InMemorySaver())
+        answers = {}
+        for question in ("o que aconteceu essa noite? últimas 72 horas", "what happened overnight, last 72 hours?"):
+            config = {"configurable": {"thread_id": question[:20]}}
+            out = await graph.ainvoke(
+                {"messages": [HumanMessage(question)]}, config, context=Context(role="viewer", parts=parts)
+            )
+            assert out["query_type"] == "digest"
+            answers[out["language"]] = out["answer"]
+    assert "falha(s) de origem" in answers["pt"] and "PAYROLL_NIGHTLY" in answers["pt"]
+    assert "entrada ausente" in answers["pt"] and "→" in answers["pt"]
+    assert "root failure(s)" in answers["en"] and "missing input" in answers["en"]
+    assert "file not found" in answers["en"]  # the evidence line

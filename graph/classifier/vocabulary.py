@@ -240,6 +240,17 @@ SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
             r"\b(posso|podemos) (so )?(cancelar|segurar|matar|liberar|reexecutar)\b.*\?",
         ),
     ),
+    (  # the night's digest (a plain "what failed tonight?" stays a list of failures)
+        QueryType.DIGEST,
+        4.0,
+        (
+            r"\bwhat (happened|went wrong|broke)\b.*\b(overnight|last night|tonight|during the night|while i was)\b",
+            r"\b(overnight|night|nightly|morning) (summary|recap|digest|report|briefing)\b",
+            r"\b(digest|recap)\b.*\b(night|overnight|failures|incidents)\b",
+            r"\bo que (aconteceu|rolou|houve|deu errado)\b.*\b(noite|madrugada)\b",
+            r"\b(resumo|relatorio|balanco) da (noite|madrugada)\b",
+        ),
+    ),
     (
         QueryType.HISTORY,
         3.0,

@@ -9,6 +9,7 @@ from typing import Any
 from tools.causes import cause_of
 
 from ..classifier.rules import language_of
+from .digest import digest
 
 T: dict[str, dict[str, str]] = {
     "inferred": {"en": "(I read {written} as {read_as}.)", "pt": "(Li {written} como {read_as}.)"},
@@ -292,6 +293,10 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
         parts.extend(_impact(data.get("kg", []), lang))
     if query_type == "failed_jobs":
         parts.extend(_failed(data.get("failed", []), lang))
+    if query_type == "digest":  # the watcher's records; the plain failure list when it found nothing
+        parts.extend(
+            digest(data.get("investigations", []), lang, CATEGORY_WORDS) or _failed(data.get("failed", []), lang)
+        )
     if query_type == "health" or (query_type == "status" and not status):
         parts.extend(_health(data.get("health", []), data.get("workstations", []), lang))
     if query_type in {"howto", "troubleshoot"}:

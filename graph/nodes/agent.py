@@ -85,7 +85,19 @@ async def agent_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 # question kinds whose gathered reads are the whole answer: the agent step has nothing to decide, so
 # the turn makes one model call (the draft) instead of two
 ANSWERED_BY_GATHER = frozenset(
-    {"status", "troubleshoot", "failed_jobs", "logs", "dependencies", "health", "howto", "outcome", "impact", "history"}
+    {
+        "status",
+        "troubleshoot",
+        "failed_jobs",
+        "logs",
+        "dependencies",
+        "health",
+        "howto",
+        "outcome",
+        "impact",
+        "history",
+        "digest",
+    }
 )
 
 

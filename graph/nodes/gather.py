@@ -70,6 +70,9 @@ BRANCHES: dict[str, Branch] = {
     "critical": Branch("get_critical_jobs", lambda e, q: [{}]),
     "outcomes": Branch("get_request_outcomes", lambda e, q: [{}]),
     "history": Branch("get_job_history", _per_job({"days": 14})),
+    "investigations": Branch(
+        "get_investigations", lambda e, q: [{"hours": min(e.get("time_window_hours") or 16, 336)}]
+    ),
     # "rerun the failed jobs of the payroll stream": the stream's failures, for the model to act on each
     "stream_failed": Branch(
         "get_failed_jobs", lambda e, q: [{"hours": 24}] if e.get("job_streams") and not e.get("jobs") else []
@@ -95,6 +98,7 @@ PLAN: dict[str, list[str]] = {
     "stream": ["failed", "critical"],
     "workstation": ["workstations", "health"],
     "prompts": ["health"],
+    "digest": ["investigations", "failed"],
     "other": [],
 }
 

@@ -39,6 +39,7 @@ WEIGHTS: dict[str, dict[str, float]] = {
     "stream": {"failed": 1.0, "critical": 0.9},
     "workstation": {"workstations": 1.0, "health": 0.7},
     "prompts": {"health": 1.0},
+    "digest": {"investigations": 1.0, "failed": 0.8},
 }
 
 

@@ -1,5 +1,5 @@
 """The tools Resync ships; importing this package registers them."""
 
-from . import read, write
+from . import proactive, read, write
 
-__all__ = ["read", "write"]
+__all__ = ["proactive", "read", "write"]
