@@ -27,7 +27,7 @@ from .compose import open_app
 from .edge import Edge
 from .errors import document_errors, install_errors
 from .leader import lead
-from .routes import approvals, chat, investigations, ops, v2
+from .routes import approvals, chat, investigations, ops, sla, v2
 from .settings import Settings, comma_list
 
 log = logging.getLogger("resync")
@@ -166,7 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Request-ID", "Retry-After"],
         )
     install_errors(app)
-    for router in (v2.router, chat.router, approvals.router, investigations.router, ops.router):
+    for router in (v2.router, chat.router, approvals.router, investigations.router, sla.router, ops.router):
         document_errors(router)
         app.include_router(router)
 

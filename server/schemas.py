@@ -202,3 +202,29 @@ class InvestigationList(BaseModel):
     count: int
     groups: list[CascadeGroup]
     investigations: list[InvestigationOut]
+
+
+class CriticalPathStep(BaseModel):
+    job: str
+    status: str | None
+    expected_minutes: float
+    estimated_from_runs: int = Field(description="successful runs the duration is the median of (0: a default)")
+    note: str | None = None
+
+
+class SlaProjection(BaseModel):
+    kind: Literal["job", "stream"]
+    name: str
+    job_stream: str | None
+    deadline: datetime
+    expected_finish: datetime
+    slack_minutes: float = Field(description="negative: expected after the deadline")
+    status: str | None
+    drivers: list[CriticalPathStep] = Field(description="the critical path that decides the finish, first job first")
+
+
+class SlaRisk(BaseModel):
+    now: datetime
+    within_hours: int
+    at_risk: list[SlaProjection]
+    on_track: int

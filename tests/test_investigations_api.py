@@ -43,5 +43,10 @@ async def test_failures_are_investigated_before_anyone_asks(api: LiveServer, key
         assert naive.status_code == 422 and "time zone" in naive.json()["detail"]
         future = (await http.get(f"{V2}/investigations", params={"since": "2999-01-01T00:00:00Z"})).json()
         assert future["count"] == 0
+        risk = await http.get(f"{V2}/sla/risk", params={"within_hours": 48})
+        assert risk.status_code == 200 and {"at_risk", "on_track", "now"} <= set(risk.json())
+        for item in risk.json()["at_risk"]:
+            assert item["slack_minutes"] < 0 and item["drivers"] and item["drivers"][-1]["expected_minutes"] > 0
+        assert (await http.get(f"{V2}/sla/risk", params={"within_hours": 0})).status_code == 422
     async with client(api) as anonymous:
         assert (await anonymous.get(f"{V2}/investigations")).status_code == 401

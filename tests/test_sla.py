@@ -1,0 +1,43 @@
+"""SLA risk on a real PostgreSQL with a known DAG: durations are the median of recent successful runs,
+a failed job is rerun from now, and a deadline the projected critical path passes is at risk with the
+jobs that drive it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from tests.test_kg import T0, known_dag
+from tools.sla import estimates, sla_risk
+from tools.store.kg import KnowledgeGraph
+
+
+async def add_runs(pool: Any, job: str, minutes: list[int], status: str = "SUCC") -> None:
+    async with pool.connection() as conn:
+        for day, length in enumerate(minutes, start=1):
+            start = T0 - timedelta(days=day)
+            await conn.execute(
+                "INSERT INTO job_runs (run_id, job_id, job_name, started_at, ended_at, status)"
+                " VALUES (%s, %s, %s, %s, %s, %s)",
+                (uuid.uuid4().hex, f"old-{job}", job, start, start + timedelta(minutes=length), status),
+            )
+
+
+async def test_a_deadline_behind_a_failed_job_is_at_risk(pool: Any) -> None:
+    kg = KnowledgeGraph(pool)
+    await kg.apply(known_dag(), full=True)  # a ABEND → x (critical, deadline T0 + 2 h, HOLD)
+    await add_runs(pool, "A", [60, 58, 62, 600])  # one slow night: the median does not care
+    await add_runs(pool, "X", [30, 30, 31])
+    await add_runs(pool, "X", [1], status="ABEND")  # failed runs are not durations
+    found = await estimates(kg, ["A", "X", "NEVER_RAN"])
+    assert round(found["A"].seconds / 60) == 61 and found["A"].runs == 4
+    assert round(found["X"].seconds / 60) == 30 and "NEVER_RAN" not in found
+
+    early = {p.name: p for p in await sla_risk(kg, T0, timedelta(hours=6))}
+    assert early["X"].slack_minutes > 0  # a rerun of A now (61 min) then X (30 min): 29 min to spare
+    late = {p.name: p for p in await sla_risk(kg, T0 + timedelta(hours=1), timedelta(hours=6))}
+    at_risk = late["X"]
+    assert at_risk.slack_minutes < 0 and at_risk.kind == "job"
+    assert [d["job"] for d in at_risk.drivers] == ["A", "X"] and "rerun" in at_risk.drivers[0]["note"]
+    assert abs((at_risk.expected_finish - (T0 + timedelta(hours=1, minutes=91))).total_seconds()) < 90
