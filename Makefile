@@ -71,6 +71,7 @@ bench: install bench-deps
 	$(BIN)/python -m bench.soak
 	$(BIN)/python -m bench.http_routes
 	$(BIN)/python -m bench.workers
+	$(BIN)/python -m bench.sla_estimator
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
