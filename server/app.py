@@ -10,7 +10,7 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,10 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
 from fastapi_offline import FastAPIOffline
 
+from tools.notify import Notifier, Smtp, due_for_digest
 from tools.store.kg_sync import KnowledgeGraphSync, sync_periodically
 from tools.store.retention import prune
-from tools.watch import Watcher, watch_periodically
+from tools.watch import Watcher, WatchReport, watch_periodically
 
 from .compose import open_app
 from .edge import Edge
@@ -124,12 +125,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 timedelta(hours=settings.watch_lookback_hours),
             )
 
+            channels = settings.notifier_channels()
+            smtp = (
+                Smtp(settings.notify_smtp_host, settings.notify_smtp_port, settings.notify_email_from)
+                if (settings.notify_smtp_host)
+                else None
+            )
+            notifier = Notifier(running.store.pool, channels, smtp) if channels else None
+
+            async def notify(report: WatchReport) -> None:
+                if notifier is None:
+                    return
+                await notifier.notify(report.records)
+                now = datetime.now(UTC)
+                if due_for_digest(now, settings.notify_digest_hour):
+                    await notifier.digest(now)
+
             async def watch() -> None:
                 for _ in range(120):  # severity needs the graph: let the first sync land (up to a minute)
                     if (await running.store.kg.counts())["jobs"] or stop.is_set():
                         break
                     await asyncio.sleep(0.5)
-                await watch_periodically(watcher, settings.watch_interval_seconds, stop)
+                await watch_periodically(watcher, settings.watch_interval_seconds, stop, notify)
 
             conninfo = str(running.store.pool.conninfo)
             retry = min(settings.kg_sync_interval_seconds, 15.0)

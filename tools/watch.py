@@ -13,7 +13,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -40,6 +41,7 @@ class WatchReport:
     already_known: int = 0
     failed: int = 0
     seconds: float = 0.0
+    records: list[Investigation] = field(default_factory=list, repr=False)  # the new ones
 
 
 def severity_of(critical: bool, impact: Impact | None, now: datetime) -> str:
@@ -98,6 +100,7 @@ class Watcher:
                 report.failed += 1
                 log.warning("an investigation failed: %s", result)
             elif result is not None:
+                report.records.append(result)
                 report.investigated += 1
                 report.late += result.kind == "late"
         await self.store.set_mark(MARK, now)
@@ -261,12 +264,20 @@ def _evidence(
     }
 
 
-async def watch_periodically(watcher: Watcher, interval_seconds: float, stop: asyncio.Event) -> None:
-    """Tick every ``interval_seconds``; after a failed tick wait twice as long (up to 10 minutes)."""
+async def watch_periodically(
+    watcher: Watcher,
+    interval_seconds: float,
+    stop: asyncio.Event,
+    after: Callable[[WatchReport], Awaitable[None]] | None = None,
+) -> None:
+    """Tick every ``interval_seconds`` (``after`` each pass: the notifications); after a failed tick wait
+    twice as long (up to 10 minutes)."""
     failures = 0
     while not stop.is_set():
         try:
             report = await watcher.tick()
+            if after is not None:
+                await after(report)
             failures = 0
             if report.investigated:
                 log.info("watcher: %s", report)

@@ -1,0 +1,82 @@
+"""Notifications received by a local receiver on loopback: severities routed per channel, Slack and
+Teams in their own formats, a cascade as an update naming its root, nothing twice, a failed delivery
+tried again, a healthy pass sends nothing, the digest once a day."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Request, Response
+
+from hwasim import SimConfig, build_plan, create_app
+from tests.live import LiveServer
+from tests.test_watch import watcher_on
+from tools.notify import Channel, Notifier
+from tools.store.investigations import Investigation
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, dict[str, list[dict[str, Any]]], dict[str, int]]]:
+    got: dict[str, list[dict[str, Any]]] = {"webhook": [], "slack": [], "teams": []}
+    failing = {"teams": 1}  # Teams answers 503 once
+
+    app = FastAPI()
+
+    @app.post("/{kind}")
+    async def take(kind: str, request: Request) -> Response:
+        if failing.get(kind, 0) > 0:
+            failing[kind] -= 1
+            return Response(status_code=503)
+        got[kind].append(await request.json())
+        return Response(status_code=200)
+
+    with LiveServer(app) as server:
+        yield server.url, got, failing
+
+
+async def test_notifications_routed_once_with_cascades_as_updates(receiver: Any, pool: Any) -> None:
+    url, got, _ = receiver
+    channels = [
+        Channel("webhook", f"{url}/webhook", "low"),
+        Channel("slack", f"{url}/slack", "high"),
+        Channel("teams", f"{url}/teams", "critical"),
+    ]
+    notifier = Notifier(pool, channels)
+    plan = build_plan(7, 600, days=3, failure_rate=0.1)
+    with LiveServer(create_app(SimConfig(jobs=600, seed=7, clock="manual"), plan)) as sim:
+        watcher, _ = await watcher_on(sim.url, pool)
+        report = await watcher.tick()
+        await notifier.notify(report.records)
+        again = await watcher.tick()  # nothing new: nothing sent
+        await notifier.notify(again.records)
+        await watcher.client.aclose()
+    records = report.records
+    assert len(got["webhook"]) == len(records)  # every severity to the generic webhook, once each
+    severe = [r for r in records if r.severity in {"critical", "high"}]
+    assert len(got["slack"]) == len(severe) and all(
+        m["text"].startswith("*") and "Next:" in m["text"] for m in got["slack"]
+    )
+    critical = [r for r in records if r.severity == "critical"]
+    # Teams failed once (503): the first critical one is retried on the next pass, so it arrives too
+    assert len(got["teams"]) == len(critical) and all(m["@type"] == "MessageCard" for m in got["teams"])
+    events = {m["investigation"]["run_id"]: m for m in got["webhook"]}
+    for record in records:
+        message = events[record.run_id]
+        if record.root_run_id and any(r.run_id == record.root_run_id for r in records):
+            assert message["event"] == "investigation.update" and message["thread_key"] == record.root_run_id
+        elif not record.root_run_id:
+            assert message["event"] == "investigation.new" and message["thread_key"] == record.run_id
+    first = datetime.now(UTC)
+    assert await notifier.digest(first) == 3 and await notifier.digest(first + timedelta(minutes=5)) == 0
+    assert "root failure(s)" in got["slack"][-1]["text"]
+
+
+async def test_nothing_new_sends_nothing(receiver: Any, pool: Any) -> None:
+    url, got, _ = receiver
+    notifier = Notifier(pool, [Channel("webhook", f"{url}/webhook", "low")])
+    assert await notifier.notify([]) == 0 and got["webhook"] == []
+    unsaved = Investigation("r1", "failure", "JOB", "unknown", "critical", "step", "passo")  # no id: not stored
+    assert await notifier.notify([unsaved]) == 0 and got["webhook"] == []
