@@ -4,6 +4,7 @@ tried again, a healthy pass sends nothing, the digest once a day."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,8 +15,8 @@ from fastapi import FastAPI, Request, Response
 from hwasim import SimConfig, build_plan, create_app
 from tests.live import LiveServer
 from tests.test_watch import watcher_on
-from tools.notify import Channel, Notifier
-from tools.store.investigations import Investigation
+from tools.notify import Channel, Notifier, Smtp
+from tools.store.investigations import Investigation, InvestigationStore
 
 
 @pytest.fixture
@@ -80,3 +81,47 @@ async def test_nothing_new_sends_nothing(receiver: Any, pool: Any) -> None:
     assert await notifier.notify([]) == 0 and got["webhook"] == []
     unsaved = Investigation("r1", "failure", "JOB", "unknown", "critical", "step", "passo")  # no id: not stored
     assert await notifier.notify([unsaved]) == 0 and got["webhook"] == []
+
+
+async def smtp_receiver(mails: list[str]) -> tuple[asyncio.base_events.Server, int]:
+    """A minimal SMTP server on loopback that keeps every message's DATA."""
+
+    async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 test ready\r\n")
+        while line := await reader.readline():
+            verb = line.decode().strip().split(" ")[0].upper()
+            if verb == "DATA":
+                writer.write(b"354 go on\r\n")
+                await writer.drain()
+                body = []
+                while (part := await reader.readline()) not in (b".\r\n", b""):
+                    body.append(part.decode())
+                mails.append("".join(body))
+                writer.write(b"250 kept\r\n")
+            elif verb == "QUIT":
+                writer.write(b"221 bye\r\n")
+                await writer.drain()
+                break
+            else:  # EHLO, HELO, MAIL, RCPT, RSET, NOOP
+                writer.write(b"250 ok\r\n")
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(session, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+async def test_email_through_a_local_smtp_server(pool: Any) -> None:
+    mails: list[str] = []
+    server, port = await smtp_receiver(mails)
+    async with server:
+        store = InvestigationStore(pool)
+        record = Investigation(
+            "run-mail", "failure", "PAYROLL_NIGHTLY", "missing_input", "critical", "restore the file", "restaure"
+        )
+        record.id = await store.save(record)
+        notifier = Notifier(pool, [Channel("email", "ops@example.com", "critical")], Smtp("127.0.0.1", port))
+        assert await notifier.notify([record]) == 1
+        assert await notifier.notify([record]) == 0  # once
+    [mail] = mails
+    assert "To: ops@example.com" in mail and "PAYROLL_NIGHTLY" in mail and "restore the file" in mail
