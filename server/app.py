@@ -19,7 +19,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
 from fastapi_offline import FastAPIOffline
 
-from tools.notify import Notifier, Smtp, due_for_digest
+from tools.notify import Notifier, due_for_digest
 from tools.store.kg_sync import KnowledgeGraphSync, sync_periodically
 from tools.store.retention import prune
 from tools.watch import Watcher, WatchReport, watch_periodically
@@ -126,17 +126,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
 
             channels = settings.notifier_channels()
-            smtp = (
-                Smtp(settings.notify_smtp_host, settings.notify_smtp_port, settings.notify_email_from)
-                if (settings.notify_smtp_host)
-                else None
-            )
-            notifier = Notifier(running.store.pool, channels, smtp) if channels else None
+            notifier = Notifier(running.store.pool, channels, settings.smtp()) if channels else None
 
             async def notify(report: WatchReport) -> None:
                 if notifier is None:
                     return
-                await notifier.notify(report.records)
+                await notifier.notify()
                 now = datetime.now(UTC)
                 if due_for_digest(now, settings.notify_digest_hour):
                     await notifier.digest(now)

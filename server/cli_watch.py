@@ -26,6 +26,7 @@ def watch_command(
     """Investigate every new failed run and late job into investigation records (the knowledge graph
     is synced first). Without --once it keeps watching; with a server also watching, one of them
     does (an advisory lock) and the other waits to take over."""
+    from tools.notify import Notifier
     from tools.store.kg_sync import KnowledgeGraphSync
     from tools.watch import Watcher, watch_periodically
 
@@ -48,8 +49,16 @@ def watch_command(
                     settings.watch_concurrency,
                     timedelta(hours=settings.watch_lookback_hours),
                 )
+                channels = settings.notifier_channels()
+                notifier = Notifier(store.pool, channels, settings.smtp()) if channels else None
+
+                async def notify(_: object) -> None:  # the outbox: whatever was not sent yet
+                    if notifier is not None:
+                        await notifier.notify()
+
                 if once:
                     report = await watcher.tick()
+                    await notify(report)
                     found = await store.investigations.search(limit=20)
                     print(json.dumps({"report": asdict(report), "latest": [_line(r) for r in found]}, default=str))
                     return
@@ -57,7 +66,7 @@ def watch_command(
                 stop = asyncio.Event()
 
                 async def watch() -> None:
-                    await watch_periodically(watcher, every, stop)
+                    await watch_periodically(watcher, every, stop, notify)
 
                 await lead(str(store.pool.conninfo), "resync:watch", watch, min(every, 15.0))
         finally:

@@ -9,7 +9,7 @@ from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tools.notify import Channel
+from tools.notify import Channel, Smtp
 from tools.store.retention import Retention
 
 SIM_USER, SIM_PASSWORD = "admin", "admin"
@@ -119,11 +119,11 @@ class Settings(BaseSettings):
     watch_concurrency: int = Field(4, ge=1, le=64, description="investigations at once (each reads one job log)")
     watch_lookback_hours: int = Field(24, ge=1, le=336, description="how far back the first watch looks")
 
-    notify_webhook_url: str | None = Field(None, description="generic JSON webhook for investigations")
+    notify_webhook_url: SecretStr | None = Field(None, description="generic JSON webhook for investigations")
     notify_webhook_severity: Literal["critical", "high", "medium", "low"] = Field("medium", description="its floor")
-    notify_slack_url: str | None = Field(None, description="Slack incoming-webhook URL")
+    notify_slack_url: SecretStr | None = Field(None, description="Slack incoming-webhook URL")
     notify_slack_severity: Literal["critical", "high", "medium", "low"] = Field("high", description="its floor")
-    notify_teams_url: str | None = Field(None, description="Microsoft Teams incoming-webhook URL")
+    notify_teams_url: SecretStr | None = Field(None, description="Microsoft Teams incoming-webhook URL")
     notify_teams_severity: Literal["critical", "high", "medium", "low"] = Field("high", description="its floor")
     notify_email_to: str | None = Field(None, description="e-mail recipients, comma-separated (needs NOTIFY_SMTP_HOST)")
     notify_email_severity: Literal["critical", "high", "medium", "low"] = Field("critical", description="its floor")
@@ -134,13 +134,24 @@ class Settings(BaseSettings):
 
     def notifier_channels(self) -> list[Channel]:
         """The configured notification channels, each with its severity floor."""
+
+        def secret(url: SecretStr | None) -> str | None:
+            return url.get_secret_value() if url else None
+
         wanted = [
-            ("webhook", self.notify_webhook_url, self.notify_webhook_severity),
-            ("slack", self.notify_slack_url, self.notify_slack_severity),
-            ("teams", self.notify_teams_url, self.notify_teams_severity),
+            ("webhook", secret(self.notify_webhook_url), self.notify_webhook_severity),
+            ("slack", secret(self.notify_slack_url), self.notify_slack_severity),
+            ("teams", secret(self.notify_teams_url), self.notify_teams_severity),
             ("email", self.notify_email_to if self.notify_smtp_host else None, self.notify_email_severity),
         ]
         return [Channel(kind, target, floor) for kind, target, floor in wanted if target]
+
+    def smtp(self) -> Smtp | None:
+        return (
+            Smtp(self.notify_smtp_host, self.notify_smtp_port, self.notify_email_from)
+            if self.notify_smtp_host
+            else None
+        )
 
     # --- retention (0 keeps forever; approvals and incident history are never pruned) -----------------
     retention_tool_executions_days: int = Field(30, ge=0, le=3650, description="days tool executions are kept")

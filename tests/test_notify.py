@@ -50,9 +50,9 @@ async def test_notifications_routed_once_with_cascades_as_updates(receiver: Any,
     with LiveServer(create_app(SimConfig(jobs=600, seed=7, clock="manual"), plan)) as sim:
         watcher, _ = await watcher_on(sim.url, pool)
         report = await watcher.tick()
-        await notifier.notify(report.records)
-        again = await watcher.tick()  # nothing new: nothing sent
-        await notifier.notify(again.records)
+        await notifier.notify()
+        assert (await watcher.tick()).investigated == 0  # nothing new: nothing more sent
+        await notifier.notify()
         await watcher.client.aclose()
     records = report.records
     assert len(got["webhook"]) == len(records)  # every severity to the generic webhook, once each
@@ -78,9 +78,7 @@ async def test_notifications_routed_once_with_cascades_as_updates(receiver: Any,
 async def test_nothing_new_sends_nothing(receiver: Any, pool: Any) -> None:
     url, got, _ = receiver
     notifier = Notifier(pool, [Channel("webhook", f"{url}/webhook", "low")])
-    assert await notifier.notify([]) == 0 and got["webhook"] == []
-    unsaved = Investigation("r1", "failure", "JOB", "unknown", "critical", "step", "passo")  # no id: not stored
-    assert await notifier.notify([unsaved]) == 0 and got["webhook"] == []
+    assert await notifier.notify() == 0 and got["webhook"] == []  # no investigation: nothing to say
 
 
 async def smtp_receiver(mails: list[str]) -> tuple[asyncio.base_events.Server, int]:
@@ -121,7 +119,22 @@ async def test_email_through_a_local_smtp_server(pool: Any) -> None:
         )
         record.id = await store.save(record)
         notifier = Notifier(pool, [Channel("email", "ops@example.com", "critical")], Smtp("127.0.0.1", port))
-        assert await notifier.notify([record]) == 1
-        assert await notifier.notify([record]) == 0  # once
+        assert await notifier.notify() == 1
+        assert await notifier.notify() == 0  # once
     [mail] = mails
     assert "To: ops@example.com" in mail and "PAYROLL_NIGHTLY" in mail and "restore the file" in mail
+
+
+async def test_a_failed_delivery_never_records_the_secret_url(receiver: Any, pool: Any) -> None:
+    url, _, failing = receiver
+    failing["teams"] = 10  # down for good
+    store = InvestigationStore(pool)
+    record = Investigation("run-secret", "failure", "JOB_X", "unknown", "critical", "look", "veja")
+    record.id = await store.save(record)
+    secret = f"{url}/teams?sig=SuperSecretSignature123"
+    notifier = Notifier(pool, [Channel("teams", secret, "critical")])
+    for _ in range(4):  # three attempts, then it stops trying
+        assert await notifier.notify() == 0
+    async with pool.connection() as conn:
+        row = await (await conn.execute("SELECT attempts, error FROM notifications WHERE channel = 'teams'")).fetchone()
+    assert row["attempts"] == 3 and "503" in row["error"] and "SuperSecret" not in row["error"]

@@ -120,9 +120,10 @@ ERROR_LINE = re.compile(
 
 
 def error_lines(text: str, limit: int = 8) -> list[dict[str, Any]]:
-    """The log's lines that look like errors, numbered as in the log (the evidence of a failure)."""
+    """The log's last lines that look like errors, numbered as in the log (the evidence of a failure:
+    the end of a log explains it, not an early "0 errors")."""
     found = []
     for number, line in enumerate(text.split("\n"), start=1):
         if ERROR_LINE.search(line) and not line.startswith("= "):
             found.append({"line": number, "text": line[:300]})
-    return found[:limit]
+    return found[-limit:]

@@ -23,6 +23,7 @@ from .store.investigations import SEVERITIES, Investigation, InvestigationStore
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
+PER_PASS = 100  # messages a channel gets per pass at most (a burst of failures does not flood it)
 COLOURS = {"critical": "C0392B", "high": "E67E22", "medium": "F1C40F", "low": "95A5A6"}
 
 
@@ -114,18 +115,15 @@ class Notifier:
         self.store = InvestigationStore(pool)
         self._post = post or _post
 
-    async def notify(self, records: list[Investigation]) -> int:
-        """Send what these records call for (and retry earlier failures of them); how many were sent."""
+    async def notify(self) -> int:
+        """The outbox: send every investigation of the last two days that a channel wants and has not had
+        — whoever saved it (another process, ``resync watch --once``) and whatever happened since (a
+        crash, a cancelled pass) — at most ``PER_PASS`` a channel per pass; a failed delivery is tried
+        again on later passes, three times at most. How many were sent."""
         sent = 0
-        records = [*records, *await self._to_retry({r.id for r in records})]
-        by_run = {r.run_id: r for r in records}
         for channel in self.channels:
-            for record in records:
-                if record.id is None or not channel.wants(record.severity):
-                    continue
-                root = by_run.get(record.root_run_id or "") or (
-                    await self._record(record.root_run_id) if record.root_run_id else None
-                )
+            for record in await self._pending(channel):
+                root = await self._record(record.root_run_id) if record.root_run_id else None
                 sent += await self._deliver(
                     channel,
                     f"investigation:{record.id}",
@@ -133,6 +131,18 @@ class Notifier:
                     functools.partial(self._send, channel, record, root),
                 )
         return sent
+
+    async def _pending(self, channel: Channel) -> list[Investigation]:
+        floor = list(SEVERITIES[: SEVERITIES.index(channel.min_severity) + 1])
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT i.* FROM investigations i WHERE i.created_at > now() - interval '2 days' "
+                "AND i.severity = ANY(%s) AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.channel = %s "
+                "AND n.key = 'investigation:' || i.id AND (n.status = 'sent' OR n.attempts >= %s)) "
+                "ORDER BY i.id LIMIT %s",
+                (floor, channel.name, MAX_ATTEMPTS, PER_PASS),
+            )
+            return [Investigation(**row) for row in await cur.fetchall()]
 
     async def digest(self, now: datetime, hours: int = 24) -> int:
         """The day's digest, once a day per channel (whatever its severity floor)."""
@@ -164,16 +174,6 @@ class Notifier:
             )
         return sent
 
-    async def _to_retry(self, skip: set[int | None]) -> list[Investigation]:
-        """Investigations whose delivery failed earlier and may be tried again."""
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT i.* FROM investigations i JOIN notifications n ON n.key = 'investigation:' || i.id "
-                "WHERE n.status = 'failed' AND n.attempts < %s",
-                (MAX_ATTEMPTS,),
-            )
-            return [Investigation(**row) for row in await cur.fetchall() if row["id"] not in skip]
-
     async def _record(self, run_id: str) -> Investigation | None:
         async with self.pool.connection() as conn:
             cur = await conn.execute("SELECT * FROM investigations WHERE run_id = %s", (run_id,))
@@ -194,7 +194,7 @@ class Notifier:
         try:
             await send()
         except Exception as exc:  # a channel that is down must not stop the others
-            error = str(exc)[:500]
+            error = _described(exc)  # never the URL: webhook URLs carry their secret in the path
             log.warning("notification to %s failed: %s", channel.name, error)
         async with self.pool.connection() as conn:
             await conn.execute(
@@ -222,6 +222,15 @@ async def _post(url: str, body: dict[str, Any]) -> None:
     async with httpx.AsyncClient(timeout=10) as http:
         response = await http.post(url, json=body)
         response.raise_for_status()
+
+
+def _described(exc: Exception) -> str:
+    """What went wrong, without the webhook URL (its path or query is the secret)."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"HTTP {exc.response.status_code} from {exc.request.url.host}"
+    if isinstance(exc, httpx.RequestError):
+        return f"{type(exc).__name__} reaching {exc.request.url.host}"
+    return type(exc).__name__
 
 
 def _mail(smtp: Smtp, to: str, subject: str, text: str) -> None:

@@ -13,8 +13,9 @@ from typing import Any
 from .store.kg import KnowledgeGraph
 
 RECENT = 10
+PAST = timedelta(hours=24)  # deadlines missed longer ago than this are history, not risk
 DEFAULT_SECONDS = 300.0  # a job never seen to succeed: five minutes (said so in the answer)
-DONE = {"SUCC", "CANCEL"}
+DONE = {"SUCC", "CANCL", "CANCEL", "SUPPR"}  # the engine says CANCL; SUPPR: suppressed, will not run
 FAILED = {"ABEND", "FAIL"}
 
 
@@ -75,14 +76,17 @@ async def sla_risk(kg: KnowledgeGraph, now: datetime, within: timedelta = timede
     async with kg.pool.connection() as conn:
         cur = await conn.execute(
             "SELECT id, name, job_stream_id, job_stream_name, status, deadline FROM kg_jobs WHERE deadline IS NOT NULL "
-            "AND deadline <= %s AND coalesce(status, '') NOT IN ('SUCC', 'CANCEL')",
-            (now + within,),
+            "AND deadline <= %s AND deadline >= %s "
+            "AND coalesce(status, '') NOT IN ('SUCC', 'CANCL', 'CANCEL', 'SUPPR') "
+            "ORDER BY deadline LIMIT 200",
+            (now + within, now - PAST),
         )
         targets = [dict(r) for r in await cur.fetchall()]
         cur = await conn.execute(
             "SELECT id, name, deadline FROM kg_job_streams WHERE deadline IS NOT NULL AND deadline <= %s "
-            "AND coalesce(status, '') NOT IN ('SUCC', 'CANCEL')",
-            (now + within,),
+            "AND deadline >= %s AND coalesce(status, '') NOT IN ('SUCC', 'CANCL', 'CANCEL', 'SUPPR') "
+            "ORDER BY deadline LIMIT 50",
+            (now + within, now - PAST),
         )
         streams = [dict(r) for r in await cur.fetchall()]
         stream_jobs: dict[str, list[str]] = {}
@@ -160,8 +164,8 @@ class _Paths:
             "expected_minutes": round(estimate.seconds / 60, 1),
             "estimated_from_runs": estimate.runs,
         }
-        if job["status"] in DONE and job.get("ended_at"):
-            result: tuple[datetime, list[dict[str, Any]]] = (job["ended_at"], [])
+        if job["status"] in DONE:
+            result: tuple[datetime, list[dict[str, Any]]] = (job.get("ended_at") or self.now, [])
         elif job["status"] == "EXEC" and job.get("started_at"):
             end = max(job["started_at"] + timedelta(seconds=estimate.seconds), self.now + timedelta(minutes=1))
             result = (end, [step])

@@ -20,7 +20,8 @@ from typing import Any
 
 from .catalog.common import failed_runs, iso
 from .causes import NEXT, Category, cause_of, error_lines
-from .hwa import HWAClient, HWAError
+from .hwa import HWAClient
+from .hwa.errors import HWANotFound
 from .store.incidents import IncidentStore
 from .store.investigations import Investigation, InvestigationStore
 from .store.kg import Impact, KnowledgeGraph
@@ -28,7 +29,7 @@ from .store.kg import Impact, KnowledgeGraph
 log = logging.getLogger(__name__)
 
 MARK = "failures"
-OVERLAP = timedelta(minutes=10)  # runs whose end the engine reports late are read again (records are idempotent)
+OVERLAP = timedelta(hours=1)  # runs whose end the engine reports late are read again (records are idempotent)
 FAILED = {"ABEND", "FAIL"}
 LATE_CATEGORY: dict[str, Category] = {"HOLD": "dependency", "WAIT": "dependency", "READY": "agent", "EXEC": "timeout"}
 
@@ -103,7 +104,11 @@ class Watcher:
                 report.records.append(result)
                 report.investigated += 1
                 report.late += result.kind == "late"
-        await self.store.set_mark(MARK, now)
+        ended = [t for r in runs if (t := _time(r.get("ended")))]
+        if ended:  # the engine's clock, not ours: a skewed clock or a late end time cannot skip a run
+            await self.store.set_mark(MARK, max(ended))
+        elif await self.store.mark(MARK) is None:
+            await self.store.set_mark(MARK, mark)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
@@ -134,8 +139,8 @@ class Watcher:
 
     async def _failure(self, run: dict[str, Any], failed_now: dict[str, str], now: datetime) -> Investigation | None:
         text = ""
-        with contextlib.suppress(HWAError):  # a run that never started (FAIL) may have no log
-            text = await self.client.job_log(run["run_id"])
+        with contextlib.suppress(HWANotFound):  # a run that never started (FAIL) may have no log;
+            text = await self.client.job_log(run["run_id"])  # any other error: retried on the next pass
         lines = error_lines(text)
         cause = cause_of(run["status"], run["return_code"], text.splitlines()[-60:] if text else None)
         impact = await self._impact(run["id"])
@@ -175,7 +180,8 @@ class Watcher:
             return_code=run["return_code"],
             occurred_at=_time(run.get("ended")),
             category=category,
-            severity=severity_of(bool(run.get("critical")), impact, now),
+            # a run a rerun has since recovered is history: noted, never an alarm
+            severity=severity_of(bool(run.get("critical")), impact, now) if run["still_failed"] else "low",
             root_run_id=root_run,
             blocked_jobs=len(impact.blocked_jobs) if impact else 0,
             blocked_streams=len(impact.blocked_streams) if impact else 0,
@@ -197,7 +203,7 @@ class Watcher:
     async def _late_job(self, job: dict[str, Any], now: datetime) -> Investigation | None:
         current = await self.client.get_job(job["id"])  # the engine's word, not the graph's last sync
         status = current.status or ""
-        if status in {"SUCC", "CANCEL"} | FAILED:  # done (or a failure: investigated as one)
+        if status in {"SUCC", "CANCL", "CANCEL", "SUPPR"} | FAILED:  # done (or a failure: investigated as one)
             return None
         category = LATE_CATEGORY.get(status, "unknown")
         impact = await self._impact(job["id"])

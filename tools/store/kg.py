@@ -132,11 +132,13 @@ class KnowledgeGraph:
         return (row["id"], row["run_id"]) if row else None
 
     async def late_jobs(self, now: datetime, limit: int = 500) -> list[dict[str, Any]]:
-        """Jobs whose deadline has passed and that had not ended (as last synced), oldest deadline first."""
+        """Jobs whose deadline has passed, that had not ended (as last synced) and have no late record yet,
+        newest deadline first (old stuck ones never starve new ones)."""
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                "SELECT * FROM kg_jobs WHERE deadline < %s AND coalesce(status, '') NOT IN "
-                "('SUCC', 'CANCEL', 'ABEND', 'FAIL') ORDER BY deadline LIMIT %s",
+                "SELECT j.* FROM kg_jobs j WHERE j.deadline < %s AND coalesce(j.status, '') NOT IN "
+                "('SUCC', 'CANCL', 'CANCEL', 'SUPPR', 'ABEND', 'FAIL') AND NOT EXISTS (SELECT 1 FROM investigations i "
+                "WHERE i.run_id = 'late:' || j.id) ORDER BY j.deadline DESC LIMIT %s",
                 (now, limit),
             )
             return [dict(row) for row in await cur.fetchall()]
