@@ -60,7 +60,8 @@ def watch_command(
                     report = await watcher.tick()
                     await notify(report)
                     found = await store.investigations.search(limit=20)
-                    print(json.dumps({"report": asdict(report), "latest": [_line(r) for r in found]}, default=str))
+                    counts = {k: v for k, v in asdict(report).items() if k != "records"}
+                    print(json.dumps({"report": counts, "latest": [_line(r) for r in found]}, default=str))
                     return
                 errors.print(f"watching every {every:.0f} s (Ctrl-C to stop)")
                 stop = asyncio.Event()
