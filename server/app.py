@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
 from fastapi_offline import FastAPIOffline
+from starlette.routing import Route
 
 from tools.notify import Notifier, due_for_digest
 from tools.store.kg_sync import KnowledgeGraphSync, sync_periodically
@@ -28,6 +29,7 @@ from .compose import open_app
 from .edge import Edge
 from .errors import document_errors, install_errors
 from .leader import lead
+from .mcp_tools import HttpEndpoint, mcp_server
 from .routes import approvals, chat, investigations, ops, sla, v2
 from .settings import Settings, comma_list
 
@@ -87,12 +89,13 @@ async def _first_sync(sync: KnowledgeGraphSync, incidents: Any, client: Any) -> 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    tools_server = mcp_server(lambda: app.state.resync)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.auth_disabled:
             log.warning("!!! AUTH_DISABLED=true: NO API KEYS, EVERY CALLER IS ADMIN. NEVER IN PRODUCTION !!!")
-        async with open_app(settings) as running:
+        async with open_app(settings) as running, tools_server.session_manager.run():
             app.state.resync = running
             parts = running.parts
             assert parts.cache is not None and parts.kg is not None
@@ -177,6 +180,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID", "Retry-After"],
         )
+    # the tool registry over MCP (streamable HTTP), behind the same API keys
+    endpoint = HttpEndpoint(tools_server, lambda: app.state.resync.auth)
+    app.router.routes.append(Route("/mcp", endpoint=endpoint, methods=["GET", "POST", "DELETE"]))
     install_errors(app)
     for router in (v2.router, chat.router, approvals.router, investigations.router, sla.router, ops.router):
         document_errors(router)

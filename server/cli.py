@@ -14,6 +14,7 @@ from rich.table import Table
 from .cli_common import errors, load_settings
 from .cli_eval import eval_app
 from .cli_graph import chat_command, classify_command
+from .cli_mcp import mcp_command
 from .cli_serve import keys_app, serve_command
 from .cli_store import db_app, docs_app, kg_app
 from .cli_watch import watch_command
@@ -30,6 +31,7 @@ app.command("classify")(classify_command)
 app.command("chat")(chat_command)
 app.command("serve")(serve_command)
 app.command("watch")(watch_command)
+app.command("mcp")(mcp_command)
 app.add_typer(keys_app, name="keys")
 app.add_typer(eval_app, name="eval")
 console = Console()
