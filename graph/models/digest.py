@@ -11,6 +11,10 @@ WORDS = {
         "pt": "Nas últimas {hours} h o watcher investigou {n} problema(s): {roots} falha(s) de origem{cascades}.",
     },
     "cascades": {"en": " and {n} that follow from them", "pt": " e {n} que decorrem delas"},
+    "repeats": {
+        "en": "; {n} more failed run(s) of the same jobs",
+        "pt": "; mais {n} execução(ões) com falha dos mesmos jobs",
+    },
     "late": {"en": "missed its deadline", "pt": "perdeu o prazo"},
     "blocks": {"en": "blocks {n} job(s)", "pt": "bloqueia {n} job(s)"},
     "follows": {"en": "then: {jobs}", "pt": "em seguida: {jobs}"},
@@ -40,6 +44,8 @@ def digest(items: list[dict[str, Any]], lang: str, category_words: dict[str, dic
     if not item.get("investigations"):
         return [WORDS["nothing"][lang].format(hours=hours)]
     cascades = WORDS["cascades"][lang].format(n=item["cascades"]) if item.get("cascades") else ""
+    if item.get("repeats"):
+        cascades += WORDS["repeats"][lang].format(n=item["repeats"])
     lines = [WORDS["head"][lang].format(hours=hours, n=item["investigations"], roots=len(roots), cascades=cascades)]
     for index, root in enumerate(roots[:8], start=1):
         what = (

@@ -74,5 +74,6 @@ async def get_investigations(hours: int, ctx: ToolContext) -> dict[str, Any]:
         "investigations": len(records),
         "roots": roots[:20],
         "cascades": sum(1 for r in records if r.root_run_id in by_run),
+        "repeats": sum(r["failures"] - 1 for r in roots),  # failed runs of a job already listed
         "_fetched_at": now_iso(),
     }
