@@ -41,3 +41,15 @@ async def test_a_deadline_behind_a_failed_job_is_at_risk(pool: Any) -> None:
     assert at_risk.slack_minutes < 0 and at_risk.kind == "job"
     assert [d["job"] for d in at_risk.drivers] == ["A", "X"] and "rerun" in at_risk.drivers[0]["note"]
     assert abs((at_risk.expected_finish - (T0 + timedelta(hours=1, minutes=91))).total_seconds()) < 90
+
+
+async def test_a_stream_waiting_for_a_stream_waits_for_its_jobs(pool: Any) -> None:
+    """s2 follows s1 (a stream dependency): d in s2 cannot start before s1's jobs end, so the failed A
+    of s1 drives d's deadline."""
+    kg = KnowledgeGraph(pool)
+    snap = known_dag()
+    snap.jobs = [(*j[:9], T0 + timedelta(minutes=30), *j[10:]) if j[0] == "d" else j for j in snap.jobs]
+    await kg.apply(snap, full=True)
+    await add_runs(pool, "A", [60, 60, 60])
+    [d] = [p for p in await sla_risk(kg, T0, timedelta(hours=6)) if p.name == "D"]
+    assert d.slack_minutes < 0 and "A" in [step["job"] for step in d.drivers]

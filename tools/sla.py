@@ -148,14 +148,36 @@ class _Paths:
             )
             for row in await cur.fetchall():
                 self.preds.setdefault(row["succ_id"], []).append(row["pred_id"])
+            cur = await conn.execute(  # a job's stream waits for a stream: the job waits for that stream's jobs
+                "SELECT j.id AS succ_id, p.id AS pred_id FROM kg_jobs j JOIN kg_edges e ON e.succ_kind = 'stream' "
+                "AND e.succ_id = j.job_stream_id AND e.pred_kind = 'stream' JOIN kg_jobs p ON p.job_stream_id = "
+                "e.pred_id WHERE j.id = ANY(%s) AND p.id = ANY(%s)",
+                (list(ids), list(ids)),
+            )
+            for row in await cur.fetchall():
+                self.preds.setdefault(row["succ_id"], []).append(row["pred_id"])
         self.durations = await estimates(self.kg, sorted({j["name"] for j in self.jobs.values()}))
 
-    def finish(self, job_id: str, seen: frozenset[str] = frozenset()) -> tuple[datetime, list[dict[str, Any]]]:
-        """(expected end, the path of jobs that decides it, first job first)."""
-        if job_id in self.memo:
-            return self.memo[job_id]
+    def finish(self, job_id: str) -> tuple[datetime, list[dict[str, Any]]]:
+        """(expected end, the path of jobs that decides it, first job first). Iterative (no recursion
+        limit on long chains); a predecessor on a cycle counts as ending now."""
+        stack, on_path = [(job_id, False)], set()
+        while stack:
+            node, expanded = stack.pop()
+            if node in self.memo:
+                continue
+            if expanded:
+                on_path.discard(node)
+                self.memo[node] = self._finish_of(node)
+            elif node not in on_path:
+                on_path.add(node)
+                stack.append((node, True))
+                stack.extend((p, False) for p in self.preds.get(node, []) if p not in self.memo and p not in on_path)
+        return self.memo[job_id]
+
+    def _finish_of(self, job_id: str) -> tuple[datetime, list[dict[str, Any]]]:
         job = self.jobs.get(job_id)
-        if job is None or job_id in seen:
+        if job is None:
             return self.now, []
         estimate = self.durations.get(job["name"], Estimate(DEFAULT_SECONDS, 0))
         step = {
@@ -165,16 +187,11 @@ class _Paths:
             "estimated_from_runs": estimate.runs,
         }
         if job["status"] in DONE:
-            result: tuple[datetime, list[dict[str, Any]]] = (job.get("ended_at") or self.now, [])
-        elif job["status"] == "EXEC" and job.get("started_at"):
-            end = max(job["started_at"] + timedelta(seconds=estimate.seconds), self.now + timedelta(minutes=1))
-            result = (end, [step])
-        else:
-            before = [self.finish(p, seen | {job_id}) for p in self.preds.get(job_id, [])]
-            start, path = max(before, key=lambda b: b[0]) if before else (self.now, [])
-            start = max(start, self.now)
-            if job["status"] in FAILED:
-                step["note"] = "failed: a rerun from now"
-            result = (start + timedelta(seconds=estimate.seconds), [*path, step])
-        self.memo[job_id] = result
-        return result
+            return job.get("ended_at") or self.now, []
+        if job["status"] == "EXEC" and job.get("started_at"):
+            return max(job["started_at"] + timedelta(seconds=estimate.seconds), self.now + timedelta(minutes=1)), [step]
+        before = [self.memo.get(p, (self.now, [])) for p in self.preds.get(job_id, [])]
+        start, path = max(before, key=lambda b: b[0]) if before else (self.now, [])
+        if job["status"] in FAILED:
+            step["note"] = "failed: a rerun from now"
+        return max(start, self.now) + timedelta(seconds=estimate.seconds), [*path, step]
