@@ -30,6 +30,7 @@ from .edge import Edge
 from .errors import document_errors, install_errors
 from .leader import lead
 from .mcp_tools import HttpEndpoint, mcp_server
+from .microcache import ResponseCache
 from .routes import approvals, chat, investigations, ops, sla, v2
 from .settings import Settings, comma_list
 
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         description="AI operations assistant for IBM Workload Scheduler / HCL Workload Automation",
     )
+    app.add_middleware(ResponseCache, ttl=settings.response_cache_seconds)  # inside the edge
     app.add_middleware(Edge, max_request_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes)
     origins = comma_list(settings.cors_origins)
     if origins:  # outermost: refusals from the edge carry CORS headers too

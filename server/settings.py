@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     prompt_version: str = Field(
         "v2", pattern=r"^v\d+$", description="system prompt version (graph/prompts), per request too"
     )
+    response_cache_seconds: float = Field(
+        1.0, ge=0, le=10, description="seconds the answers of the cached read routes are kept in memory; 0: off"
+    )
     checkpoint_durability: Literal["exit", "async", "sync"] = Field(
         "exit",
         description="when a run's checkpoints are written: exit (once, at its end or pause: fewest round trips), "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from typing import Any
 
@@ -29,6 +30,7 @@ class AuditLog:
         self._pending: list[Row] = []
         self._timer: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()  # one flush at a time: rows are written in the order they came
+        self._counted: dict[tuple[str, str, str], int] = {}  # reads answered from a response cache
         self.dropped = 0
 
     def add(self, row: Row) -> None:
@@ -39,6 +41,14 @@ class AuditLog:
         elif self._timer is None or self._timer.done():
             self._schedule(self.flush_seconds)
 
+    def count(self, tool: str, caller: str, role: str) -> None:
+        """A read answered without running the tool (a cached response): audited in aggregate, one
+        row per tool and caller per flush (``arguments``: how many)."""
+        key = (tool, caller, role)
+        self._counted[key] = self._counted.get(key, 0) + 1
+        if self._timer is None or self._timer.done():
+            self._schedule(self.flush_seconds)
+
     async def write(self, row: Row) -> None:
         """Queue a row and write it (with everything queued before it) now."""
         self._pending.append(row)
@@ -46,7 +56,12 @@ class AuditLog:
 
     async def flush(self) -> None:
         async with self._lock:
+            counted, self._counted = self._counted, {}
             rows, self._pending = self._pending, []
+            rows += [
+                (tool, caller, role, json.dumps({"cached_responses": n}), 0.0, "ok", None, None)
+                for (tool, caller, role), n in counted.items()
+            ]
             if not rows:
                 return
             try:
