@@ -57,11 +57,17 @@ async def test_prune_what_is_past_retention(pool: Any) -> None:
             pool, "INSERT INTO feedback (run_id, caller, score, variant) VALUES (%s, 'ana', 1, 'baseline')", run_id
         )
 
+    await age(
+        pool,
+        "INSERT INTO notifications (channel, key, status, sent_at) VALUES ('slack', 'investigation:1', 'sent', "
+        "now() - interval '100 days'), ('slack', 'investigation:2', 'sent', now())",
+    )
     kept = await prune(pool, saver, Retention(0, 0, 0, 0))  # 0: keep forever
     assert (kept.tool_executions, kept.threads, kept.answers, kept.investigations) == (0, 0, 0, 0)
 
     report = await prune(pool, saver, Retention(tool_executions_days=30, threads_days=30, answers_days=180))
     assert (report.tool_executions, report.threads, report.answers, report.investigations) == (1, 1, 1, 0)
+    assert report.notifications == 1  # the one sent 100 days ago (investigations are kept 90)
     assert await saver.aget_tuple({"configurable": {"thread_id": old}}) is None
     assert await saver.aget_tuple({"configurable": {"thread_id": recent}}) is not None
     async with pool.connection() as conn:

@@ -1,7 +1,7 @@
 """How long records are kept, and the pruning that enforces it (settings ``RETENTION_*``; 0 keeps
-forever). Run by one server process every ``PRUNE_INTERVAL_SECONDS`` (``server.leader``) and by
-``resync db prune``. The approvals (the record of every write to the scheduler) and the incident
-history are never pruned."""
+forever; notifications follow the investigations' days). Run by one server process every
+``PRUNE_INTERVAL_SECONDS`` (``server.leader``) and by ``resync db prune``. The approvals (the
+record of every write to the scheduler) and the incident history are never pruned."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ class PruneReport:
     threads: int = 0
     answers: int = 0
     investigations: int = 0
+    notifications: int = 0
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -76,6 +77,9 @@ async def prune(pool: Pool, saver: BaseCheckpointSaver[Any], retention: Retentio
     report.answers = await _delete_older(pool, "answer_runs", "created_at", retention.answers_days, "run_id")
     report.investigations = await _delete_older(
         pool, "investigations", "created_at", retention.investigations_days, "id"
+    )
+    report.notifications = await _delete_older(  # what was sent about them goes with them
+        pool, "notifications", "sent_at", retention.investigations_days, "id"
     )
     if retention.threads_days > 0:
         while threads := await idle_threads(pool, retention.threads_days):
