@@ -10,7 +10,6 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +19,11 @@ from fastapi.responses import HTMLResponse
 from fastapi_offline import FastAPIOffline
 from starlette.routing import Route
 
-from tools.notify import Notifier, due_for_digest
 from tools.store.kg_sync import KnowledgeGraphSync, sync_periodically
 from tools.store.retention import prune
-from tools.watch import Watcher, WatchReport, watch_periodically
+from tools.watch import watch_periodically
 
-from .compose import open_app
+from .compose import notifier_for, open_app, watcher_for
 from .edge import Edge
 from .errors import document_errors, install_errors
 from .leader import lead
@@ -120,32 +118,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     except Exception:  # the next interval tries again
                         log.exception("pruning failed")
 
-            watcher = Watcher(
-                parts.client,
-                parts.kg,
-                running.incidents,
-                running.store.investigations,
-                settings.watch_concurrency,
-                timedelta(hours=settings.watch_lookback_hours),
-            )
-
-            channels = settings.notifier_channels()
-            notifier = Notifier(running.store.pool, channels, settings.smtp()) if channels else None
-
-            async def notify(report: WatchReport) -> None:
-                if notifier is None:
-                    return
-                await notifier.notify()
-                now = datetime.now(UTC)
-                if due_for_digest(now, settings.notify_digest_hour):
-                    await notifier.digest(now)
+            watcher = watcher_for(settings, parts.client, running.store)
+            notifier = notifier_for(settings, running.store.pool)
 
             async def watch() -> None:
                 for _ in range(120):  # severity needs the graph: let the first sync land (up to a minute)
                     if (await running.store.kg.counts())["jobs"] or stop.is_set():
                         break
                     await asyncio.sleep(0.5)
-                await watch_periodically(watcher, settings.watch_interval_seconds, stop, notify)
+                after = notifier.after_pass if notifier else None
+                await watch_periodically(watcher, settings.watch_interval_seconds, stop, after)
 
             conninfo = str(running.store.pool.conninfo)
             retry = min(settings.kg_sync_interval_seconds, 15.0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import asdict
-from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -26,11 +25,10 @@ def watch_command(
     """Investigate every new failed run and late job into investigation records (the knowledge graph
     is synced first). Without --once it keeps watching; with a server also watching, one of them
     does (an advisory lock) and the other waits to take over."""
-    from tools.notify import Notifier
     from tools.store.kg_sync import KnowledgeGraphSync
-    from tools.watch import Watcher, watch_periodically
+    from tools.watch import watch_periodically
 
-    from .compose import open_store, scheduler
+    from .compose import notifier_for, open_store, scheduler, watcher_for
 
     settings = load_settings()
     every = interval or settings.watch_interval_seconds or 60
@@ -41,24 +39,13 @@ def watch_command(
             async with scheduler(settings) as client:
                 await KnowledgeGraphSync(client, store.kg).sync(full=True)
                 await store.incidents.harvest(client)
-                watcher = Watcher(
-                    client,
-                    store.kg,
-                    store.incidents,
-                    store.investigations,
-                    settings.watch_concurrency,
-                    timedelta(hours=settings.watch_lookback_hours),
-                )
-                channels = settings.notifier_channels()
-                notifier = Notifier(store.pool, channels, settings.smtp()) if channels else None
-
-                async def notify(_: object) -> None:  # the outbox: whatever was not sent yet
-                    if notifier is not None:
-                        await notifier.notify()
-
+                watcher = watcher_for(settings, client, store)
+                notifier = notifier_for(settings, store.pool)
+                after = notifier.after_pass if notifier else None
                 if once:
                     report = await watcher.tick()
-                    await notify(report)
+                    if after is not None:
+                        await after(report)
                     found = await store.investigations.search(limit=20)
                     counts = {k: v for k, v in asdict(report).items() if k != "records"}
                     print(json.dumps({"report": counts, "latest": [_line(r) for r in found]}, default=str))
@@ -67,7 +54,7 @@ def watch_command(
                 stop = asyncio.Event()
 
                 async def watch() -> None:
-                    await watch_periodically(watcher, every, stop, notify)
+                    await watch_periodically(watcher, every, stop, after)
 
                 await lead(str(store.pool.conninfo), "resync:watch", watch, min(every, 15.0))
         finally:

@@ -28,6 +28,7 @@ from tools.actions import ActionExecutor, ApprovalPolicy
 from tools.cache import CacheManager, CacheTTLs, configure_cache_manager
 from tools.context import Parts
 from tools.hwa import HWAClient, HWAClientConfig
+from tools.notify import Notifier
 from tools.registry import get_tool_catalog
 from tools.store.approvals import ApprovalStore
 from tools.store.db import Pool, database_url, one_at_a_time, open_pool, release_embedded
@@ -37,6 +38,7 @@ from tools.store.incidents import IncidentStore
 from tools.store.investigations import InvestigationStore
 from tools.store.kg import KnowledgeGraph
 from tools.store.migrate import upgrade
+from tools.watch import Watcher
 
 from .auth import Authenticator
 from .keys import parse_static_keys
@@ -288,6 +290,26 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
     finally:
         await cache.aclose()
         await store.close()
+
+
+def watcher_for(settings: Settings, client: HWAClient, store: Store) -> Watcher:
+    """The watcher on these parts, with the settings' concurrency and first look-back."""
+    return Watcher(
+        client,
+        store.kg,
+        store.incidents,
+        store.investigations,
+        settings.watch_concurrency,
+        timedelta(hours=settings.watch_lookback_hours),
+    )
+
+
+def notifier_for(settings: Settings, pool: Pool) -> Notifier | None:
+    """The configured notification channels (None when there is none)."""
+    channels = settings.notifier_channels()
+    if not channels:
+        return None
+    return Notifier(pool, channels, settings.smtp(), digest_hour=settings.notify_digest_hour)
 
 
 async def known_names(app: App) -> KnownNames:

@@ -59,7 +59,7 @@ class Edge:
                 too_big = declared.isdigit() and int(declared) > DRAIN_CAP_BYTES
                 if scope["method"] in BODY_METHODS and (too_big or not await _discard_body(receive)):
                     extra = extra | {"Connection": "close"}
-                await _json(send_with_id, code, {"detail": detail, "request_id": request_id}, extra)
+                await send_json(send_with_id, code, {"detail": detail, "request_id": request_id}, extra)
                 return
             body = await self._limited_body(scope, headers, receive, send_with_id, request_id)
             if body is None:
@@ -96,7 +96,7 @@ class Edge:
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             drained = int(declared) <= DRAIN_CAP_BYTES and await _discard_body(receive)
-            await _json(send, 413, too_large, {} if drained else {"Connection": "close"})
+            await send_json(send, 413, too_large, {} if drained else {"Connection": "close"})
             return None
         chunks: list[bytes] = []
         size = 0
@@ -108,7 +108,7 @@ class Edge:
             size += len(chunk)
             if size > limit:
                 drained = not message.get("more_body", False) or await _discard_body(receive)
-                await _json(send, 413, too_large, {} if drained else {"Connection": "close"})
+                await send_json(send, 413, too_large, {} if drained else {"Connection": "close"})
                 return None
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -166,7 +166,8 @@ def _request_id(given: str | None) -> str:
     return secrets.token_hex(8)
 
 
-async def _json(send: Send, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
+async def send_json(send: Send, status: int, body: dict[str, Any], headers: dict[str, str]) -> None:
+    """A JSON answer from pure ASGI code (before any route: refusals at the edge and the MCP endpoint)."""
     payload = json.dumps(body).encode()
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]

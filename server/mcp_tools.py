@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .auth import Authenticator, Principal
 from .compose import App
+from .edge import send_json
 
 PRINCIPAL = "resync_principal"  # where the HTTP endpoint leaves the caller (the request's state)
 
@@ -88,11 +89,7 @@ class HttpEndpoint:
         try:
             principal = await self.authenticator().authenticate(Headers(scope=scope))
         except HTTPException as exc:
-            body = json.dumps({"detail": exc.detail}).encode()
-            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-            headers += [(k.lower().encode(), v.encode()) for k, v in (exc.headers or {}).items()]
-            await send({"type": "http.response.start", "status": exc.status_code, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+            await send_json(send, exc.status_code, {"detail": exc.detail}, dict(exc.headers or {}))
             return
         scope.setdefault("state", {})[PRINCIPAL] = principal
         await self.handler(scope, receive, send)

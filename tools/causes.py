@@ -98,15 +98,16 @@ def cause_of(status: str | None, return_code: int | None, log_lines: list[str] |
     for category, pattern in LOG_SIGNS:
         found = re.search(pattern, text, re.IGNORECASE)
         if found:
-            return _cause(category, f"log: {found.group(0)}")
+            return cause_for(category, f"log: {found.group(0)}")
     if status == "FAIL":
-        return _cause("agent", "status FAIL: the job never started")
+        return cause_for("agent", "status FAIL: the job never started")
     if return_code in RETURN_CODES:
-        return _cause(RETURN_CODES[return_code], f"return code {return_code}")
-    return _cause("unknown", "nothing in the status, return code or log points to a cause")
+        return cause_for(RETURN_CODES[return_code], f"return code {return_code}")
+    return cause_for("unknown", "nothing in the status, return code or log points to a cause")
 
 
-def _cause(category: Category, evidence: str) -> Cause:
+def cause_for(category: Category, evidence: str = "") -> Cause:
+    """The cause of a category, with what gave it away and its next steps."""
     en, pt, keywords = NEXT[category]
     return Cause(category, evidence, en, pt, keywords)
 

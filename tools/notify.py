@@ -58,12 +58,22 @@ def summary(record: Investigation) -> str:
     return f"[{record.severity.upper()}] {record.job_name} {what} — {record.category}{blocks}"
 
 
+def card(summary: str, text: str, title: str | None = None, colour: str | None = None) -> dict[str, Any]:
+    """A Teams incoming-webhook MessageCard."""
+    body = {"@type": "MessageCard", "@context": "http://schema.org/extensions", "summary": summary, "text": text}
+    if title:
+        body["title"] = title
+    if colour:
+        body["themeColor"] = colour
+    return body
+
+
 def payload(channel: Channel, record: Investigation, root: Investigation | None) -> dict[str, Any]:
     """The message body in the channel's own format."""
     title = summary(record)
     if root is not None:
         title = f"Update on {root.job_name}: {title} (follows from it)"
-    line = next(iter(record.evidence.get("log_lines") or []), None)
+    line = record.telling_line()
     evidence = f"line {line['line']}: {line['text']}" if line else str(record.evidence.get("cause") or "")
     if channel.kind == "slack":
         text = f"*{title}*\n> {evidence}\nNext: {record.next_step}"
@@ -72,14 +82,7 @@ def payload(channel: Channel, record: Investigation, root: Investigation | None)
             "metadata": {"event_type": "resync_investigation", "thread_key": record.root_run_id or record.run_id},
         }
     if channel.kind == "teams":
-        return {
-            "@type": "MessageCard",
-            "@context": "http://schema.org/extensions",
-            "summary": title,
-            "themeColor": COLOURS[record.severity],
-            "title": title,
-            "text": f"{evidence}\n\nNext: {record.next_step}",
-        }
+        return card(title, f"{evidence}\n\nNext: {record.next_step}", title=title, colour=COLOURS[record.severity])
     return {
         "event": "investigation.update" if root is not None else "investigation.new",
         "thread_key": record.root_run_id or record.run_id,
@@ -108,12 +111,21 @@ class Notifier:
         channels: list[Channel],
         smtp: Smtp | None = None,
         post: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None,
+        digest_hour: int = -1,
     ) -> None:
         self.pool = pool
         self.channels = channels
         self.smtp = smtp
+        self.digest_hour = digest_hour
         self.store = InvestigationStore(pool)
         self._post = post or _post
+
+    async def after_pass(self, _report: object = None) -> None:
+        """What follows a watcher pass: the outbox, and the day's digest once its hour has come."""
+        await self.notify()
+        now = datetime.now(UTC)
+        if due_for_digest(now, self.digest_hour):
+            await self.digest(now)
 
     async def notify(self) -> int:
         """The outbox: send every investigation of the last two days that a channel wants and has not had
@@ -160,12 +172,7 @@ class Notifier:
                 else {"event": "digest", "text": text, "count": len(records)}
             )
             if channel.kind == "teams":
-                body = {
-                    "@type": "MessageCard",
-                    "@context": "http://schema.org/extensions",
-                    "summary": "Resync digest",
-                    "text": text,
-                }
+                body = card("Resync digest", text)
             sent += await self._deliver(
                 channel,
                 f"digest:{now.date().isoformat()}",

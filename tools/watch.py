@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .catalog.common import failed_runs, iso
-from .causes import NEXT, Category, cause_of, error_lines
+from .causes import Category, cause_for, cause_of, error_lines
 from .hwa import HWAClient
 from .hwa.errors import HWANotFound
 from .store.incidents import IncidentStore
@@ -92,7 +92,7 @@ class Watcher:
         results = await asyncio.gather(
             *(self._bounded(self._failure, run, failed_now, now) for run in fresh), return_exceptions=True
         )
-        late = await self._late(now)
+        late = await self.kg.late_jobs(now)  # past their deadline, not done, no record yet
         results += await asyncio.gather(
             *(self._bounded(self._late_job, job, now) for job in late), return_exceptions=True
         )
@@ -162,7 +162,8 @@ class Watcher:
                 for i in found
                 if i.run_id != run["run_id"]
             ][:3]
-        step_en, step_pt = cause_of_step(category)
+        step = cause_for(category)
+        step_en, step_pt = step.next_en, step.next_pt
         if root_run:
             step_en = f"fix the root failure first ({', '.join(upstream_failed[:3])}); this job follows it. " + step_en
             step_pt = (
@@ -194,12 +195,6 @@ class Watcher:
         record.id = await self.store.save(record)
         return record if record.id is not None else None
 
-    async def _late(self, now: datetime) -> list[dict[str, Any]]:
-        """Jobs past their deadline and not done, as the graph last saw them, without a record yet."""
-        candidates = await self.kg.late_jobs(now)
-        known = await self.store.known([f"late:{job['id']}" for job in candidates])
-        return [job for job in candidates if f"late:{job['id']}" not in known]
-
     async def _late_job(self, job: dict[str, Any], now: datetime) -> Investigation | None:
         current = await self.client.get_job(job["id"])  # the engine's word, not the graph's last sync
         status = current.status or ""
@@ -208,7 +203,8 @@ class Watcher:
         category = LATE_CATEGORY.get(status, "unknown")
         impact = await self._impact(job["id"])
         root_run, upstream_failed = await self._root(job["id"], {})  # late because something above failed?
-        step_en, step_pt = cause_of_step(category)
+        step = cause_for(category)
+        step_en, step_pt = step.next_en, step.next_pt
         if root_run:
             roots = ", ".join(upstream_failed[:3])
             step_en = f"it waits for the failed {roots}: fix that first. {step_en}"
@@ -239,11 +235,6 @@ class Watcher:
         )
         record.id = await self.store.save(record)
         return record if record.id is not None else None
-
-
-def cause_of_step(category: Category) -> tuple[str, str]:
-    en, pt, _ = NEXT[category]
-    return en, pt
 
 
 def _time(value: str | None) -> datetime | None:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from tools.causes import Category
 from tools.registry import Role
-from tools.store.investigations import Investigation
+from tools.store.investigations import Investigation, split_cascades
 
 from ..auth import Principal, require
 from ..deps import Running
@@ -26,14 +26,7 @@ Severity = Literal["critical", "high", "medium", "low"]
 def grouped(records: list[Investigation]) -> list[dict[str, Any]]:
     """Each root failure with the failures below it (a cascade whose root is outside the list is its
     own group: the user still sees it once)."""
-    by_run = {r.run_id: r for r in records}
-    below: dict[str, list[str]] = {}
-    roots = []
-    for record in records:
-        if record.root_run_id and record.root_run_id in by_run:
-            below.setdefault(record.root_run_id, []).append(record.job_name)
-        else:
-            roots.append(record)
+    roots, below = split_cascades(records)
     return [
         {"root": asdict(root), "cascade": below.get(root.run_id, []), "blocked_jobs": root.blocked_jobs}
         for root in roots

@@ -8,18 +8,10 @@ from typing import Any
 
 from tools.context import ToolContext
 from tools.registry import ToolInputError, ToolPermission, tool
-from tools.store.investigations import InvestigationStore
+from tools.store.investigations import InvestigationStore, split_cascades
 
 from .common import iso, now_iso
 from .schemas import FailedJobsInput
-
-
-def telling_line(evidence: dict[str, Any]) -> str | None:
-    """The log line that gave the cause away (the cause's match), else the first error line, else the cause."""
-    cause = str(evidence.get("cause") or "")
-    lines = [str(line.get("text", "")) for line in evidence.get("log_lines") or []]
-    match = cause.removeprefix("log: ").lower()
-    return next((line for line in lines if match and match in line.lower()), lines[0] if lines else cause or None)
 
 
 @tool(permission=ToolPermission.READ_ONLY, input_schema=FailedJobsInput, tags=["monitoring", "failures", "digest"])
@@ -31,11 +23,7 @@ async def get_investigations(hours: int, ctx: ToolContext) -> dict[str, Any]:
         raise ToolInputError("the investigation records are not available")
     since = datetime.now(UTC) - timedelta(hours=hours)
     records = await InvestigationStore(ctx.kg.pool).search(since=since, limit=300)
-    by_run = {r.run_id: r for r in records}
-    below: dict[str, list[str]] = {}
-    for record in records:
-        if record.root_run_id in by_run:
-            below.setdefault(record.root_run_id or "", []).append(record.job_name)
+    roots_found, below = split_cascades(records)
 
     def brief(record: Any) -> dict[str, Any]:
         return {
@@ -47,18 +35,15 @@ async def get_investigations(hours: int, ctx: ToolContext) -> dict[str, Any]:
             "category": record.category,
             "severity": record.severity,
             "blocked_jobs": record.blocked_jobs,
-            "evidence": telling_line(record.evidence),
+            "evidence": (record.telling_line() or {}).get("text") or record.evidence.get("cause"),
             "next_step": record.next_step,
             "next_step_pt": record.next_step_pt,
-            "follows_from": by_run[record.root_run_id].job_name if record.root_run_id in by_run else None,
             "cascade": below.get(record.run_id, []),
         }
 
     roots: list[dict[str, Any]] = []
     seen: dict[tuple[str, str], dict[str, Any]] = {}
-    for record in records:  # newest first: a job that failed again is one entry, its newest run
-        if record.root_run_id in by_run:
-            continue
+    for record in roots_found:  # newest first: a job that failed again is one entry, its newest run
         held = seen.get((record.job_name, record.kind))
         if held is not None:
             held["failures"] += 1
@@ -73,7 +58,7 @@ async def get_investigations(hours: int, ctx: ToolContext) -> dict[str, Any]:
         "hours": hours,
         "investigations": len(records),
         "roots": roots[:20],
-        "cascades": sum(1 for r in records if r.root_run_id in by_run),
+        "cascades": sum(len(jobs) for jobs in below.values()),
         "repeats": sum(r["failures"] - 1 for r in roots),  # failed runs of a job already listed
         "_fetched_at": now_iso(),
     }

@@ -41,6 +41,27 @@ class Investigation:
     id: int | None = None
     created_at: datetime | None = None
 
+    def telling_line(self) -> dict[str, Any] | None:
+        """The numbered log line that gave the cause away (the cause's match), else the first error line."""
+        lines = self.evidence.get("log_lines") or []
+        match = str(self.evidence.get("cause") or "").removeprefix("log: ").lower()
+        found = next((line for line in lines if match and match in str(line.get("text", "")).lower()), None)
+        return found or (lines[0] if lines else None)
+
+
+def split_cascades(records: list[Investigation]) -> tuple[list[Investigation], dict[str, list[str]]]:
+    """(the roots — records whose root failure is not among them — in their order; a root's run id →
+    the job names of the records that follow from it)."""
+    listed = {r.run_id for r in records}
+    roots: list[Investigation] = []
+    below: dict[str, list[str]] = {}
+    for record in records:
+        if record.root_run_id and record.root_run_id in listed:
+            below.setdefault(record.root_run_id, []).append(record.job_name)
+        else:
+            roots.append(record)
+    return roots, below
+
 
 class InvestigationStore:
     def __init__(self, pool: Pool) -> None:
