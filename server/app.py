@@ -23,6 +23,7 @@ from tools.store.kg_sync import KnowledgeGraphSync, sync_periodically
 from tools.store.retention import prune
 from tools.watch import watch_periodically
 
+from .chat import settle_unanswered_writes
 from .compose import notifier_for, open_app, watcher_for
 from .edge import Edge
 from .errors import document_errors, install_errors
@@ -118,6 +119,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     except Exception:  # the next interval tries again
                         log.exception("pruning failed")
 
+            async def keep_approvals_answered() -> None:  # at start, then every interval
+                await settle_unanswered_writes(running, settings, stop)
+
             watcher = watcher_for(settings, parts.client, running.store)
             notifier = notifier_for(settings, running.store.pool)
 
@@ -134,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             background = [  # one process of all the workers does each
                 asyncio.create_task(lead(conninfo, "resync:kg-sync", keep_the_graph_synced, retry)),
                 asyncio.create_task(lead(conninfo, "resync:prune", keep_within_retention, 60.0)),
+                asyncio.create_task(lead(conninfo, "resync:approvals", keep_approvals_answered, retry)),
             ]
             if settings.watch_interval_seconds > 0:
                 background.append(asyncio.create_task(lead(conninfo, "resync:watch", watch, retry)))

@@ -5,11 +5,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
@@ -230,3 +232,31 @@ async def report_decision(app: App, principal: Principal, approval: Approval) ->
         text = outcome_text(approval, state.values.get("language", "en"))
         await graph.aupdate_state(config, {"messages": [AIMessage(text)], "answer": text}, as_node="draft")
     return None
+
+
+async def tell_thread(app: App, approval: Approval) -> None:
+    """The conversation that asked learns an outcome reached without anyone deciding (the recovery
+    pass): its paused run resumes and its tool reports the record's outcome (nothing is re-sent), or
+    the outcome is appended when the thread has moved on."""
+    owner = Principal(approval.requested_by, Role(approval.requested_role))
+    await report_decision(app, owner, approval)
+
+
+async def settle_unanswered_writes(app: App, settings: Any, stop: asyncio.Event) -> None:
+    """The recovery pass, at start and every ``APPROVAL_RECOVERY_INTERVAL_SECONDS`` (one worker):
+    writes left ``executing`` by a process that died, and ``unknown`` ones, re-read at the engine
+    until they end; each conversation that asked is told."""
+    executing_for = timedelta(seconds=settings.tws_read_timeout + settings.tws_connect_timeout)
+    give_up = timedelta(minutes=settings.approval_unknown_give_up_minutes)
+    while not stop.is_set():
+        try:
+            for approval in await app.actions.recover(executing_for, give_up):
+                log.info("approval %s settled by the recovery pass: %s", approval.id, approval.status)
+                try:
+                    await tell_thread(app, approval)
+                except Exception:  # the record holds the outcome; "did it work?" reads it
+                    log.warning("could not tell thread %s of approval %s", approval.thread_id, approval.id)
+        except Exception:  # the database or the engine is away: the next pass tries again
+            log.warning("approval recovery pass failed", exc_info=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=settings.approval_recovery_interval_seconds)

@@ -24,9 +24,9 @@ from graph.facade import ServiceOrchestrator
 from graph.graph import build_graph
 from graph.models import make_chat_model
 from graph.variants import Variant, load_variant
-from tools.actions import ActionExecutor, ApprovalPolicy
 from tools.cache import CacheManager, CacheTTLs, configure_cache_manager
 from tools.context import Parts
+from tools.executor import ActionExecutor, ApprovalPolicy
 from tools.hwa import HWAClient, HWAClientConfig
 from tools.notify import Notifier
 from tools.registry import get_tool_catalog
@@ -250,7 +250,7 @@ def active_variants(settings: Settings) -> list[Variant]:
 
 def approval_policy(settings: Settings) -> ApprovalPolicy:
     actions = set(comma_list(settings.approval_four_eyes_actions))
-    return ApprovalPolicy(settings.approval_four_eyes, frozenset(actions))
+    return ApprovalPolicy(settings.approval_four_eyes, frozenset(actions), settings.approval_require_justification)
 
 
 @contextlib.asynccontextmanager
@@ -275,7 +275,13 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
                 documents=store.documents,
                 approvals=approvals,
                 cache=cache,
-                actions=ActionExecutor(client, approvals, cache, approval_policy(settings)),
+                actions=ActionExecutor(
+                    client,
+                    approvals,
+                    cache,
+                    approval_policy(settings),
+                    lock_wait_seconds=settings.tws_read_timeout + settings.tws_connect_timeout,
+                ),
             )
             limiter = RateLimiter(settings.rate_limit_per_minute, cache.redis)  # the cache's Redis client
             auth = Authenticator(store.pool, parse_static_keys(settings.api_keys), settings.auth_disabled, limiter)

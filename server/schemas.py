@@ -100,7 +100,11 @@ class FeedbackOut(BaseModel):
 
 
 class ApprovalDecision(BaseModel):
-    justification: Text = Field(min_length=3, max_length=2000, description="the approver's own words (audited)")
+    justification: Text | None = Field(
+        None,
+        max_length=2000,
+        description="the approver's own words (audited); required unless APPROVAL_REQUIRE_JUSTIFICATION=false",
+    )
     ticket: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_.\-/#]+$")
 
 

@@ -99,6 +99,16 @@ class Settings(BaseSettings):
         " confirm_succ, confirm_abend, release_dependencies, or tool names); empty: every action",
     )
 
+    approval_require_justification: bool = Field(
+        True, description="approving a write needs the approver's reason, on every client (REST, chat, MCP)"
+    )
+    approval_recovery_interval_seconds: float = Field(
+        30, ge=1, le=3600, description="seconds between passes that settle writes nobody heard the end of"
+    )
+    approval_unknown_give_up_minutes: float = Field(
+        60, ge=1, le=7 * 1440, description="an unknown write whose effect never shows is failed after this"
+    )
+
     api_keys: str = Field("", description="static API keys as <sha256 hex>:<role>[:<name>], comma-separated")
     auth_disabled: bool = Field(
         False, description="DEV ONLY: no API keys, everyone is admin (shouted in logs and health)"

@@ -156,3 +156,31 @@ def test_a_redis_password_is_never_shown() -> None:
     assert masked_url("rediss://ops:s3cret@cache:6380/1") == "rediss://ops:***@cache:6380/1"
     assert masked_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
     assert "s3cret" not in str(CacheManager("redis://:s3cret@127.0.0.1:1/0").describe())
+
+
+async def test_a_cancelled_caller_leaves_the_shared_fetch_to_the_others(cache: CacheManager) -> None:
+    """One request's timeout is never another's failure: the first caller is cancelled while a
+    second waits for the same miss; the second still gets the value, from the one fetch."""
+    source = Source({"status": "EXEC"}, delay=0.3)
+    key = job_key("ETL_SALES_TRANSFORM", "status")
+    first = asyncio.create_task(cache.get_or_fetch(key, "job_status", source))
+    await asyncio.sleep(0.05)
+    second = asyncio.create_task(cache.get_or_fetch(key, "job_status", source))
+    await asyncio.sleep(0.05)
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert await second == {"status": "EXEC"}
+    assert source.calls == 1
+
+
+async def test_the_fetch_stops_when_its_last_waiter_leaves(cache: CacheManager) -> None:
+    source = Source({"status": "EXEC"}, delay=5)
+    key = job_key("HANGS", "status")
+    waiter = asyncio.create_task(cache.get_or_fetch(key, "job_status", source))
+    await asyncio.sleep(0.05)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    await asyncio.sleep(0)
+    assert key not in cache._inflight  # nothing left running for nobody

@@ -17,10 +17,11 @@ class Client:
     def __init__(self) -> None:
         self.calls: list[tuple[str, Any]] = []
         self.fail_next = False
+        self.delay = 0.01
 
     async def find_jobs(self, name: str) -> list[str]:
         self.calls.append(("find_jobs", name))
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(self.delay)
         if self.fail_next:
             self.fail_next = False
             raise ConnectionError("engine down")
@@ -54,3 +55,17 @@ async def test_failures_are_shared_not_remembered_and_writes_pass_through() -> N
     await run.job_action("id", "hold")
     await run.job_action("id", "hold")
     assert [c for c in client.calls if c[0] == "job_action"] == [("job_action", "id")] * 2
+
+
+async def test_one_branch_timing_out_does_not_fail_another_waiting_for_the_same_read() -> None:
+    client = Client()
+    client.delay = 0.3
+    run = MemoClient(client, RunMemo())
+    first = asyncio.create_task(run.find_jobs("SLOW"))
+    await asyncio.sleep(0.05)
+    second = asyncio.create_task(run.find_jobs("SLOW"))
+    await asyncio.sleep(0.05)
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert await second == ["SLOW"] and client.calls == [("find_jobs", "SLOW")]

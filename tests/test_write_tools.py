@@ -18,9 +18,9 @@ from langgraph.types import Command
 
 from tests.live import LiveServer
 from tests.tooling import tool_context
-from tools.actions import ActionExecutor, ApprovalPolicy, Decision, DecisionRefused
 from tools.catalog.common import current_instances
 from tools.context import ToolContext
+from tools.executor import ActionExecutor, ApprovalPolicy, Decision, DecisionRefused
 from tools.hwa import HWAClient, HWAClientConfig, JobAction, JobInPlan
 from tools.registry import ToolCatalog, ToolPermission, ToolSpec
 from tools.store.approvals import ApprovalError
@@ -202,7 +202,7 @@ async def test_four_eyes(fresh_now_sim: LiveServer, pool: Any, pg_url: str, sess
         ).results
         # an action the rule does not cover may be approved by its requester
         config, _hold = await ask(graph, "hold_job", {"job_name": waiting[1].name, "job_id": waiting[1].id})
-        assert (await resume(graph, config, "approve", by=("ana", "operator"), message="ok")).get("outcome") == "ok"
+        assert (await resume(graph, config, "approve", by=("ana", "operator"), message="ok, mine")).get("outcome") == "ok"
         config, cancel = await ask(graph, "cancel_job", {"job_name": waiting[0].name, "job_id": waiting[0].id})
         own = await resume(graph, config, "approve", by=("ana", "operator"), message="mine")
         assert own["outcome"] == "refused" and "four-eyes" in own["error"]
@@ -314,8 +314,9 @@ async def test_outside_a_graph_the_request_waits_for_the_api(env: Any) -> None:
     sim, ctx, catalog, _graph = env
     pending = await catalog.execute("rerun_job", {"job_name": "BILLING_INVOICE_GEN"}, ctx.for_call("direct-1"))
     assert pending.outcome == "pending_approval" and pending.approval_id
-    again = await catalog.execute("rerun_job", {"job_name": "BILLING_INVOICE_GEN"}, ctx.for_call("direct-1"))
-    assert again.approval_id != pending.approval_id  # a new request is a new approval, never an alias
+    again = await catalog.execute("rerun_job", {"job_name": "BILLING_INVOICE_GEN"}, ctx.for_call("direct-2"))
+    assert again.outcome == "pending_approval"
+    assert again.approval_id == pending.approval_id  # one write per intent: the open request is joined
     done = await ctx.actions.decide(
         pending.approval_id, Decision("approve", "supervisor", "operator", "DBA ok", "INC-9")
     )

@@ -9,9 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 import tools.catalog  # noqa: F401  (registers the shipped tools)
-from tools.actions import ActionExecutor, ApprovalPolicy
 from tools.cache import CacheManager
 from tools.context import Parts, ToolContext
+from tools.executor import ActionExecutor, ApprovalPolicy
 from tools.hwa import HWAClient, HWAClientConfig
 from tools.registry import ToolCatalog, get_tool_catalog
 from tools.store.approvals import ApprovalStore

@@ -1,27 +1,18 @@
-"""The only code that writes to the scheduler: it executes an approved approval from its record.
-
-Each write action is a row of ``ACTIONS``: when it is valid (notes §6), how it is sent, and how its
-effect shows on the job (to reconcile a write that timed out). ``ActionExecutor`` decides an approval
-(role and four-eyes checks), re-reads the job right before acting, and sends the action only when the
-job is still as the requester saw it; every execution ends ``done``, ``failed``, ``stale`` or
-``unknown`` with a reason an operator can read.
-"""
+"""The write actions, one row each of ``ACTIONS``: when it is valid (notes §6), how it is sent, how
+its effect shows on the job (to reconcile a write nobody heard the end of) and what it does
+downstream; and the state of a job an approval is bound to. ``tools.executor`` is the only code that
+sends them."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from .cache import CacheManager
 from .hwa import HWAClient, JobAction, JobInPlan, Justification
-from .hwa.errors import HWACircuitOpen, HWAError, HWANotFound, HWATimeout, HWAUnavailable
 from .hwa.models import WAITING_STATUSES, ActionResult
-from .store.approvals import Approval, ApprovalError, ApprovalStore
+from .store.approvals import Approval
 
-log = logging.getLogger(__name__)
 Check = Callable[[JobInPlan], str | None]  # why the action is not valid for the job now, or None
 Send = Callable[[HWAClient, Approval, Justification], Awaitable[ActionResult]]
 Applied = Callable[[dict[str, Any], JobInPlan], bool]  # does the job show the action's effect?
@@ -29,6 +20,34 @@ Applied = Callable[[dict[str, Any], JobInPlan], bool]  # does the job show the a
 
 def canceled(job: JobInPlan) -> bool:
     return bool(job.last_run_composite_status and job.last_run_composite_status.canceled)
+
+
+def unresolved_dependencies(job: JobInPlan) -> list[str] | None:
+    """The ids of the job's dependencies the engine does not count as satisfied (None: not read)."""
+    if job.dependencies is None:
+        return None
+    return sorted(
+        str(d.id or d.job_name or d.name or d.dependency_type)
+        for d in job.dependencies
+        if not (d.satisfied or d.dependency_status == "SATISFIED")
+    )
+
+
+def _rerun_check(job: JobInPlan) -> str | None:
+    run = job.last_run
+    if run is None or not (job.status in {"SUCC", "ABEND", "FAIL"} or canceled(job)):
+        return "rerun is allowed from SUCC, ABEND, FAIL or a cancelled job"
+    if run.last_in_rerun_chain is False:
+        return f"run {run.id} is not the last in its rerun chain: the job was rerun already"
+    return None
+
+
+def _release_dependencies_check(job: JobInPlan) -> str | None:
+    if job.status not in WAITING_STATUSES:
+        return "only a job still waiting has dependencies to release"
+    if unresolved_dependencies(job) == []:
+        return "it has no unresolved dependencies left (released already?)"
+    return None
 
 
 def _by_id(action: JobAction) -> Send:
@@ -46,6 +65,7 @@ class WriteAction:
     check: Check
     send: Send
     applied: Applied
+    consequence: str = ""  # what the engine does downstream (shown on the approval card)
 
 
 ACTIONS: dict[str, WriteAction] = {
@@ -54,13 +74,10 @@ ACTIONS: dict[str, WriteAction] = {
         WriteAction(
             "rerun",
             "rerun",
-            lambda j: (
-                None
-                if j.last_run is not None and (j.status in {"SUCC", "ABEND", "FAIL"} or canceled(j))
-                else "rerun is allowed from SUCC, ABEND, FAIL or a cancelled job"
-            ),
+            _rerun_check,
             _rerun,
             lambda seen, job: job.last_run is not None and job.last_run.id != seen.get("run_id"),
+            "A new run of the job with the same dependencies; if its last run ended SUCC, its work is done twice.",
         ),
         WriteAction(
             "hold",
@@ -72,6 +89,7 @@ ACTIONS: dict[str, WriteAction] = {
             ),
             _by_id(JobAction.HOLD),
             lambda seen, job: job.priority == 0,
+            "The job will not start until it is released; its successors wait for it.",
         ),
         WriteAction(
             "release",
@@ -79,6 +97,7 @@ ACTIONS: dict[str, WriteAction] = {
             lambda j: None if j.priority == 0 else "it is not held",
             _by_id(JobAction.RELEASE),
             lambda seen, job: job.priority != 0,
+            "The job starts as soon as its own dependencies are met.",
         ),
         WriteAction(
             "cancel",
@@ -90,6 +109,8 @@ ACTIONS: dict[str, WriteAction] = {
             ),
             _by_id(JobAction.CANCEL),
             lambda seen, job: canceled(job),
+            "A job not started never runs and its successors are released at once (they run without its"
+            " output); a running job keeps running.",
         ),
         WriteAction(
             "kill",
@@ -97,6 +118,7 @@ ACTIONS: dict[str, WriteAction] = {
             lambda j: None if j.status == "EXEC" else "only a running (EXEC) job can be killed",
             _by_id(JobAction.KILL),
             lambda seen, job: job.status == "ABEND",
+            "The running job ends ABEND; its successors are NOT released.",
         ),
         WriteAction(
             "confirm_succ",
@@ -104,6 +126,7 @@ ACTIONS: dict[str, WriteAction] = {
             lambda j: None if j.status in {"EXEC", "PEND", "ABEND"} else "confirm SUCC applies to ABEND, EXEC, PEND",
             _by_id(JobAction.CONFIRM_SUCC),
             lambda seen, job: job.status == "SUCC",
+            "The job counts as SUCC: its successors start although its work may not be done.",
         ),
         WriteAction(
             "confirm_abend",
@@ -111,13 +134,15 @@ ACTIONS: dict[str, WriteAction] = {
             lambda j: None if j.status in {"EXEC", "PEND"} else "confirm ABEND applies to EXEC, PEND",
             _by_id(JobAction.CONFIRM_ABEND),
             lambda seen, job: job.status == "ABEND" and seen.get("status") != "ABEND",
+            "The job counts as ABEND: its successors keep waiting.",
         ),
         WriteAction(
             "release_dependencies",
             "release all dependencies of",
-            lambda j: None if j.status in WAITING_STATUSES else "only a job still waiting has dependencies to release",
+            _release_dependencies_check,
             _by_id(JobAction.RELEASE_ALL_DEPENDENCIES),
-            lambda seen, job: job.status != seen.get("status"),
+            lambda seen, job: job.status != seen.get("status") or unresolved_dependencies(job) == [],
+            "The job may start now, without its predecessors' output, files, prompts or start time.",
         ),
     )
 }
@@ -135,7 +160,7 @@ def seen_state(job: JobInPlan) -> dict[str, Any]:
         "priority": job.priority,
         "canceled": canceled(job),
         "scheduled": job.sched_time.strftime("%Y-%m-%dT%H:%M:%SZ") if job.sched_time else None,
-    }
+    } | ({"unresolved_dependencies": deps} if (deps := unresolved_dependencies(job)) is not None else {})
 
 
 def describe_state(state: dict[str, Any]) -> str:
@@ -149,188 +174,11 @@ def what_changed(seen: dict[str, Any], now: dict[str, Any]) -> str | None:
     for key in ("status", "run_id", "return_code", "canceled"):
         if seen.get(key) != now.get(key):
             return f"was {describe_state(seen)} when requested, now {describe_state(now)}"
+    before, after = seen.get("unresolved_dependencies"), now.get("unresolved_dependencies")
+    added = set(after or ()) - set(before or ()) if before is not None else set()
+    if added:
+        return f"it has dependencies the request did not show ({', '.join(sorted(added))})"
     return None
 
 
-@dataclass(frozen=True)
-class ApprovalPolicy:
-    four_eyes: bool = False
-    four_eyes_actions: frozenset[str] = field(default_factory=frozenset)  # empty: every action
-
-    def needs_second_person(self, approval: Approval) -> bool:
-        if not self.four_eyes:
-            return False
-        names = {approval.action, approval.tool} | ({"confirm"} if approval.action.startswith("confirm_") else set())
-        return not self.four_eyes_actions or bool(names & self.four_eyes_actions)
-
-
-class DecisionRefused(Exception):
-    """The decider may not decide this approval (role, four-eyes): nothing changed."""
-
-
-DECIDER_ROLES = frozenset({"operator", "admin"})
-
-
-@dataclass(frozen=True)
-class Decision:
-    kind: str  # approve | reject
-    by: str
-    role: str
-    justification: str | None = None
-    ticket: str | None = None
-
-
-class ActionExecutor:
-    """Decides approvals and executes approved ones; holds the only writing client."""
-
-    def __init__(
-        self,
-        client: HWAClient,
-        approvals: ApprovalStore,
-        cache: CacheManager | None = None,
-        policy: ApprovalPolicy | None = None,
-    ) -> None:
-        self._client = client
-        self.approvals = approvals
-        self.cache = cache
-        self.policy = policy or ApprovalPolicy()
-
-    async def decide(self, approval_id: str, decision: Decision) -> Approval:
-        """Record the decision and, when approved, execute it; returns the approval as it ended."""
-        approval = await self.approvals.get(approval_id)
-        if decision.role not in DECIDER_ROLES:
-            raise DecisionRefused(f"role {decision.role} may not decide approvals (needs operator)")
-        if decision.kind not in {"approve", "reject"}:
-            raise DecisionRefused(f"unknown decision {decision.kind!r}: approve or reject")
-        if self.policy.needs_second_person(approval) and decision.by == approval.requested_by:
-            raise DecisionRefused(
-                f"four-eyes rule: {decision.by} requested this {approval.action} and may not decide it;"
-                " another operator must"
-            )
-        if decision.kind == "reject":
-            return await self.approvals.reject(approval_id, decision.by, decision.justification)
-        await self.approvals.approve(approval_id, decision.by, decision.justification, decision.ticket)
-        return await self.execute(approval_id)
-
-    async def execute(self, approval_id: str) -> Approval:
-        """approved → executing → done | failed | stale | unknown; shielded: a caller that goes away
-        does not leave the approval half-executed."""
-        return await asyncio.shield(self._execute(approval_id))
-
-    async def _execute(self, approval_id: str) -> Approval:
-        approval = await self.approvals.start(approval_id)  # raises unless approved (once)
-        action = ACTIONS.get(approval.action)
-        if action is None:
-            return await self.approvals.finish(approval_id, "failed", f"unknown action {approval.action}: nothing sent")
-        try:
-            job = await self._client.get_job(approval.target["job_id"])
-        except HWANotFound:
-            return await self.approvals.finish(
-                approval_id, "stale", "the job is no longer in the plan — nothing was done; ask again"
-            )
-        except HWAError as exc:
-            return await self.approvals.finish(
-                approval_id, "failed", f"could not re-check the job before acting ({exc.message}) — nothing was sent"
-            )
-        now = seen_state(job)
-        changed = what_changed(approval.target, now) or action.check(job)
-        if changed:
-            return await self.approvals.finish(
-                approval_id, "stale", f"{changed} — nothing was done; ask again", {"job_now": now}
-            )
-        try:
-            result = await action.send(self._client, approval, justification_for(approval))
-        except (HWACircuitOpen, HWAUnavailable) as exc:
-            if isinstance(exc, HWATimeout) or (exc.status is not None and not isinstance(exc, HWACircuitOpen)):
-                return await self._unknown(approval, action, exc)
-            return await self.approvals.finish(
-                approval_id, "failed", f"the scheduler could not be reached ({exc.message}) — nothing was sent"
-            )
-        except HWAError as exc:
-            return await self.approvals.finish(approval_id, "failed", f"the scheduler refused: {exc.message}")
-        except Exception as exc:  # we cannot know whether the engine acted
-            log.exception("action %s of approval %s", approval.action, approval_id)
-            return await self._unknown(approval, action, exc)
-        await self._invalidate(approval)
-        after = await self._read_back(approval)
-        return await self.approvals.finish(
-            approval_id,
-            "done",
-            f"{approval.description}: done",
-            {"engine_result": result.model_dump(exclude_none=True), "job_now": after},
-        )
-
-    async def _unknown(self, approval: Approval, action: WriteAction, exc: Exception) -> Approval:
-        """The write may have been applied: re-read the job; the change visible → done, else unknown."""
-        await self._invalidate(approval)
-        try:
-            job = await self._client.get_job(approval.target["job_id"])
-        except Exception:
-            job = None
-        if job is not None and action.applied(approval.target, job):
-            return await self.approvals.finish(
-                approval.id,
-                "done",
-                f"the scheduler did not confirm ({exc}), but the job now shows it: {describe_state(seen_state(job))}",
-                {"job_now": seen_state(job), "reconciled": True},
-            )
-        now = f"; the job now reads {describe_state(seen_state(job))}" if job is not None else ""
-        return await self.approvals.finish(
-            approval.id,
-            "unknown",
-            f"the scheduler did not confirm the {action.verb} ({exc}): it may or may not have been applied{now}."
-            " Check the job before asking again",
-            {"job_now": seen_state(job) if job is not None else None},
-        )
-
-    async def reconcile(self, approval_id: str) -> Approval:
-        """An ``unknown`` approval whose effect is now visible becomes ``done``."""
-        approval = await self.approvals.get(approval_id)
-        action = ACTIONS.get(approval.action)
-        if approval.status != "unknown" or action is None:
-            return approval
-        job = await self._client.get_job(approval.target["job_id"])
-        if not action.applied(approval.target, job):
-            return approval
-        return await self.approvals.finish(
-            approval_id,
-            "done",
-            f"reconciled: the job now shows the {action.verb} ({describe_state(seen_state(job))})",
-            {"job_now": seen_state(job), "reconciled": True},
-            source="unknown",
-        )
-
-    async def _read_back(self, approval: Approval) -> dict[str, Any] | None:
-        try:
-            return seen_state(await self._client.get_job(approval.target["job_id"]))
-        except HWAError:
-            return None
-
-    async def _invalidate(self, approval: Approval) -> None:
-        if self.cache is None:
-            return
-        name = str(approval.target.get("job", "")).rsplit(".", 1)[-1]
-        await self.cache.invalidate_job_cache(name)
-        await self.cache.invalidate_pattern("tws:static:*")
-
-
-def justification_for(approval: Approval) -> Justification:
-    """The engine's audit headers, from the approver's own words (never invented)."""
-    said = approval.justification or "no justification given"
-    return Justification(
-        category=approval.category or "operator-approval",
-        description=f"{said} (approved by {approval.decided_by} via Resync, approval {approval.id})",
-        ticket_number=approval.ticket,
-    )
-
-
-__all__ = [
-    "ACTIONS",
-    "ActionExecutor",
-    "ApprovalError",
-    "ApprovalPolicy",
-    "Decision",
-    "DecisionRefused",
-    "WriteAction",
-    "seen_state",
-]
+__all__ = ["ACTIONS", "WriteAction", "describe_state", "seen_state", "what_changed"]

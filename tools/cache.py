@@ -22,6 +22,8 @@ from typing import Any, Literal
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
+from .shared import SharedFetches
+
 log = logging.getLogger(__name__)
 Kind = Literal["job_status", "logs", "dependencies", "static"]
 Fetch = Callable[[], Awaitable[Any]]
@@ -76,7 +78,7 @@ class CacheManager:
         self._redis = redis.from_url(self.redis_url, socket_connect_timeout=0.5, socket_timeout=1.0)
         self._down_until = 0.0
         self._last_error: str | None = None
-        self._inflight: dict[str, asyncio.Future[Any]] = {}
+        self._inflight = SharedFetches()  # one fetch per missed key; a waiter's cancellation is its own
         self._warmers: dict[str, Warmer] = {}
         self._local = LocalStats()
         self._unsent = LocalStats()  # counted here, not yet added to the shared statistics
@@ -112,28 +114,19 @@ class CacheManager:
     # ------------------------------------------------------------------ reads
     async def get_or_fetch(self, key: str, kind: Kind, fetch: Fetch) -> Any:
         """The cached JSON value of ``key``, or ``fetch()``'s (stored for the kind's TTL).
-        Concurrent misses of one key share a single ``fetch()``."""
+        Concurrent misses of one key share a single ``fetch()``; a caller that is cancelled leaves
+        it to the others (it stops only when nobody waits)."""
         ok, raw = await self._call(lambda: self._redis.get(key))
         if ok and raw is not None:
             self._count("hits")
             return json.loads(raw)
         self._count("misses")
-        pending = self._inflight.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            value = await fetch()
-            await self.set(key, kind, value)
-            future.set_result(value)
-            return value
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: waiters re-raise it, nobody logs "never retrieved"
-            raise
-        finally:
-            del self._inflight[key]
+        return await self._inflight.join(key, lambda: self._fill(key, kind, fetch))
+
+    async def _fill(self, key: str, kind: Kind, fetch: Fetch) -> Any:
+        value = await fetch()
+        await self.set(key, kind, value)
+        return value
 
     async def set(self, key: str, kind: Kind, value: Any) -> None:
         payload = json.dumps(value, default=str)

@@ -1,6 +1,6 @@
 """What a tool runs with: a read-only scheduler client, cache, stores, the caller, and the approval
 flow that pauses the graph before any write. Tools never hold a client that can write: a write is
-an approval record that ``tools.actions.ActionExecutor`` executes once it is decided."""
+an approval record that ``tools.executor.ActionExecutor`` executes once it is decided."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
 
-from .actions import ActionExecutor, Decision, DecisionRefused, WriteAction, seen_state
+from .actions import ACTIONS, WriteAction, describe_state, seen_state
 from .cache import CacheManager
+from .executor import ActionExecutor, Decision, DecisionRefused
 from .hwa import HWAClient, JobInPlan
 from .memo import MemoClient, RunMemo
 from .store.approvals import Approval, ApprovalError, ApprovalRequest, ApprovalStore
@@ -189,7 +190,7 @@ class ToolContext:
             tool_call_id=self.tool_call_id,
             scope=self.scope or graph_task(),
         )
-        approval = await self.approvals.find(base.key())
+        approval, joined = await self.approvals.find(base.key()), False
         if approval is None:
             job = await target()
             seen = seen_state(job)
@@ -197,9 +198,13 @@ class ToolContext:
             description = (
                 f"{action.verb} {job.qualified_name} (scheduled {seen['scheduled']}; {job.status}{rc} when asked)"
             )
-            approval = await self.approvals.request(replace(base, target=seen, description=description))
+            approval, joined = await self.approvals.request(replace(base, target=seen, description=description))
+            joined = joined and (approval.thread_id != self.thread_id or approval.requested_by != self.caller)
+            if approval.status == "executing" or approval.final:  # joined a write already under way (or ended)
+                self.approval_id = approval.id
+                return outcome_of(approval)
         self.approval_id = approval.id
-        request = hitl_request(approval)
+        request = hitl_request(approval, joined=joined)
         try:  # in a graph: exactly one interrupt per write call, so resumes replay in order
             response = self.decide(request)
             if isinstance(response, Awaitable):
@@ -212,7 +217,10 @@ class ToolContext:
         if approval.status == "pending":  # this resume is the decision
             approval = await self._decide(approval, response)
         elif approval.status == "approved":  # decided elsewhere, not executed yet
-            approval = await self.actions.execute(approval.id)
+            try:
+                approval = await self.actions.execute(approval.id)
+            except ApprovalError:  # executed meanwhile by whoever decided it: its record is the outcome
+                approval = await self.approvals.get(approval.id)
         return outcome_of(approval)
 
     async def _decide(self, approval: Approval, response: Any) -> Approval:
@@ -233,14 +241,23 @@ class ToolContext:
             ) from None
 
 
-def hitl_request(approval: Approval) -> dict[str, Any]:
-    """The interrupt payload (LangChain's HITL request shape, plus our approval's id and target)."""
+def hitl_request(approval: Approval, joined: bool = False) -> dict[str, Any]:
+    """The interrupt payload (LangChain's HITL request shape, plus our approval's id and target). The
+    card's arguments show the state the requester saw and what the action does downstream; a request
+    that joined another's open approval says whose it is."""
+    action = ACTIONS.get(approval.action)
+    consequence = action.consequence if action else ""
+    shown = {**approval.arguments, "state_seen": describe_state(approval.target), "consequence": consequence}
     return {
-        "action_requests": [{"name": approval.tool, "args": approval.arguments, "description": approval.description}],
+        "action_requests": [
+            {"name": approval.tool, "args": shown, "description": f"{approval.description}. {consequence}".strip()}
+        ],
         "review_configs": [{"action_name": approval.tool, "allowed_decisions": ["approve", "reject"]}],
         "approval_id": approval.id,
         "action": approval.action,
         "target": approval.target,
+        "consequence": consequence,
+        **({"joined": True, "requested_by": approval.requested_by} if joined else {}),
     }
 
 
@@ -256,7 +273,12 @@ def outcome_of(approval: Approval) -> dict[str, Any]:
         }
     why = approval.reason or approval.status
     if approval.status in {"pending", "approved", "executing"}:
-        raise ActionNotDone("refused", f"approval {approval.id} is {approval.status}: {why}", approval)
+        raise ActionNotDone(
+            "refused",
+            f"approval {approval.id} ({approval.description}, requested by {approval.requested_by}) is"
+            f" {approval.status}: its outcome is the one for this request; nothing new was sent",
+            approval,
+        )
     raise ActionNotDone(OUTCOMES[approval.status], f"{approval.status}: {why}", approval)
 
 

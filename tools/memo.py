@@ -4,10 +4,11 @@ It sits under the Redis cache (which spans runs) and over the client's retries."
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from .shared import SharedFetches
 
 # the client's read methods whose result depends only on their arguments within a run
 MEMOIZED = frozenset(
@@ -28,54 +29,40 @@ MEMOIZED = frozenset(
 
 
 class RunMemo:
-    """Futures of the reads made in one run, by method and arguments."""
+    """The reads made in one run, by method and arguments: results kept for the run, reads in flight
+    shared (one branch's timeout never fails another branch waiting for the same read)."""
 
     def __init__(self) -> None:
-        self._futures: dict[str, asyncio.Future[Any]] = {}
-        self._started: set[asyncio.Task[Any]] = set()
+        self._results: dict[str, Any] = {}
+        self._flights = SharedFetches()
         self.hits = 0
         self.misses = 0
 
     def start(self, key: str, fetch: Callable[[], Awaitable[Any]]) -> None:
         """Send a read now, without waiting for it: a later ``call`` with the same key shares it. For
         speculative reads (a guess of what the run will ask); a failed guess costs one request, nothing else."""
-        if key in self._futures:
+        if key in self._results or key in self._flights:
             return
-        task = asyncio.ensure_future(self.call(key, fetch))
-        self._started.add(task)
-        task.add_done_callback(self._settled)
+        self._flights.start(key, lambda: self._fill(key, fetch), keep=True)
 
     def cancel(self) -> None:
-        """The run is over (or cut off): reads it started and nobody waited for stop here."""
-        for task in list(self._started):
-            task.cancel()
+        """The run is over (or cut off): reads still in flight stop here."""
+        self._flights.cancel_all()
 
-    def _settled(self, task: asyncio.Task[Any]) -> None:
-        self._started.discard(task)
-        if not task.cancelled():
-            task.exception()  # retrieved: a wrong guess (404, stale id) is nobody's error
+    async def _fill(self, key: str, fetch: Callable[[], Awaitable[Any]]) -> Any:
+        result = await fetch()
+        self._results[key] = result  # a failure is shared by those waiting, not remembered
+        return result
 
     async def call(self, key: str, fetch: Callable[[], Awaitable[Any]]) -> Any:
-        future = self._futures.get(key)
-        if future is not None:
+        if key in self._results:
             self.hits += 1
-            return await asyncio.shield(future)
-        self.misses += 1
-        future = asyncio.get_running_loop().create_future()
-        self._futures[key] = future
-        try:
-            result = await fetch()
-        except Exception as exc:
-            self._futures.pop(key, None)  # a failure is shared by those waiting, not remembered
-            future.set_exception(exc)
-            future.exception()  # retrieved: no "never retrieved" warning when nobody else waited
-            raise
-        except BaseException:  # cancelled: those waiting ask again themselves
-            self._futures.pop(key, None)
-            future.cancel()
-            raise
-        future.set_result(result)
-        return result
+            return self._results[key]
+        if key in self._flights:
+            self.hits += 1
+        else:
+            self.misses += 1
+        return await self._flights.join(key, lambda: self._fill(key, fetch))
 
 
 class MemoClient:

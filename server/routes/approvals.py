@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path
 
-from tools.actions import Decision, DecisionRefused
+from tools.executor import Decision, DecisionRefused, JustificationRequired
 from tools.registry import Role
 from tools.store.approvals import STATUSES, Approval, ApprovalError
 
@@ -50,6 +50,8 @@ async def show_approval(app: Running, approval_id: ApprovalId, principal: Viewer
 async def _decide(app: App, principal: Principal, approval_id: str, decision: Decision) -> dict[str, Any]:
     try:
         approval = await app.actions.decide(approval_id, decision)
+    except JustificationRequired as exc:
+        raise HTTPException(422, detail=str(exc)) from None
     except DecisionRefused as exc:
         raise HTTPException(403, detail=str(exc)) from None
     except ApprovalError as exc:
@@ -66,6 +68,7 @@ async def _decide(app: App, principal: Principal, approval_id: str, decision: De
     response_model=ApprovalResult,
     responses={
         404: NOT_FOUND,
+        422: error_response("no justification (the approver's reason is required)"),
         409: error_response("not done: stale, failed, unknown, expired or already decided (the reason)"),
     },
 )

@@ -1,7 +1,7 @@
 """Write tools (operator role, approval required), one per row of the table below. Each resolves the
 job name to exactly one job, checks the action is valid for the job's current state (notes §6)
 before asking, then asks for approval of exactly that action on exactly that job as it is now. The
-approval record is what gets executed (``tools.actions``), after a re-check of the job."""
+approval record is what gets executed (``tools.executor``), after a re-check of the job."""
 
 from __future__ import annotations
 

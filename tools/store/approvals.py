@@ -6,16 +6,23 @@ the lifecycle is::
 
     pending → approved → executing → done | failed | stale | unknown
     pending → rejected          pending | approved → expired
+    executing (its process died) → done | unknown      unknown → done | failed (recovery pass)
+
+At most one approval per intent (engine, action, job) is open at a time: a second request joins
+it. Executing one holds its job's write lock, so two writes on one job never interleave.
 
 Every transition is one conditional UPDATE, so two racing decisions, a replayed resume or a second
-execution cannot both succeed. Only ``tools.actions`` moves an approval to ``executing``.
+execution cannot both succeed. Only ``tools.executor`` moves an approval to ``executing``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -73,6 +80,10 @@ class Approval:
     used_at: Annotated[datetime | None, Internal]
     executed_at: datetime | None
     finished_at: datetime | None
+    engine: Annotated[str, Field(description="the engine the action is bound to")]
+    target_key: Annotated[str, Internal]
+    checks: Annotated[int, Internal]  # times the recovery pass re-read the engine for an unanswered write
+    last_checked_at: Annotated[datetime | None, Internal]
 
     @property
     def final(self) -> bool:
@@ -93,6 +104,11 @@ class ApprovalRequest:
     thread_id: str | None = None
     tool_call_id: str | None = None
     scope: str | None = None  # the graph task that asked (stable across a resume), None outside a graph
+    engine: str = "default"
+
+    def target_key(self) -> str:
+        """The intent: at most one open approval per engine, action and job (``approvals_one_open_intent``)."""
+        return intent_key(self.engine, self.action, str(self.target.get("job_id")))
 
     def key(self) -> str | None:
         """Identifies the same request when a resumed graph task asks again; None outside a graph."""
@@ -104,41 +120,104 @@ class ApprovalRequest:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def intent_key(engine: str, action: str, job_id: str) -> str:
+    return f"{engine}:{action}:{job_id}"
+
+
+OPEN = ("pending", "approved", "executing")
+
+
 class ApprovalStore:
     def __init__(self, pool: Pool, ttl: timedelta = timedelta(minutes=30)) -> None:
         self.pool = pool
         self.ttl = ttl
 
-    async def request(self, req: ApprovalRequest) -> Approval:
-        """Create the pending approval; a graph task that re-runs on resume finds the one it created."""
+    async def request(self, req: ApprovalRequest) -> tuple[Approval, bool]:
+        """Create the pending approval, or find the one this request joins: ``(approval, joined)``.
+        A graph task that re-runs on resume finds the one it created (not joined); a request for an
+        action on a job that already has an open approval for it joins that one (joined) — one write
+        per intent, whoever asks and however often."""
         key = req.key()
+        for _ in range(5):  # the open approval may end between the insert and the look-up: ask again
+            async with self.pool.connection() as conn:
+                cur = await conn.execute(
+                    "INSERT INTO approvals (id, thread_id, tool, action, arguments, target, description, requested_by,"
+                    " requested_role, request_key, tool_call_id, expires_at, engine, target_key)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now() + %s, %s, %s)"
+                    " ON CONFLICT DO NOTHING RETURNING *",
+                    (
+                        str(uuid.uuid4()),
+                        req.thread_id,
+                        req.tool,
+                        req.action,
+                        json.dumps(req.arguments),
+                        json.dumps(req.target, default=str),
+                        req.description,
+                        req.requested_by,
+                        req.requested_role,
+                        key,
+                        req.tool_call_id,
+                        self.ttl,
+                        req.engine,
+                        req.target_key(),
+                    ),
+                )
+                row = await cur.fetchone()
+            if row is not None:
+                return Approval(**row), False
+            mine = await self.find(key)  # the request this graph task made before its resume
+            if mine is not None:
+                return mine, False
+            open_one = await self.open_for(req.target_key())
+            if open_one is not None:
+                return open_one, True
+        raise ApprovalError(f"could not record the request for {req.target_key()}: try again")
+
+    async def open_for(self, target_key: str) -> Approval | None:
+        """The open (pending, approved or executing) approval of one intent, if any."""
+        await self.expire_stale()
+        return await self._one(
+            "SELECT * FROM approvals WHERE target_key = %s AND status = ANY(%s)", (target_key, list(OPEN))
+        )
+
+    @contextlib.asynccontextmanager
+    async def target_lock(self, engine: str, job_id: str, wait_seconds: float) -> AsyncIterator[bool]:
+        """Hold the job's write lock (a session advisory lock, shared by every process on this
+        database) for the block: yields False when another write on the job held it ``wait_seconds``.
+        A process that dies releases it with its connection."""
+        name = f"resync:write:{engine}:{job_id}"
+        async with self.pool.connection() as conn:
+            deadline = asyncio.get_running_loop().time() + wait_seconds
+            while True:
+                row = await (await conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (name,))).fetchone()
+                if row and row["ok"]:
+                    break
+                if asyncio.get_running_loop().time() >= deadline:
+                    yield False
+                    return
+                await asyncio.sleep(0.1)
+            try:
+                yield True
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
+
+    async def unanswered(self, executing_for: timedelta, limit: int = 100) -> list[Approval]:
+        """Writes whose outcome nobody knows yet: ``executing`` longer than ``executing_for`` (the
+        process that sent it died, or it hangs) and every ``unknown``, oldest first."""
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                "INSERT INTO approvals (id, thread_id, tool, action, arguments, target, description, requested_by,"
-                " requested_role, request_key, tool_call_id, expires_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now() + %s)"
-                " ON CONFLICT (request_key) DO NOTHING RETURNING *",
-                (
-                    str(uuid.uuid4()),
-                    req.thread_id,
-                    req.tool,
-                    req.action,
-                    json.dumps(req.arguments),
-                    json.dumps(req.target, default=str),
-                    req.description,
-                    req.requested_by,
-                    req.requested_role,
-                    key,
-                    req.tool_call_id,
-                    self.ttl,
-                ),
+                "SELECT * FROM approvals WHERE (status = 'executing' AND executed_at <= now() - %s)"
+                " OR status = 'unknown' ORDER BY executed_at NULLS FIRST LIMIT %s",
+                (executing_for, limit),
             )
-            row = await cur.fetchone()
-        if row is not None:
-            return Approval(**row)
-        existing = await self.find(key)  # the request this graph task made before its resume
-        assert existing is not None
-        return existing
+            return [Approval(**row) for row in await cur.fetchall()]
+
+    async def checked(self, approval_id: str) -> None:
+        """The recovery pass re-read the engine for this write once more."""
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                "UPDATE approvals SET checks = checks + 1, last_checked_at = now() WHERE id = %s", (approval_id,)
+            )
 
     async def _one(self, sql: str, params: tuple[Any, ...]) -> Approval | None:
         async with self.pool.connection() as conn:
@@ -254,7 +333,7 @@ class ApprovalStore:
         result: dict[str, Any] | None = None,
         source: str = "executing",
     ) -> Approval:
-        """executing → done | failed | stale | unknown (or unknown → done once reconciled)."""
+        """executing → done | failed | stale | unknown (or unknown → done | failed once reconciled)."""
         if status not in FINAL - {"rejected", "expired"}:
             raise ValueError(f"not an execution outcome: {status}")
         return await self._move(
