@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse
 from fastapi_offline import FastAPIOffline
 from starlette.routing import Route
 
+from tools.store.db import revive_embedded
 from tools.store.kg_sync import KnowledgeGraphSync, sync_periodically
 from tools.store.retention import prune
 from tools.watch import watch_periodically
@@ -119,6 +120,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     except Exception:  # the next interval tries again
                         log.exception("pruning failed")
 
+            async def keep_the_embedded_database_up() -> None:  # every process: whoever sees it dead revives it
+                folder = running.store.embedded_dir
+                while folder is not None and not stop.is_set():
+                    try:
+                        if await asyncio.to_thread(revive_embedded, folder):
+                            log.warning("the embedded PostgreSQL had stopped: started again in %s", folder)
+                    except Exception:  # the next look tries again
+                        log.warning("could not start the embedded PostgreSQL again", exc_info=True)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=2.0)
+
             async def keep_approvals_answered() -> None:  # at start, then every interval
                 await settle_unanswered_writes(running, settings, stop)
 
@@ -140,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 asyncio.create_task(lead(conninfo, "resync:prune", keep_within_retention, 60.0)),
                 asyncio.create_task(lead(conninfo, "resync:approvals", keep_approvals_answered, retry)),
             ]
+            background.append(asyncio.create_task(keep_the_embedded_database_up()))
             if settings.watch_interval_seconds > 0:
                 background.append(asyncio.create_task(lead(conninfo, "resync:watch", watch, retry)))
             await _announce(parts.client, settings)

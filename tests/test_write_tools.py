@@ -202,7 +202,7 @@ async def test_four_eyes(fresh_now_sim: LiveServer, pool: Any, pg_url: str, sess
         ).results
         # an action the rule does not cover may be approved by its requester
         config, _hold = await ask(graph, "hold_job", {"job_name": waiting[1].name, "job_id": waiting[1].id})
-        assert (await resume(graph, config, "approve", by=("ana", "operator"), message="ok, mine")).get("outcome") == "ok"
+        assert (await resume(graph, config, "approve", by=("ana", "operator"), message="fine")).get("outcome") == "ok"
         config, cancel = await ask(graph, "cancel_job", {"job_name": waiting[0].name, "job_id": waiting[0].id})
         own = await resume(graph, config, "approve", by=("ana", "operator"), message="mine")
         assert own["outcome"] == "refused" and "four-eyes" in own["error"]

