@@ -53,16 +53,23 @@ class SharedFetches:
 
     async def join(self, key: str, fetch: Fetch) -> Any:
         """The result of the key's fetch (shared with concurrent callers). Cancelling this caller
-        never cancels the fetch while another caller still waits for it."""
-        self.start(key, fetch)
-        flight = self._flights[key]
-        flight.waiters += 1
-        try:
-            return await asyncio.shield(flight.task)
-        finally:
-            flight.waiters -= 1
-            if flight.waiters == 0 and not flight.kept and not flight.task.done():
-                flight.task.cancel()  # the last waiter left: nobody needs it
+        never cancels the fetch while another caller still waits for it; a fetch cancelled from
+        elsewhere (the run that started it ended) is sent again with this caller's own ``fetch``."""
+        for _ in range(3):
+            self.start(key, fetch)
+            flight = self._flights[key]
+            flight.waiters += 1
+            try:
+                return await asyncio.shield(flight.task)
+            except asyncio.CancelledError:
+                me = asyncio.current_task()
+                if (me is not None and me.cancelling()) or not flight.task.cancelled():
+                    raise  # this caller was cancelled: its own business
+            finally:
+                flight.waiters -= 1
+                if flight.waiters == 0 and not flight.kept and not flight.task.done():
+                    flight.task.cancel()  # the last waiter left: nobody needs it
+        raise RuntimeError(f"the shared read {key} was cancelled three times by its starters")
 
     def cancel_all(self) -> None:
         for flight in list(self._flights.values()):
