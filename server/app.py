@@ -31,7 +31,7 @@ from .errors import document_errors, install_errors
 from .leader import lead
 from .mcp_tools import HttpEndpoint, mcp_server
 from .microcache import ResponseCache
-from .routes import approvals, chat, investigations, ops, sla, v2
+from .routes import approvals, chat, investigations, knowledge, ops, sla, v2
 from .settings import Settings, comma_list
 
 log = logging.getLogger("resync")
@@ -186,7 +186,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     endpoint = HttpEndpoint(tools_server, lambda: app.state.resync.auth)
     app.router.routes.append(Route("/mcp", endpoint=endpoint, methods=["GET", "POST", "DELETE"]))
     install_errors(app)
-    for router in (v2.router, chat.router, approvals.router, investigations.router, sla.router, ops.router):
+    for router in (
+        v2.router,
+        chat.router,
+        approvals.router,
+        investigations.router,
+        sla.router,
+        ops.router,
+        knowledge.router,
+    ):
         document_errors(router)
         app.include_router(router)
 

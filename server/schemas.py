@@ -162,10 +162,24 @@ class FullHealth(BaseModel):
     dependencies: dict[str, DependencyHealth]
 
 
+class DocumentOut(BaseModel):
+    id: str
+    source: str
+    title: str | None
+    chunks: int
+    ingested_at: datetime
+    uploaded_by: str | None = Field(description="who uploaded it; null: shipped or ingested on the server")
+    status: str = Field(description="active (retrieved) or quarantined (waits for an admin's release)")
+    quarantine_reason: str | None
+    released_by: str | None
+    released_at: datetime | None
+
+
 class UploadOut(BaseModel):
     ingested: list[str]
     unchanged: list[str]
     chunks: int
+    document: DocumentOut
 
 
 class InvestigationOut(BaseModel):

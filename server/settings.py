@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         1_048_576, ge=1024, description="largest request body (checked before it is read; 413 above)"
     )
+    document_upload_role: Literal["operator", "admin"] = Field(
+        "operator", description="who may upload knowledge documents: operators and admins, or admins only"
+    )
     max_upload_bytes: int = Field(10_485_760, ge=1024, description="largest document upload (multipart body)")
 
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")

@@ -186,10 +186,16 @@ async def test_rerun_the_failed_jobs_of_a_stream_asks_approval_for_each(read_svc
     pending = out["__interrupt__"][0].value
     assert pending["action_requests"][0] == {
         "name": "rerun_job",
-        "args": {"job_name": "PAYROLL_NIGHTLY"},
+        "args": {  # the card shows the state the requester saw and what the action does downstream
+            "job_name": "PAYROLL_NIGHTLY",
+            "state_seen": "ABEND rc 12",
+            "consequence": "A new run of the job with the same dependencies; if its last run ended SUCC, its work is"
+            " done twice.",
+        },
         "description": pending["action_requests"][0]["description"],
     }
     assert pending["target"]["job"].endswith("PAYROLL_DAILY.PAYROLL_NIGHTLY")
+    assert "work is done twice" in pending["action_requests"][0]["description"]
 
 
 async def test_yesterdays_log_is_yesterdays_run(read_svc: Parts) -> None:

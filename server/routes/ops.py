@@ -1,33 +1,24 @@
-"""Operations: cache and tool statistics, cache invalidation, full health, metrics, document upload."""
+"""Operations: cache and tool statistics, cache invalidation, full health, metrics."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import tempfile
 import time
-from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, UploadFile
+from fastapi import APIRouter, Depends
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tools.registry import Role
 
 from ..auth import Principal, require
-from ..compose import App
 from ..deps import Running
-from ..errors import error_response
 from ..schemas import (
-    FORBIDDEN_CHARACTERS,
     CacheStats,
     FullHealth,
     InvalidateIn,
     InvalidateOut,
     ToolStats,
-    UploadOut,
-    clean_text,
 )
 
 router = APIRouter(tags=["operations"])
@@ -102,74 +93,3 @@ async def full_health(app: Running, principal: Viewer) -> dict[str, Any]:
 @router.get("/metrics", response_class=PlainTextResponse)
 async def metrics() -> PlainTextResponse:
     return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
-
-
-TEXT_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".text"})
-
-
-def content_problem(suffix: str, data: bytes) -> str | None:
-    """Why the bytes are not what the name says (checked by content, not by name), or None."""
-    if suffix == ".pdf":
-        return None if data.startswith(b"%PDF-") else "not a PDF file (no %PDF- header)"
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return f"not UTF-8 text (byte {exc.start})"
-    try:
-        clean_text(text)
-    except ValueError as exc:
-        return f"not plain text: {exc}"
-    return None
-
-
-def _save(folder: Path, name: str, data: bytes) -> Path:
-    """Written atomically (temp file + rename) into the uploader's own folder: a re-upload replaces
-    the uploader's earlier version, never another user's file of the same name."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=folder, delete=False, suffix=".part") as tmp:
-        tmp.write(data)
-    target = folder / name
-    try:
-        Path(tmp.name).replace(target)
-    except OSError:
-        Path(tmp.name).unlink(missing_ok=True)
-        raise
-    return target
-
-
-def uploads_of(app: App, principal: Principal) -> Path:
-    # a folder per identity, named by a hash (no two names meet, no name is a path)
-    return Path(app.settings.data_dir) / "uploads" / hashlib.sha256(principal.name.encode()).hexdigest()[:16]
-
-
-@router.post(
-    "/api/v2/knowledge/documents",
-    response_model=UploadOut,
-    responses={
-        415: error_response("not a .md, .txt or .pdf file by name and content"),
-        422: error_response("the document could not be ingested"),
-    },
-)
-async def upload(app: Running, file: UploadFile, principal: Operator) -> dict[str, Any]:
-    name = Path(file.filename or "").name
-    suffix = Path(name).suffix.lower()
-    if not name or suffix not in {*TEXT_SUFFIXES, ".pdf"} or FORBIDDEN_CHARACTERS.search(name):
-        raise HTTPException(415, detail="upload a .md, .txt or .pdf file")
-    if len(name.encode()) > 200:
-        raise HTTPException(422, detail="the file name is longer than 200 bytes")
-    data = await file.read(app.settings.max_upload_bytes + 1)
-    if len(data) > app.settings.max_upload_bytes:
-        raise HTTPException(413, detail=f"documents are limited to {app.settings.max_upload_bytes} bytes")
-    problem = content_problem(suffix, data)
-    if problem:
-        raise HTTPException(415, detail=f"{name}: {problem}")
-    target = await asyncio.to_thread(_save, uploads_of(app, principal), name, data)
-    try:
-        report = await app.documents.ingest([target])
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
-    if report.skipped:
-        target.unlink(missing_ok=True)
-        raise HTTPException(422, detail=f"could not ingest {name}: {next(iter(report.skipped.values()))}")
-    return {"ingested": [name], "unchanged": [name] if report.unchanged else [], "chunks": report.chunks}

@@ -21,6 +21,7 @@ from psycopg.conninfo import conninfo_to_dict
 from .chunking import SUPPORTED, Chunk, chunk_sections, read_sections, text_language
 from .db import Pool
 from .embeddings import ActiveEmbeddings
+from .screening import quarantine_reason
 
 log = logging.getLogger(__name__)
 RRF_K = 60
@@ -51,6 +52,7 @@ class IngestReport:
     ingested: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    quarantined: dict[str, str] = field(default_factory=dict)  # source → why an admin must release it
     chunks: int = 0
 
 
@@ -63,10 +65,12 @@ class SearchHit:
     score: float
     text_rank: int | None
     vector_rank: int | None
+    uploaded_by: str | None = None  # None: shipped with Resync or ingested on the server's machine
 
     @property
     def citation(self) -> str:
-        return f"{Path(self.source).name} › {self.heading}" if self.heading else Path(self.source).name
+        name = f"{Path(self.source).name} › {self.heading}" if self.heading else Path(self.source).name
+        return f"{name} (uploaded by {self.uploaded_by})" if self.uploaded_by else name
 
 
 class DocumentStore:
@@ -112,7 +116,9 @@ class DocumentStore:
             self._engine = None
 
     # ---------------------------------------------------------------- ingestion
-    async def ingest(self, paths: list[Path]) -> IngestReport:
+    async def ingest(self, paths: list[Path], uploaded_by: str | None = None) -> IngestReport:
+        """Ingest files (unchanged ones are no-ops); each is screened: text that reads like orders to
+        an assistant or asks for secrets is kept in quarantine, never retrieved until an admin releases it."""
         report = IngestReport()
         for path in _expand(paths, report):
             data = path.read_bytes()
@@ -130,12 +136,23 @@ class DocumentStore:
                 report.skipped[source] = f"unreadable: {exc}"
                 continue
             chunks = chunk_sections(sections)
-            await self._replace(source, digest, title, chunks)
+            held = quarantine_reason("\n".join(f"{c.heading}\n{c.content}" for c in chunks))
+            await self._replace(source, digest, title, chunks, uploaded_by, held)
             report.ingested.append(source)
+            if held:
+                report.quarantined[source] = held
             report.chunks += len(chunks)
         return report
 
-    async def _replace(self, source: str, digest: str, title: str, chunks: list[Chunk]) -> None:
+    async def _replace(
+        self,
+        source: str,
+        digest: str,
+        title: str,
+        chunks: list[Chunk],
+        uploaded_by: str | None = None,
+        held: str | None = None,
+    ) -> None:
         ids = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"{source}#{digest}#{c.position}")) for c in chunks]
         async with self.pool.connection() as conn:
             cur = await conn.execute("SELECT id::text AS id FROM doc_chunks WHERE source = %s", (source,))
@@ -143,8 +160,9 @@ class DocumentStore:
             async with conn.transaction():
                 await conn.execute("DELETE FROM doc_sources WHERE source = %s", (source,))
                 await conn.execute(
-                    "INSERT INTO doc_sources (source, content_hash, title, chunks) VALUES (%s, %s, %s, %s)",
-                    (source, digest, title, len(chunks)),
+                    "INSERT INTO doc_sources (source, content_hash, title, chunks, uploaded_by, status,"
+                    " quarantine_reason) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (source, digest, title, len(chunks), uploaded_by, "quarantined" if held else "active", held),
                 )
                 async with conn.cursor() as cur2:
                     await cur2.executemany(
@@ -185,12 +203,43 @@ class DocumentStore:
                 [r["id"] for r in rows], [r["source"] for r in rows], [(r["heading"], r["content"]) for r in rows]
             )
 
-    async def sources(self) -> list[dict[str, Any]]:
+    async def sources(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Every document with its provenance (who uploaded it, when) and its status."""
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                "SELECT source, title, chunks, content_hash, ingested_at FROM doc_sources ORDER BY source"
+                "SELECT id::text AS id, source, title, chunks, content_hash, ingested_at, uploaded_by, status,"
+                " quarantine_reason, released_by, released_at FROM doc_sources"
+                " WHERE %(status)s::text IS NULL OR status = %(status)s ORDER BY source",
+                {"status": status},
             )
             return [dict(r) for r in await cur.fetchall()]
+
+    async def source(self, doc_id: str) -> dict[str, Any] | None:
+        return next((d for d in await self.sources() if d["id"] == doc_id), None)
+
+    async def release(self, doc_id: str, by: str) -> dict[str, Any] | None:
+        """An admin read the quarantined document and lets it be retrieved; None when there is none."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "UPDATE doc_sources SET status = 'active', released_by = %s, released_at = now()"
+                " WHERE id::text = %s AND status = 'quarantined' RETURNING id",
+                (by, doc_id),
+            )
+            found = await cur.fetchone()
+        return await self.source(doc_id) if found else None
+
+    async def delete(self, doc_id: str) -> dict[str, Any] | None:
+        """Remove a document, its chunks and their vectors; the removed record, or None."""
+        doc = await self.source(doc_id)
+        if doc is None:
+            return None
+        async with self.pool.connection() as conn:
+            cur = await conn.execute("SELECT id::text AS id FROM doc_chunks WHERE source = %s", (doc["source"],))
+            chunk_ids = [r["id"] for r in await cur.fetchall()]
+            await conn.execute("DELETE FROM doc_sources WHERE id::text = %s", (doc_id,))
+        if self._vectors is not None and chunk_ids:
+            await self._vectors.adelete(ids=chunk_ids)
+        return doc
 
     # ---------------------------------------------------------------- retrieval
     async def text_search(self, query: str, limit: int = CANDIDATES) -> list[str]:
@@ -210,7 +259,7 @@ class DocumentStore:
                    sum(ln((total.n + 1.0) / (df.n + 0.5))) * CASE WHEN c.language = %(lang)s THEN 1.25 ELSE 1 END
                    + ts_rank_cd(c.tsv, to_tsquery('simple', string_agg(quote_literal(df.l), ' | '))) AS score
               FROM df JOIN doc_chunks c ON c.tsv @@ df.tsq CROSS JOIN total
-             WHERE df.n > 0
+             WHERE df.n > 0 AND c.source IN (SELECT source FROM doc_sources WHERE status = 'active')
              GROUP BY c.id, c.language, c.tsv, c.source, c.position
              ORDER BY score DESC, c.source, c.position
              LIMIT %(limit)s
@@ -238,7 +287,9 @@ class DocumentStore:
             return []
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                "SELECT id::text AS id, source, heading, content FROM doc_chunks WHERE id = ANY(%s::uuid[])", (best,)
+                "SELECT c.id::text AS id, c.source, c.heading, c.content, s.uploaded_by FROM doc_chunks c"
+                " JOIN doc_sources s USING (source) WHERE c.id = ANY(%s::uuid[]) AND s.status = 'active'",
+                (best,),
             )
             rows = {r["id"]: r for r in await cur.fetchall()}
         return [
@@ -250,6 +301,7 @@ class DocumentStore:
                 score=round(scores[i], 6),
                 text_rank=text_ids.index(i) + 1 if i in text_ids else None,
                 vector_rank=vector_ids.index(i) + 1 if i in vector_ids else None,
+                uploaded_by=rows[i]["uploaded_by"],
             )
             for i in best
             if i in rows
