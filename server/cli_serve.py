@@ -31,6 +31,7 @@ def serve_command(
     import uvicorn
 
     from .app import configure_logging, create_app
+    from .protocol import BoundedHttpProtocol
     from .workers import shared_database, shared_simulator
 
     settings = load_settings()
@@ -42,7 +43,14 @@ def serve_command(
         soft_wrap=True,
     )
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, timeout_graceful_shutdown=5)
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_config=None,
+            timeout_graceful_shutdown=5,
+            http=BoundedHttpProtocol,
+        )
         return
     try:
         with shared_simulator(settings), shared_database(settings):
@@ -54,6 +62,7 @@ def serve_command(
                 workers=workers,
                 log_config=None,
                 timeout_graceful_shutdown=5,
+                http=BoundedHttpProtocol,
             )
     except (RuntimeError, DatabaseUnavailable) as exc:
         errors.print(f"[bold red]{exc}[/]")

@@ -5,6 +5,7 @@ body limited in size **before** it reaches a handler (413)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import secrets
@@ -23,6 +24,8 @@ log = logging.getLogger("resync")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 UPLOAD_PATHS = frozenset({"/api/v2/knowledge/documents"})
 DRAIN_CAP_BYTES = 256 * 1024 * 1024  # a refused body up to this size is read and dropped, not kept
+DRAIN_WAIT_SECONDS = 0.5  # a refused body still arriving after this is not waited for
+BODY_IDLE_SECONDS = 30.0  # an accepted body with no byte for this long is answered 408
 
 
 class TooLarge(Exception):
@@ -101,7 +104,13 @@ class Edge:
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
+            try:
+                async with asyncio.timeout(BODY_IDLE_SECONDS):
+                    message = await receive()
+            except TimeoutError:  # a body that stops arriving does not hold a worker
+                slow = {"detail": f"the request body stalled for {BODY_IDLE_SECONDS:.0f} s", "request_id": request_id}
+                await send_json(send, 408, slow, {"Connection": "close"})
+                return None
             if message["type"] == "http.disconnect":
                 return None
             chunk = message.get("body", b"")
@@ -146,10 +155,15 @@ class Edge:
 
 async def _discard_body(receive: Receive, cap: int = DRAIN_CAP_BYTES) -> bool:
     """Read and drop the rest of a refused body (memory stays flat), so the client can read the answer
-    and reuse the connection; False when it is larger than ``cap`` (then the connection is closed)."""
+    and reuse the connection; False when it is larger than ``cap`` or does not arrive at once (a
+    partial body is not waited for: the refusal goes out and the connection is closed)."""
     seen = 0
     while True:
-        message = await receive()
+        try:
+            async with asyncio.timeout(DRAIN_WAIT_SECONDS):
+                message = await receive()
+        except TimeoutError:
+            return False
         if message["type"] == "http.disconnect":
             return False
         seen += len(message.get("body", b""))

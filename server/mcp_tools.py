@@ -6,6 +6,7 @@ Bearer`` or ``X-API-Key``) and stdio (``resync mcp``, the key from ``RESYNC_API_
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Callable
@@ -18,11 +19,20 @@ from mcp.server.lowlevel import Server
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tools.store.access import claim_thread
+
 from .auth import Authenticator, Principal
 from .compose import App
 from .edge import send_json
 
 PRINCIPAL = "resync_principal"  # where the HTTP endpoint leaves the caller (the request's state)
+
+
+async def mcp_thread(pool: Any, name: str) -> str | None:
+    """The caller's MCP conversation, claimed for them like any thread (nobody else may continue it);
+    None when someone else claimed the name first (the call then belongs to no thread)."""
+    thread_id = f"mcp-{hashlib.sha256(name.encode()).hexdigest()[:16]}"
+    return thread_id if await claim_thread(pool, thread_id, name) == name else None
 
 
 def mcp_server(running: Callable[[], App], stdio_principal: Principal | None = None) -> Server[Any]:
@@ -54,8 +64,9 @@ def mcp_server(running: Callable[[], App], stdio_principal: Principal | None = N
     ) -> types.CallToolResult:
         who = caller(ctx)
         app = running()
+        thread = await mcp_thread(app.store.pool, who.name)
         tool_ctx = app.parts.for_caller(  # a call of its own: a repeated call is a new request, never a resume
-            who.name, who.role.value, thread_id=f"mcp-{who.name}", tool_call_id=f"mcp-{uuid.uuid4().hex}"
+            who.name, who.role.value, thread_id=thread, tool_call_id=f"mcp-{uuid.uuid4().hex}"
         )
         result = await app.parts.catalog.execute(params.name, dict(params.arguments or {}), tool_ctx)
         if result.outcome == "pending_approval":

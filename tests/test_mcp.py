@@ -34,7 +34,11 @@ async def test_tools_over_streamable_http(api: LiveServer, keys: dict[str, str],
     assert httpx.get(f"{fresh_now_sim.url}/admin/audit").json() == []  # nothing reached the engine
     async with httpx.AsyncClient(base_url=api.url, headers={"X-API-Key": keys["admin"]}) as http:
         pending = (await http.get("/api/v2/approvals")).json()
-        assert any(a["action"] == "rerun" and a["requested_by"] == "operator-user" for a in pending)
+        [mine] = [a for a in pending if a["action"] == "rerun" and a["requested_by"] == "operator-user"]
+    # the MCP conversation is the caller's own: another user may not continue it
+    async with httpx.AsyncClient(base_url=api.url, headers={"X-API-Key": keys["viewer"]}) as other:
+        taken = await other.post("/api/v2/chat", json={"message": "status?", "thread_id": mine["thread_id"]})
+        assert taken.status_code == 403, taken.text
     anonymous = httpx.post(f"{api.url}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
     assert anonymous.status_code == 401 and "API key" in anonymous.json()["detail"]
 
