@@ -87,6 +87,16 @@ async def own_threads(ctx: Auth.types.AuthContext, value: Any) -> dict[str, Any]
     return {"owner": ctx.user.identity}
 
 
+@auth.on.store()
+async def own_store(ctx: Auth.types.AuthContext, value: Any) -> None:
+    """Each user's store items live under their own identity: the namespace is prefixed with it, so
+    nobody reads, lists or deletes another user's items."""
+    namespace = tuple(value.get("namespace") or ())
+    identity = ctx.user.identity
+    if not namespace or namespace[0] != identity:
+        value["namespace"] = (identity, *namespace)
+
+
 def _role(user: Any) -> str:
     try:
         return str(user["role"])

@@ -131,6 +131,13 @@ async def exercise(url: str, sim_url: str) -> None:
     )
     assert "unlinked workstations: AGT4" in health["answer"]
 
+    # the store is per user: another user neither reads, lists nor deletes an item of someone else
+    await operator.store.put_item(["notes"], "handover", {"text": "olga's note"})
+    assert (await viewer.store.search_items(["notes"]))["items"] == []
+    assert not await viewer.store.get_item(["notes"], "handover")
+    await viewer.store.delete_item(["notes"], "handover")
+    assert (await operator.store.get_item(["notes"], "handover"))["value"] == {"text": "olga's note"}
+
     # an operator's request pauses; only its owner (or an admin) sees the thread
     thread = await operator.threads.create()
     _custom, paused = await run(
