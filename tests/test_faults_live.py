@@ -79,14 +79,20 @@ def resync_serve(data_dir: Path, port: int, sim_port: int, **extra: str) -> subp
         **extra,
     }
     command = [str(Path(sys.executable).parent / "resync"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = (data_dir / "server.log").open("ab")
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+
+
+def server_log(data_dir: Path) -> str:
+    path = data_dir / "server.log"
+    return path.read_text(errors="replace")[-3000:] if path.exists() else "(no log)"
 
 
 def up(port: int) -> bool:
     return engine_ok_with(port, OPERATOR)
 
 
-def engine_ok_with(port: int, key: str, seconds: float = 60) -> bool:
+def engine_ok_with(port: int, key: str, seconds: float = 120) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -116,7 +122,7 @@ def test_a_server_killed_mid_write_leaves_no_approval_without_an_outcome(tmp_pat
     server = resync_serve(tmp_path, port, sim_port)
     data = tmp_path / "pg"
     try:
-        assert up(port), "the server came up"
+        assert up(port), server_log(tmp_path)
         base = f"http://127.0.0.1:{port}"
         approval = approval_for_rerun(base)
         rule = {"path_prefix": "/twsd/api/v2/plan/job", "method": "PUT", "latency_ms": 3000}
@@ -185,7 +191,7 @@ def test_postgresql_killed_or_stopped_heals_without_a_restart(tmp_path: Path) ->
         return reply.status_code, time.monotonic() - started
 
     try:
-        assert up(port)
+        assert up(port), server_log(tmp_path)
         assert approvals()[0] == 200
         # killed: answered 503 at once, then healed by the server itself
         pid = postmaster_pid(data)
