@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
 from fastapi_offline import FastAPIOffline
@@ -31,6 +31,7 @@ from .errors import document_errors, install_errors
 from .leader import lead
 from .mcp_tools import HttpEndpoint, mcp_server
 from .microcache import ResponseCache
+from .openapi import exact_openapi, no_unknown_query
 from .routes import approvals, chat, investigations, knowledge, ops, sla, v2
 from .settings import Settings, comma_list
 
@@ -170,7 +171,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         description="AI operations assistant for IBM Workload Scheduler / HCL Workload Automation",
+        dependencies=[Depends(no_unknown_query)],
     )
+    exact_openapi(app)
     app.add_middleware(ResponseCache, ttl=settings.response_cache_seconds)  # inside the edge
     app.add_middleware(Edge, max_request_bytes=settings.max_request_bytes, max_upload_bytes=settings.max_upload_bytes)
     origins = comma_list(settings.cors_origins)

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import psycopg
 from fastapi import HTTPException, Request, Security
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyHeader
 
 from tools.roles import Role
 from tools.store.access import key_owner
@@ -160,8 +160,11 @@ class Authenticator:
 
 
 # declared for the OpenAPI document (the Authorize button); the Authenticator reads the headers
-API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key (resync keys create)")
-BEARER = HTTPBearer(auto_error=False, description="the same API key as a Bearer token")
+API_KEY_HEADER = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="an API key (resync keys create); `Authorization: Bearer <key>` is accepted too",
+)
 
 
 def require(role: Role) -> Callable[..., Awaitable[Principal]]:
@@ -171,7 +174,6 @@ def require(role: Role) -> Callable[..., Awaitable[Principal]]:
     async def dependency(
         request: Request,
         _key: Annotated[str | None, Security(API_KEY_HEADER)] = None,
-        _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
     ) -> Principal:
         principal: Principal | None = getattr(request.state, "principal", None)
         if principal is None:

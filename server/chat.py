@@ -39,8 +39,12 @@ Event = tuple[str, dict[str, Any]]
 
 class ChatRequest(BaseModel):
     message: Text = Field(min_length=1, max_length=100_000)
-    thread_id: str | None = Field(None, description="continue this conversation")
-    prompt_version: str | None = Field(None, description="system prompt version, e.g. v1 or v2")
+    thread_id: str | None = Field(
+        None, description="continue this conversation", json_schema_extra={"pattern": THREAD_ID.pattern}
+    )
+    prompt_version: str | None = Field(
+        None, description="system prompt version", json_schema_extra={"enum": [*available_versions(), None]}
+    )
 
     @field_validator("thread_id")
     @classmethod

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from tools.store.approvals import Approval
 
@@ -22,7 +22,29 @@ def clean_text(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(clean_text)]
+# the same rule in the OpenAPI document (a client sees what is refused before sending it)
+TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
+
+
+def iso_only(value: Any) -> Any:
+    """An ISO 8601 date-time and nothing else (a bare number is not read as a Unix time)."""
+    if not isinstance(value, str) or not re.match(r"^\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("an ISO 8601 date-time with its zone, e.g. 2026-11-26T06:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(iso_only)]
+
+
+def true_or_false(value: Any) -> Any:
+    """A query flag as the document says: ``true`` or ``false`` (not yes/1/on)."""
+    if isinstance(value, str) and value not in {"true", "false"}:
+        raise ValueError("true or false")
+    return value
+
+
+Flag = Annotated[bool, BeforeValidator(true_or_false)]
+Text = Annotated[str, AfterValidator(clean_text), Field(json_schema_extra={"pattern": TEXT_PATTERN})]
 
 
 class ErrorBody(BaseModel):
@@ -100,10 +122,8 @@ class FeedbackOut(BaseModel):
 
 
 class ApprovalDecision(BaseModel):
-    justification: Text | None = Field(
-        None,
-        max_length=2000,
-        description="the approver's own words (audited); required unless APPROVAL_REQUIRE_JUSTIFICATION=false",
+    justification: Text = Field(
+        min_length=3, max_length=2000, description="the approver's own words (audited), as on every client"
     )
     ticket: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_.\-/#]+$")
 
@@ -118,7 +138,7 @@ class ApprovalResult(BaseModel):
 
 
 class ResolutionIn(BaseModel):
-    resolution: Text = Field(min_length=3, max_length=10_000)
+    resolution: Text = Field(min_length=3, max_length=4000)
 
 
 class ResolutionOut(BaseModel):

@@ -9,6 +9,8 @@ from typing import Any
 
 import uvicorn
 
+from server.protocol import BoundedHttpProtocol
+
 
 class LiveServer:
     def __init__(self, app: Any) -> None:
@@ -19,7 +21,9 @@ class LiveServer:
         self.sock.bind(("127.0.0.1", 0))
         self.port: int = self.sock.getsockname()[1]
         self.server = uvicorn.Server(
-            uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
+            uvicorn.Config(
+                app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1, http=BoundedHttpProtocol
+            )
         )
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 

@@ -7,13 +7,13 @@ appended when the thread has moved on)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from tools.executor import Decision, DecisionRefused, JustificationRequired
 from tools.registry import Role
-from tools.store.approvals import STATUSES, Approval, ApprovalError
+from tools.store.approvals import Approval, ApprovalError
 
 from ..auth import Principal, require
 from ..chat import report_decision
@@ -31,12 +31,17 @@ ALREADY = error_response("already decided or expired")
 STATUS_ALIASES = {"used": "done"}  # the first release's name for an executed approval
 
 
+StatusFilter = Literal[
+    "pending", "approved", "executing", "done", "failed", "stale", "unknown", "rejected", "expired", "used", "all"
+]
+
+
 @router.get("/approvals", response_model=list[Approval])
-async def list_approvals(app: Running, principal: Viewer, status: str | None = "pending") -> list[Approval]:
-    status = STATUS_ALIASES.get(status or "", status)
-    if status not in {None, *STATUSES}:
-        raise HTTPException(422, detail=f"status must be one of {', '.join(sorted(STATUSES))}")
-    return await app.approvals.list(status)
+async def list_approvals(
+    app: Running, principal: Viewer, status: Annotated[StatusFilter, Query(description="all: every status")] = "pending"
+) -> list[Approval]:
+    chosen = STATUS_ALIASES.get(status, status)
+    return await app.approvals.list(None if chosen == "all" else chosen)
 
 
 @router.get("/approvals/{approval_id}", response_model=Approval, responses={404: NOT_FOUND})

@@ -4,7 +4,6 @@ with cause, severity, evidence and next step; roots first, their cascades groupe
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
@@ -16,7 +15,7 @@ from tools.store.investigations import Investigation, split_cascades
 from ..auth import Principal, require
 from ..deps import Running
 from ..errors import error_response
-from ..schemas import InvestigationList, InvestigationOut
+from ..schemas import InvestigationList, InvestigationOut, IsoDateTime
 
 router = APIRouter(prefix="/api/v2", tags=["investigations"])
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
@@ -37,7 +36,7 @@ def grouped(records: list[Investigation]) -> list[dict[str, Any]]:
 async def list_investigations(
     app: Running,
     principal: Viewer,
-    since: Annotated[datetime | None, Query(description="only what happened since (ISO 8601)")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="only what happened since (ISO 8601)")] = None,
     severity: Annotated[Severity | None, Query(description="at least this severe")] = None,
     category: Annotated[Category | None, Query(description="cause category")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,

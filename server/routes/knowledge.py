@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
 from fastapi import Path as PathParam
 
 from tools.registry import Role
@@ -57,6 +58,19 @@ def content_problem(suffix: str, data: bytes) -> str | None:
     return None
 
 
+def named_by_content(name: str, data: bytes) -> tuple[str, str]:
+    """(name, suffix): a known suffix is kept; a name without one (or no name) gets the suffix its
+    content shows — a PDF header, else text — so ``file`` becomes ``file.txt``. Content is checked after."""
+    suffix = Path(name).suffix.lower()
+    if name and suffix in {*TEXT_SUFFIXES, ".pdf"}:
+        return name, suffix
+    if name and suffix:  # another kind of file by its name (evil.exe): refused, not renamed
+        return name, suffix
+    guessed = ".pdf" if data.startswith(b"%PDF-") else ".txt"
+    stem = name or f"upload-{hashlib.sha256(data).hexdigest()[:12]}"
+    return f"{stem}{guessed}", guessed
+
+
 def _save(folder: Path, name: str, data: bytes) -> Path:
     """Written atomically (temp file + rename) into the uploader's own folder: a re-upload replaces
     the uploader's earlier version, never another user's file of the same name."""
@@ -82,23 +96,37 @@ def uploads_of(app: App, principal: Principal) -> Path:
     response_model=UploadOut,
     responses={
         403: error_response("the caller's role may not upload (DOCUMENT_UPLOAD_ROLE)"),
-        415: error_response("not a .md, .txt or .pdf file by name and content"),
-        422: error_response("the document could not be ingested"),
+        415: error_response("not a .md, .txt or .pdf file by its name"),
+        422: error_response("the content is not what the name says, or could not be ingested"),
     },
 )
-async def upload(app: Running, file: UploadFile, principal: Uploader) -> dict[str, Any]:
+async def upload(
+    request: Request,
+    app: Running,
+    principal: Uploader,
+    file: Annotated[
+        UploadFile | str, File(description="a .md, .txt or .pdf document (a nameless part is judged by content)")
+    ],
+) -> dict[str, Any]:
+    extra = sorted(set((await request.form()).keys()) - {"file"})
+    if extra:
+        raise HTTPException(422, detail=f"unknown form field {', '.join(map(repr, extra))}: send only 'file'")
+    if isinstance(file, str):  # a form part without a file name: the bytes decide what it is
+        file = UploadFile(io.BytesIO(file.encode()), filename=None)
     name = Path(file.filename or "").name
-    suffix = Path(name).suffix.lower()
-    if not name or suffix not in {*TEXT_SUFFIXES, ".pdf"} or FORBIDDEN_CHARACTERS.search(name):
-        raise HTTPException(415, detail="upload a .md, .txt or .pdf file")
-    if len(name.encode()) > 200:
-        raise HTTPException(422, detail="the file name is longer than 200 bytes")
+    if FORBIDDEN_CHARACTERS.search(name):
+        raise HTTPException(415, detail="the file name contains control characters")
     data = await file.read(app.settings.max_upload_bytes + 1)
     if len(data) > app.settings.max_upload_bytes:
         raise HTTPException(413, detail=f"documents are limited to {app.settings.max_upload_bytes} bytes")
+    name, suffix = named_by_content(name, data)
+    if suffix not in {*TEXT_SUFFIXES, ".pdf"}:
+        raise HTTPException(415, detail="upload a .md, .txt or .pdf file")
+    if len(name.encode()) > 200:
+        raise HTTPException(422, detail="the file name is longer than 200 bytes")
     problem = content_problem(suffix, data)
-    if problem:
-        raise HTTPException(415, detail=f"{name}: {problem}")
+    if problem:  # the bytes are not what the name says: unprocessable as a document
+        raise HTTPException(422, detail=f"{name}: {problem}")
     target = await asyncio.to_thread(_save, uploads_of(app, principal), name, data)
     try:
         report = await app.documents.ingest([target], uploaded_by=principal.name)
@@ -118,11 +146,11 @@ async def upload(app: Running, file: UploadFile, principal: Uploader) -> dict[st
 
 
 @router.get("/api/v2/knowledge/documents", response_model=list[DocumentOut])
-async def list_documents(app: Running, principal: Viewer, status: str | None = None) -> list[dict[str, Any]]:
+async def list_documents(
+    app: Running, principal: Viewer, status: Literal["active", "quarantined", "all"] = "all"
+) -> list[dict[str, Any]]:
     """Every document with who uploaded it and when; ``status=quarantined`` for those waiting for an admin."""
-    if status not in {None, "active", "quarantined"}:
-        raise HTTPException(422, detail="status must be active or quarantined")
-    return await app.documents.sources(status)
+    return await app.documents.sources(None if status == "all" else status)
 
 
 @router.post(

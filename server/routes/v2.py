@@ -11,7 +11,7 @@ from tools.registry import Role
 from ..auth import Principal, require
 from ..deps import Running
 from ..metrics import observe
-from ..schemas import FailedJobsResponse, InvestigateResponse, SummaryResponse, SystemHealthResponse
+from ..schemas import FailedJobsResponse, Flag, InvestigateResponse, SummaryResponse, SystemHealthResponse
 
 router = APIRouter(prefix="/api/v2", tags=["jobs"])
 JobName = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,39}$", description="job name as in the plan")]
@@ -35,7 +35,7 @@ async def failed_jobs(
 
 @router.get("/jobs/{job_name}/investigate", response_model=InvestigateResponse)
 async def investigate(
-    app: Running, job_name: JobName, principal: Viewer, include_logs: bool = True, include_deps: bool = True
+    app: Running, job_name: JobName, principal: Viewer, include_logs: Flag = True, include_deps: Flag = True
 ) -> dict[str, Any]:
     async with observe("investigate_job_failure"):
         return await app.orchestrator.investigate_job_failure(job_name.upper(), include_logs, include_deps)

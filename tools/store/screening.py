@@ -20,7 +20,8 @@ _SIGNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "it poses as a system or run-facts section",
         re.compile(
-            r"\b(system|developer)\s+(instruction|prompt|message|override)s?\b|\brun facts\b|\bfatos da execu[çc][ãa]o\b"
+            r"\b(system|developer)\s+(instruction|prompt|message|override)s?\b|\brun facts\b"
+            r"|\bfatos da execu[çc][ãa]o\b"
             r"|\binstru[çc][ãa]o do sistema\b|<\|?(im_start|system|assistant)\|?>|^\s*#+\s*(system|assistant)\s*:?\s*$",
             re.I | re.M,
         ),
