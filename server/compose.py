@@ -31,7 +31,7 @@ from tools.hwa import HWAClient, HWAClientConfig
 from tools.notify import Notifier
 from tools.registry import get_tool_catalog
 from tools.store.approvals import ApprovalStore
-from tools.store.db import Pool, database_url, one_at_a_time, open_pool, release_embedded
+from tools.store.db import Pool, database_url, one_at_a_time, open_pool, release_embedded, unbounded
 from tools.store.documents import DocumentStore
 from tools.store.embeddings import ActiveEmbeddings, make_embeddings
 from tools.store.incidents import IncidentStore
@@ -148,7 +148,8 @@ async def open_store(settings: Settings, ingest_starter: bool = True) -> Store:
             applied = await upgrade(pool)
             if applied:
                 log.info("database migrated: %s", ", ".join(f"{m.version:04d}_{m.name}" for m in applied))
-            documents = await DocumentStore(pool, url, embeddings_for(settings)).open()
+            with unbounded():  # the document tables and the vectors' backfill: schema work
+                documents = await DocumentStore(pool, url, embeddings_for(settings)).open()
             if ingest_starter and not await documents.sources() and settings.knowledge_dir.is_dir():
                 report = await documents.ingest([settings.knowledge_dir])
                 log.info("starter knowledge base ingested: %d files, %d chunks", len(report.ingested), report.chunks)
@@ -264,7 +265,8 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             catalog = get_tool_catalog().recording_to(store.pool)
             checkpointer = AsyncPostgresSaver(store.pool)
             async with one_at_a_time(store.pool, "resync:checkpointer-setup"):
-                await checkpointer.setup()
+                with unbounded():
+                    await checkpointer.setup()
             approvals = ApprovalStore(store.pool, timedelta(seconds=settings.approval_ttl_seconds))
             parts = Parts(
                 client=client,

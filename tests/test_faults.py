@@ -149,3 +149,17 @@ async def test_an_approval_needs_the_approvers_reason_on_every_client(env: Any, 
     assert result["outcome"] == "refused" and "justification is required" in result["error"]
     assert (await ctx.approvals.get(request["approval_id"])).status == "pending"  # still decidable
     assert audit(sim) == []
+
+
+async def test_a_joined_request_resumed_after_the_write_ended_never_writes_again(env: Any) -> None:
+    sim, ctx, _catalog, graph = env
+    first_config, first = await ask(graph, "rerun_job", {"job_name": "PAYROLL_NIGHTLY"})
+    second_config, second = await ask(graph, "rerun_job", {"job_name": "PAYROLL_NIGHTLY"})
+    assert second["approval_id"] == first["approval_id"]
+    done = await resume(graph, first_config, "approve", message="input resent")
+    assert done["outcome"] == "ok"
+    # the joined request's card is approved later: it reports the one write, and creates no other
+    late = await resume(graph, second_config, "approve", by=("carla", "operator"), message="me too")
+    assert late["outcome"] == "ok" and late["approval_id"] == first["approval_id"], late
+    assert [a.id for a in await ctx.approvals.list(None)] == [first["approval_id"]]
+    assert [e["action"] for e in audit(sim)] == ["rerun"]

@@ -190,7 +190,8 @@ class ToolContext:
             tool_call_id=self.tool_call_id,
             scope=self.scope or graph_task(),
         )
-        approval, joined = await self.approvals.find(base.key()), False
+        approval = await self.approvals.find(base.key())  # this task's own request, or the one it joined
+        joined = approval is not None and approval.request_key != base.key()
         if approval is None:
             job = await target()
             seen = seen_state(job)
@@ -238,6 +239,8 @@ class ToolContext:
             )
         except (DecisionRefused, ApprovalError) as exc:
             current = await self.actions.approvals.get(approval.id)
+            if not isinstance(exc, DecisionRefused) and current.status != "pending":
+                return await self.actions.outcome(approval.id)  # decided meanwhile by someone else: its end
             raise ActionNotDone(
                 "refused", f"decision refused: {exc}; approval {approval.id} is {current.status}", current
             ) from None

@@ -265,7 +265,7 @@ class ActionExecutor:
         for approval in await self.approvals.unanswered(executing_for):
             try:
                 after = await self.reconcile(approval.id, give_up_after)
-            except (HWAError, ApprovalError) as exc:
+            except Exception as exc:  # one approval's trouble never stops the others' recovery
                 log.warning("recovery of approval %s: %s (next pass)", approval.id, exc)
                 continue
             if after.status != approval.status:

@@ -38,7 +38,7 @@ class SharedFetches:
     def start(self, key: str, fetch: Fetch, keep: bool = False) -> asyncio.Task[Any]:
         """The key's fetch task, started now if none is in flight (``keep``: it outlives its waiters)."""
         flight = self._flights.get(key)
-        if flight is None:
+        if flight is None or flight.task.done():  # landed (or cancelled) but not yet removed: start anew
             task = asyncio.ensure_future(fetch())
             flight = self._flights[key] = _Flight(task, kept=keep)
             task.add_done_callback(lambda done: self._landed(key, done))

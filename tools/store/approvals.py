@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
+import psycopg
 from pydantic import Field
 
 from .db import Pool
@@ -165,13 +166,25 @@ class ApprovalStore:
                 row = await cur.fetchone()
             if row is not None:
                 return Approval(**row), False
-            mine = await self.find(key)  # the request this graph task made before its resume
+            mine = await self.find(key)  # the request this graph task made (or joined) before its resume
             if mine is not None:
-                return mine, False
+                return mine, mine.request_key != key
             open_one = await self.open_for(req.target_key())
             if open_one is not None:
+                await self._remember_join(key, open_one.id, req.requested_by)
                 return open_one, True
         raise ApprovalError(f"could not record the request for {req.target_key()}: try again")
+
+    async def _remember_join(self, request_key: str | None, approval_id: str, by: str) -> None:
+        """A graph task that joined ``approval_id`` finds it again when it re-runs on resume."""
+        if request_key is None:
+            return
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO approval_joins (request_key, approval_id, joined_by) VALUES (%s, %s, %s)"
+                " ON CONFLICT (request_key) DO NOTHING",
+                (request_key, approval_id, by),
+            )
 
     async def open_for(self, target_key: str) -> Approval | None:
         """The open (pending, approved or executing) approval of one intent, if any."""
@@ -184,13 +197,16 @@ class ApprovalStore:
     async def target_lock(self, engine: str, job_id: str, wait_seconds: float) -> AsyncIterator[bool]:
         """Hold the job's write lock (a session advisory lock, shared by every process on this
         database) for the block: yields False when another write on the job held it ``wait_seconds``.
-        A process that dies releases it with its connection."""
+        The lock lives on a connection of its own (never one of the pool's, which the write itself
+        needs); a process that dies releases it with that connection."""
         name = f"resync:write:{engine}:{job_id}"
-        async with self.pool.connection() as conn:
+        async with await psycopg.AsyncConnection.connect(
+            str(self.pool.conninfo), autocommit=True, connect_timeout=5
+        ) as conn:
             deadline = asyncio.get_running_loop().time() + wait_seconds
             while True:
-                row = await (await conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (name,))).fetchone()
-                if row and row["ok"]:
+                row = await (await conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (name,))).fetchone()
+                if row and row[0]:
                     break
                 if asyncio.get_running_loop().time() >= deadline:
                     yield False
@@ -199,7 +215,8 @@ class ApprovalStore:
             try:
                 yield True
             finally:
-                await conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
+                with contextlib.suppress(Exception):  # a broken connection dropped the lock already
+                    await conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
 
     async def unanswered(self, executing_for: timedelta, limit: int = 100) -> list[Approval]:
         """Writes whose outcome nobody knows yet: ``executing`` longer than ``executing_for`` (the
@@ -219,17 +236,21 @@ class ApprovalStore:
                 "UPDATE approvals SET checks = checks + 1, last_checked_at = now() WHERE id = %s", (approval_id,)
             )
 
-    async def _one(self, sql: str, params: tuple[Any, ...]) -> Approval | None:
+    async def _one(self, sql: str, params: tuple[Any, ...] | dict[str, Any]) -> Approval | None:
         async with self.pool.connection() as conn:
             row = await (await conn.execute(sql, params)).fetchone()
         return Approval(**row) if row else None
 
     async def find(self, request_key: str | None) -> Approval | None:
-        """The approval a graph task already requested (see ``ApprovalRequest.key``), if any."""
+        """The approval a graph task already requested or joined (see ``ApprovalRequest.key``), if any."""
         if request_key is None:
             return None
         await self.expire_stale()
-        return await self._one("SELECT * FROM approvals WHERE request_key = %s", (request_key,))
+        return await self._one(
+            "SELECT * FROM approvals WHERE request_key = %(key)s"
+            " OR id = (SELECT approval_id FROM approval_joins WHERE request_key = %(key)s) LIMIT 1",
+            {"key": request_key},
+        )
 
     async def get(self, approval_id: str) -> Approval:
         await self.expire_stale()

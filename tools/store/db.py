@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import os
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -144,11 +145,28 @@ async def bounded(statement: Any, seconds: float) -> Any:
     raise psycopg.OperationalError(f"the database did not answer within {seconds:.0f} s")
 
 
+_UNBOUNDED: contextvars.ContextVar[bool] = contextvars.ContextVar("resync_db_unbounded", default=False)
+
+
+@contextlib.contextmanager
+def unbounded() -> Iterator[None]:
+    """Statements in this block may take as long as they need: schema work (migrations, the
+    checkpointer's and the document store's set-up) and bulk maintenance (pruning, a full sync)."""
+    token = _UNBOUNDED.set(True)
+    try:
+        yield
+    finally:
+        _UNBOUNDED.reset(token)
+
+
 class BoundedCursor(AsyncCursor[DictRow]):
     """A cursor whose statements are answered within ``STATEMENT_SECONDS`` or fail (a stopped or
-    unreachable server never holds a request)."""
+    unreachable server never holds a request); inside ``unbounded()`` they run as long as they need."""
 
     async def execute(self, *args: Any, **kwargs: Any) -> BoundedCursor:
+        if _UNBOUNDED.get():
+            await super().execute(*args, **kwargs)
+            return self
         parent = super().execute
         await bounded(lambda: parent(*args, **kwargs), STATEMENT_SECONDS)
         return self

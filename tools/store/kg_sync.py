@@ -19,6 +19,7 @@ from typing import Any
 from tools.hwa import HWAClient, JobInPlan
 from tools.hwa.models import Dependency, JobStreamInPlan
 
+from .db import unbounded
 from .kg import KnowledgeGraph
 from .snapshot import MergeCounts, PlanSnapshot
 
@@ -144,7 +145,8 @@ class KnowledgeGraphSync:
         snapshot.runs = [row for job in jobs for row in run_rows(job)]
         in_plan = {j.id for j in jobs} | {s.id for s in streams}
         snapshot.edges = {e for e in snapshot.edges if e[0] not in {"job", "stream"} or e[1] in in_plan}
-        report.counts = await self.kg.apply(snapshot, full=full)
+        with unbounded():  # a whole plan written in bulk takes what it takes
+            report.counts = await self.kg.apply(snapshot, full=full)
         report.seconds = time.perf_counter() - started
         return report
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from .db import Pool
+from .db import Pool, unbounded
 
 LOCK_KEY = 0x5E5F_0001  # pg_advisory_xact_lock key of Resync's migrations
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -36,6 +36,11 @@ def available() -> list[Migration]:
 
 async def upgrade(pool: Pool) -> list[Migration]:
     """Apply the migrations not applied yet; returns those applied now (empty when up to date)."""
+    with unbounded():  # schema work takes what it takes
+        return await _apply(pool)
+
+
+async def _apply(pool: Pool) -> list[Migration]:
     applied_now: list[Migration] = []
     async with pool.connection() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))

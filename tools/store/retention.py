@@ -11,7 +11,7 @@ from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from .db import Pool
+from .db import Pool, unbounded
 
 BATCH = 5000  # rows (or threads) per statement: no long lock on a busy table
 
@@ -69,6 +69,11 @@ async def idle_threads(pool: Pool, days: int, limit: int = BATCH) -> list[str]:
 
 
 async def prune(pool: Pool, saver: BaseCheckpointSaver[Any], retention: Retention) -> PruneReport:
+    with unbounded():  # bulk deletes of a large database take what they take
+        return await _prune(pool, saver, retention)
+
+
+async def _prune(pool: Pool, saver: BaseCheckpointSaver[Any], retention: Retention) -> PruneReport:
     started = time.perf_counter()
     report = PruneReport()
     report.tool_executions = await _delete_older(
