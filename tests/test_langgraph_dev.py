@@ -146,6 +146,10 @@ async def exercise(url: str, sim_url: str) -> None:
     [interrupt] = paused["__interrupt__"]
     request = interrupt["value"]
     assert request["action_requests"][0]["name"] == "rerun_job" and request["target"]["status"] == "ABEND"
+    # Agent Chat UI's "Mark as Resolved" (goto END) re-runs the tool: it finds the same approval, never a second
+    await operator.runs.wait(thread["thread_id"], "resync", command={"goto": "__end__"})
+    pending = httpx.get(f"{url}/api/v2/approvals", headers={"X-API-Key": KEYS["viewer"]}, timeout=10).json()
+    assert [a["id"] for a in pending if a["action"] == "rerun"] == [request["approval_id"]]
     with pytest.raises(httpx.HTTPStatusError) as refused:
         await viewer.runs.wait(thread["thread_id"], "resync", command={"resume": {"decisions": [{"type": "approve"}]}})
     assert refused.value.response.status_code in {403, 404}
