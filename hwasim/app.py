@@ -24,6 +24,7 @@ from .config import SimConfig
 from .engine import Plan, build_plan
 from .errors import EngineError, error_response
 from .faults import FaultInjector, FaultRule
+from .staging import StagedRun, stage_run, true_cause
 
 admin = APIRouter(prefix="/admin", tags=["simulator admin"])
 
@@ -114,6 +115,19 @@ async def answer_prompt(job_id: str, request: Request) -> dict[str, Any]:
         raise EngineError(404, f"AWSSIM0404E No job with id {job_id}.", "ObjectNotFoundException")
     plan.answer_prompt(job)
     return {"id": job.id, "status": job.status}
+
+
+@admin.post("/runs", status_code=201)
+async def stage(staged: StagedRun, request: Request) -> dict[str, Any]:
+    """A staged incident: a run of a named job with the given status, return code and log text."""
+    job, run = stage_run(_plan(request), staged)
+    return {"job_id": job.id, "run_id": run.id}
+
+
+@admin.get("/runs/{run_id}")
+async def run_truth(run_id: str, request: Request) -> dict[str, Any]:
+    """A run's true failure kind and cause category (generated or staged)."""
+    return true_cause(_plan(request), run_id)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -14,9 +14,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .generator import PlanBuilder, new_run
-from .model import FAILURE_KINDS, FINISHED, NOT_STARTED, Dependency, Job, JobRun, JobStream, Workstation
+from .model import FINISHED, NOT_STARTED, Dependency, Job, JobRun, JobStream, Workstation
+from .stdlists import kinds
 
+# how often a rerun fails the same way: always when the cause needs a fix first (a rerun does not
+# help), sometimes when it is transient; PAYROLL_NIGHTLY's missing file came back once (its history)
 PERSISTENT_FAILURES = {"permission_denied": 1.0, "missing_file": 0.5}
+
+
+def persistence(outcome: str) -> float:
+    kind = kinds().get(outcome)
+    if outcome in PERSISTENT_FAILURES or kind is None:
+        return PERSISTENT_FAILURES.get(outcome, 0.0)
+    return {"no": 0.6, "unknown": 0.3, "yes": 0.0}[kind.rerun_helps]
 
 
 class ActionError(Exception):
@@ -133,7 +143,8 @@ class Plan:
 
     def _launch(self, job: Job, run: JobRun, at: datetime) -> None:
         run.start, run.substatus = at, None
-        if run.outcome == "launch_failure":
+        kind = kinds().get(run.outcome)
+        if kind is not None and kind.status == "FAIL":
             run.status, run.end = "FAIL", at
             self._after_failure(job, run)
             return
@@ -153,7 +164,7 @@ class Plan:
             run.confirmed = job.requires_confirmation and run.status == "SUCC"
             run.substatus = "SUCC_COMPLETED" if run.status == "SUCC" else None
             return
-        run.status, run.return_code = "ABEND", FAILURE_KINDS[run.outcome]
+        run.status, run.return_code = "ABEND", kinds()[run.outcome].rc
         self._after_failure(job, run)
 
     def _after_failure(self, job: Job, run: JobRun) -> None:
@@ -169,7 +180,7 @@ class Plan:
 
     def _new_rerun(self, job: Job, submitted: datetime) -> JobRun:
         previous = job.last_run
-        persistent = PERSISTENT_FAILURES.get(previous.outcome, 0.0)
+        persistent = persistence(previous.outcome)
         outcome = previous.outcome if self.rng.random() < persistent else "SUCC"
         rerun = new_run(self.builder.ids, job, "READY", outcome, rerun_type="RERUN")
         rerun.submitted = submitted

@@ -12,7 +12,8 @@ import uuid
 import zlib
 from datetime import datetime, timedelta
 
-from .model import FAILURE_KINDS, Dependency, Job, JobRun, JobStream, Workstation
+from .model import Dependency, Job, JobRun, JobStream, Workstation
+from .stdlists import kinds_for, platform_of
 
 DOMAINS: list[tuple[str, str, list[str]]] = [
     # (stream prefix, job prefix, job verbs); "=NAME" is a job defined once and used in several streams
@@ -104,10 +105,11 @@ def _workstations(ids: _Ids, count: int, down_from: datetime) -> list[Workstatio
     return fixed
 
 
-def _roll_outcome(rng: random.Random, failure_rate: float) -> str:
+def _roll_outcome(rng: random.Random, failure_rate: float, platform: str) -> str:
+    """SUCC, or a failure kind the job's program family can print (one draw either way)."""
     if rng.random() >= failure_rate:
         return "SUCC"
-    return rng.choice(list(FAILURE_KINDS))
+    return rng.choice(kinds_for(platform))
 
 
 def new_run(ids: _Ids, job: Job, status: str, outcome: str, rerun_type: str = "REGULAR") -> JobRun:
@@ -243,7 +245,11 @@ class PlanBuilder:
             workstation=ws,
             position=position,
             sched_time=stream.sched_time,
-            script=f"/opt/batch/{domain}/{name.lower()}.sh",
+            script=(
+                f"D:\\batch\\{domain}\\{name.lower()}.cmd"
+                if ws.os == "WINDOWS"
+                else f"/opt/batch/{domain}/{name.lower()}.sh"
+            ),
             user_login=rng.choice(LOGINS),
             estimated_s=estimated,
             critical=rng.random() < 0.05,
@@ -255,7 +261,7 @@ class PlanBuilder:
             job.priority = 0  # held by an operator earlier today
         if job.critical:
             job.deadline = stream.sched_time + timedelta(seconds=estimated * 3 + 3600)
-        outcome = _roll_outcome(rng, self.failure_rate)
+        outcome = _roll_outcome(rng, self.failure_rate, platform_of(name, ws.type, ws.os))
         if stream.name in SCRIPTED_STREAMS:  # the scripted incidents happen, nothing else in their streams does
             outcome = SCRIPTED_INCIDENTS.get((name, stream.day), "SUCC")
         job.runs.append(new_run(self.ids, job, "HOLD", outcome))

@@ -1,7 +1,7 @@
 """Job logs (stdlist) in the format of notes section 8: header block, program output, trailer.
 
-The body is derived deterministically from the run id, so the same run always shows the same
-log; failures carry the real-looking cause that matches their return code.
+The body (``stdlists``) is derived deterministically from the run id, so the same run always shows
+the same log; a failed run prints its failure kind's lines among the program's own noise.
 """
 
 from __future__ import annotations
@@ -11,37 +11,9 @@ import random
 from datetime import datetime, timedelta
 
 from .model import Job, JobRun
+from .stdlists import RunFacts, body, locale_of, platform_of
 
 BANNER = "=" * 63
-
-FAILURE_LINES: dict[str, list[str]] = {
-    "missing_file": [
-        "Checking input files in {indir}",
-        "ERROR: file not found: {indir}/{stem}.csv",
-        "Aborting: required input is missing",
-    ],
-    "deadlock": [
-        "Updating {table} in batches of 5000 rows",
-        "ERROR: database deadlock detected (SQLSTATE 40P01) while updating {table}",
-        "Transaction rolled back after 3 retries",
-    ],
-    "disk_full": [
-        "Writing output to /var/batch/tmp/{stem}.dat",
-        "ERROR: write failed: No space left on device (/var/batch/tmp)",
-        "Filesystem /var/batch is 100% full",
-    ],
-    "timeout": [
-        "Waiting for response from {service}",
-        "ERROR: operation timed out after 3600 seconds waiting for {service}",
-    ],
-    "permission_denied": [
-        "Opening {indir}/{stem}.lock",
-        "ERROR: Permission denied: {indir}/{stem}.lock (user {user})",
-    ],
-    "launch_failure": [
-        "AWSSIM0120E The job could not be launched on {ws}: the user {user} is not valid on the agent.",
-    ],
-}
 
 
 def _stdlist_time(moment: datetime) -> str:
@@ -57,37 +29,27 @@ def _elapsed(run: JobRun) -> str:
 
 def _body(job: Job, run: JobRun, progress: float) -> list[str]:
     """Program output; ``progress`` (0..1) is the share of the run's steps already done."""
-    rng = random.Random(int(hashlib.sha256(run.id.encode()).hexdigest()[:12], 16))
-    domain = job.name.split("_")[0].lower()
-    context = {
-        "indir": f"/data/in/{domain}",
-        "stem": job.name.lower(),
-        "table": f"{domain.upper()}.{rng.choice(['INVOICES', 'LEDGER', 'ORDERS', 'EMPLOYEES', 'ACCOUNTS'])}",
-        "service": f"{domain}-api.corp.local:8443",
-        "user": job.user_login,
-        "ws": job.workstation.name,
-    }
-    if run.outcome == "launch_failure" and run.status == "FAIL":
-        return [line.format(**context) for line in FAILURE_LINES["launch_failure"]]
-    assert run.start is not None
-    lines = [
-        f"Starting {job.script} at {run.start.strftime('%H:%M:%S')}",
-        f"Environment: PROD, user {job.user_login}",
-    ]
-    steps = rng.randint(3, 9)
-    records = 0
-    if run.status == "ABEND" and not run.killed:
+    if run.log_text is not None:  # a staged run prints exactly what it was given
+        return run.log_text.splitlines()
+    failed = run.status == "FAIL" or (run.status == "ABEND" and not run.killed)
+    if failed and not run.killed:
+        rng = random.Random(int(hashlib.sha256(run.id.encode()).hexdigest()[:12], 16))
         progress = min(progress, rng.uniform(0.1, 0.6))  # failures happen part-way through
-    for step in range(1, int(steps * min(progress, 1.0)) + 1):
-        records += rng.randint(500, 50_000)
-        lines.append(f"Step {step}/{steps}: processed {records} records")
-    if run.killed:
-        lines.append("Job terminated by signal 9 (kill requested by operator)")
-    elif run.status == "ABEND" and run.outcome in FAILURE_LINES:
-        lines.extend(line.format(**context) for line in FAILURE_LINES[run.outcome])
-    elif progress >= 1.0:
-        lines.append(f"Completed successfully: {records} records")
-    return lines
+    facts = RunFacts(
+        run_id=run.id,
+        job_name=job.name,
+        script=job.script,
+        user=job.user_login,
+        workstation=run.workstation or job.workstation.name,
+        platform=platform_of(job.name, job.workstation.type, job.workstation.os),
+        locale=locale_of(run.workstation or job.workstation.name),
+        outcome=run.outcome,
+        failed=failed,
+        killed=run.killed,
+        steps_done=progress,
+        date=job.sched_time.strftime("%Y-%m-%d"),
+    )
+    return body(facts)
 
 
 def _progress(run: JobRun, now: datetime) -> float:
@@ -104,12 +66,20 @@ def render(job: Job, run: JobRun, now: datetime) -> list[str] | None:
     if run.start is None:
         return None
     stream = job.stream
+    platform = platform_of(job.name, job.workstation.type, job.workstation.os)
+    task = (  # a dynamic agent's stdlist shows the job's JSDL definition instead of the script
+        f'= TASK      : <?xml version="1.0" encoding="UTF-8"?><jsdl:jobDefinition name="{job.name}">'
+        f'<jsdl:application name="executable"><jsdle:executable path="{job.script}"/></jsdl:application>'
+        "</jsdl:jobDefinition>"
+        if platform == "dynamic"
+        else f"= JCLFILE   : {job.script}"
+    )
     header = [
         BANNER,
         f"= JOB       : {stream.workstation.name}#{stream.name}[({stream.sched_time.strftime('%H%M %m/%d/%y')}),"
         f"({stream.internal_id})].{job.name}",
         f"= USER      : {job.user_login}",
-        f"= JCLFILE   : {job.script}",
+        task,
         "= TWSRCMAP  :",
         f"= AGENT     : {run.workstation or job.workstation.name}",
         f"= Job Number: {run.job_number}",

@@ -12,16 +12,6 @@ from datetime import datetime
 NOT_STARTED = frozenset({"HOLD", "READY", "WAIT"})
 FINISHED = frozenset({"SUCC", "ABEND", "FAIL", "CANCL"})
 
-#: failure kinds: (return code, human description). ``FAIL`` has no return code: never launched.
-FAILURE_KINDS: dict[str, int | None] = {
-    "missing_file": 12,
-    "deadlock": 8,
-    "disk_full": 28,
-    "timeout": 124,
-    "permission_denied": 126,
-    "launch_failure": None,
-}
-
 
 @dataclass(slots=True)
 class Workstation:
@@ -71,7 +61,7 @@ class JobRun:
     id: str
     job_number: int
     status: str
-    outcome: str  # "SUCC" or a key of FAILURE_KINDS, rolled when the run is created
+    outcome: str  # "SUCC" or a failure kind's key (``stdlists.kinds()``), rolled when the run is created
     duration_s: int
     rerun_type: str = "REGULAR"
     substatus: str | None = None
@@ -85,6 +75,8 @@ class JobRun:
     killed: bool = False
     last_in_chain: bool = True
     workstation: str = ""
+    log_text: str | None = None  # a staged run's program output, printed as given
+    cause: str | None = None  # a staged run's true cause category (None: its kind's, or none)
 
 
 @dataclass(slots=True, eq=False)
