@@ -143,7 +143,7 @@ def preamble(facts: RunFacts) -> list[str]:
 
 def _noise_before(rng: random.Random, ctx: dict[str, str], facts: RunFacts) -> list[str]:
     """Lines that look alarming or mention causes but are not the failure."""
-    out = [f"INFO  starting {ctx['stem']} for business date {facts.date}"]
+    out = [f"INFO  {ctx['stem']}: environment PROD, user {facts.user}"]
     if rng.random() < 0.5:
         out.append(f"INFO  config: retries=3 timeout=30s batch_size=5000 input={ctx['indir']}")
     if rng.random() < 0.4:
@@ -173,7 +173,7 @@ def body(facts: RunFacts) -> list[str]:
     kind = kinds().get(facts.outcome)
     if kind is not None and kind.status == "FAIL" and facts.failed:
         return [line.format(**ctx) for line in kind.lines]
-    lines = preamble(facts)
+    lines = [*preamble(facts), f"Starting {facts.script} for business date {facts.date}"]
     noisy = rng.random() < 0.8  # most programs chatter; some print only what matters
     if noisy:
         lines += _noise_before(rng, ctx, facts)
