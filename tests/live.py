@@ -9,11 +9,9 @@ from typing import Any
 
 import uvicorn
 
-from server.protocol import BoundedHttpProtocol
-
 
 class LiveServer:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, http: Any = "auto") -> None:
         self.app = app
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -21,9 +19,7 @@ class LiveServer:
         self.sock.bind(("127.0.0.1", 0))
         self.port: int = self.sock.getsockname()[1]
         self.server = uvicorn.Server(
-            uvicorn.Config(
-                app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1, http=BoundedHttpProtocol
-            )
+            uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1, http=http)
         )
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from server.app import create_app
 from server.keys import hash_key
+from server.protocol import BoundedHttpProtocol
 from tests.apiclient import app_settings
 from tests.live import LiveServer
 
@@ -30,7 +31,7 @@ def test_schemathesis_finds_no_server_error_and_no_contract_drift(
         rate_limit_per_minute=0,
     )
     st = Path(sys.executable).with_name("st")
-    with LiveServer(create_app(settings)) as api:
+    with LiveServer(create_app(settings), http=BoundedHttpProtocol) as api:  # as `resync serve` runs it
         result = subprocess.run(
             [
                 str(st), "run", f"{api.url}/openapi.json",

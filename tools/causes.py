@@ -1,6 +1,6 @@
-"""The cause category of a failed run, from its status, return code and log lines, and the next step
-for it — consistent with the runbooks' return-code table (``knowledge/return-codes-abend-fail.md``).
-The log signature wins over the return code (a code means different things to different scripts)."""
+"""The cause categories of failed runs and the next step for each — consistent with the runbooks'
+return-code table (``knowledge/return-codes-abend-fail.md``). Which category a run falls in is the
+diagnosis's to say (``tools.diagnosis``: the one reading of a job log, used everywhere)."""
 
 from __future__ import annotations
 
@@ -73,37 +73,6 @@ NEXT: dict[Category, tuple[str, str, tuple[str, ...]]] = {
         ("log",),
     ),
 }
-
-LOG_SIGNS: list[tuple[Category, str]] = [
-    ("missing_input", r"file not found|no such file|cannot open .*input|arquivo n[aã]o encontrado"),
-    ("database", r"deadlock|sqlstate|ora-\d{5}|lock wait|database .* (lock|unavailable)"),
-    ("resource", r"no space left|disk full|enospc|out of memory|cannot allocate memory"),
-    ("permission", r"permission denied|eacces|not authori[sz]ed|access denied"),
-    ("timeout", r"timed out|timeout"),
-    ("dependency", r"predecessor .* (failed|not complete)|dependency .* not (met|satisfied)"),
-    ("agent", r"cannot launch|launch failed|agent .* (unlinked|unavailable)|jobman"),
-]
-RETURN_CODES: dict[int, Category] = {
-    8: "database",
-    12: "missing_input",
-    28: "resource",
-    124: "timeout",
-    126: "permission",
-}
-
-
-def cause_of(status: str | None, return_code: int | None, log_lines: list[str] | None = None) -> Cause:
-    """The most likely cause of a failed run (``unknown`` when nothing points anywhere)."""
-    text = "\n".join(log_lines or [])
-    for category, pattern in LOG_SIGNS:
-        found = re.search(pattern, text, re.IGNORECASE)
-        if found:
-            return cause_for(category, f"log: {found.group(0)}")
-    if status == "FAIL":
-        return cause_for("agent", "status FAIL: the job never started")
-    if return_code in RETURN_CODES:
-        return cause_for(RETURN_CODES[return_code], f"return code {return_code}")
-    return cause_for("unknown", "nothing in the status, return code or log points to a cause")
 
 
 def cause_for(category: Category, evidence: str = "") -> Cause:

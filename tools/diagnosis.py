@@ -152,7 +152,9 @@ def decisive(lines: list[str]) -> tuple[int, Message] | None:
     candidates = after or candidates  # errors a later success recovered are not the cause
     last = candidates[-1][0]
     block = [c for c in candidates if c[0] >= last - BLOCK_WINDOW]
-    return max(block, key=lambda c: (c[1].specificity, c[0]))
+    # the most specific message of the last error block; between equals, the one that says it is an
+    # error (``ERROR: file not found: …`` over a closing ``Aborting…``), then the later one
+    return max(block, key=lambda c: (c[1].specificity, bool(ERROR_WORD.search(lines[c[0]])), c[0]))
 
 
 def _family(text: str) -> str:

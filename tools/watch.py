@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .catalog.common import failed_runs, iso
-from .causes import Category, cause_for, cause_of, error_lines
+from .causes import Category, cause_for, error_lines
+from .diagnosis import Diagnosis, diagnose
 from .hwa import HWAClient
 from .hwa.errors import HWANotFound
 from .store.incidents import IncidentStore
@@ -141,11 +142,11 @@ class Watcher:
         text = ""
         with contextlib.suppress(HWANotFound):  # a run that never started (FAIL) may have no log;
             text = await self.client.job_log(run["run_id"])  # any other error: retried on the next pass
-        lines = error_lines(text)
-        cause = cause_of(run["status"], run["return_code"], text.splitlines()[-60:] if text else None)
+        diagnosis = diagnose(text, run["status"], run["return_code"])  # the one diagnosis, on the whole log
+        lines = with_decisive(error_lines(text), diagnosis)
         impact = await self._impact(run["id"])
         root_run, upstream_failed = await self._root(run["id"], failed_now)
-        category: Category = cause.category
+        category: Category = diagnosis.category
         if category == "unknown" and root_run:
             category = "dependency"
         similar = []
@@ -163,7 +164,9 @@ class Watcher:
                 if i.run_id != run["run_id"]
             ][:3]
         step = cause_for(category)
-        step_en, step_pt = step.next_en, step.next_pt
+        step_en, step_pt = (
+            (diagnosis.next_en, diagnosis.next_pt) if category == diagnosis.category else (step.next_en, step.next_pt)
+        )
         if root_run:
             step_en = f"fix the root failure first ({', '.join(upstream_failed[:3])}); this job follows it. " + step_en
             step_pt = (
@@ -187,7 +190,12 @@ class Watcher:
             blocked_jobs=len(impact.blocked_jobs) if impact else 0,
             blocked_streams=len(impact.blocked_streams) if impact else 0,
             critical_blocked=len(impact.critical_jobs) if impact else 0,
-            evidence=_evidence(cause.evidence, lines, impact, upstream_failed, similar, run),
+            evidence=_evidence(decisive_evidence(diagnosis), lines, impact, upstream_failed, similar, run)
+            | {
+                "meaning": diagnosis.meaning_en,
+                "rerun_helps": diagnosis.rerun_helps,
+                "confidence": diagnosis.confidence,
+            },
             next_step=step_en,
             next_step_pt=step_pt,
             action=None if root_run or not run["still_failed"] else "rerun",
@@ -239,6 +247,19 @@ class Watcher:
 
 def _time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def decisive_evidence(diagnosis: Diagnosis) -> str:
+    """What gave the cause away, as the evidence's ``cause``: the decisive line (or the reading)."""
+    return f"log: {diagnosis.line}" if diagnosis.line else diagnosis.meaning_en
+
+
+def with_decisive(lines: list[dict[str, Any]], diagnosis: Diagnosis) -> list[dict[str, Any]]:
+    """The log's error lines with the decisive one among them (it may not look like an "error")."""
+    if diagnosis.line_number is None or any(line["line"] == diagnosis.line_number for line in lines):
+        return lines
+    kept = [*lines[-7:], {"line": diagnosis.line_number, "text": diagnosis.line or ""}]
+    return sorted(kept, key=lambda line: int(line["line"]))
 
 
 def _evidence(

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tools.causes import cause_of
+from tools.causes import cause_for
+from tools.diagnosis import diagnose
 
 from ..classifier.rules import language_of
 from .digest import digest
@@ -270,6 +271,13 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
             if query_type == "logs":
                 head = t("log_of", lang, job=log.get("job"), run=log.get("run_id"), when=log.get("scheduled"))
                 parts.append(f"{head}\n```\n{log.get('log', '')[-2500:]}\n```")
+            elif (found := log.get("diagnosis") or {}).get("line"):  # the decisive line, as the diagnosis read it
+                meaning = found.get("meaning_pt") if lang == "pt" else found.get("meaning")
+                parts.append(
+                    t("error_lines", lang)
+                    + f"\n> {found['line_number']}: {found['line']}\n({meaning})"
+                    + f"\n[log {log.get('job')} run {log.get('run_id')}]"
+                )
             elif lines:
                 parts.append(
                     t("error_lines", lang)
@@ -283,11 +291,15 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
         parts.extend(_impact(data.get("kg", []), lang))
         failed = next((j for j in status if j.get("status") in {"ABEND", "FAIL"}), None)
         if failed:
-            lines = [line for log in data.get("logs", [])[:1] for line in error_lines(log.get("log", ""))]
-            cause = cause_of(failed.get("status"), failed.get("return_code"), lines)
-            label = CATEGORY_WORDS[cause.category][lang]
-            parts.append(t("next_cause", lang, category=label, step=cause.next_step(lang)))
-            keywords = cause.keywords
+            logs = data.get("logs", [])[:1]
+            found = logs[0].get("diagnosis") if logs else None
+            if not found:  # no failed run's log in the context: what the status and return code say
+                reading = diagnose(None, failed.get("status"), failed.get("return_code"))
+                found = {"category": reading.category, "next_step": reading.next_en, "next_step_pt": reading.next_pt}
+            step = found.get("next_step_pt") if lang == "pt" else found.get("next_step")
+            label = CATEGORY_WORDS[found["category"]][lang]
+            parts.append(t("next_cause", lang, category=label, step=step))
+            keywords = cause_for(found["category"]).keywords
     if query_type == "dependencies":
         parts.extend(_dependencies(data.get("dependencies", []), lang))
         parts.extend(_impact(data.get("kg", []), lang))

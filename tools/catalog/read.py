@@ -8,6 +8,7 @@ from typing import Any
 
 from tools.cache import job_key, static_key
 from tools.context import ToolContext
+from tools.diagnosis import diagnose
 from tools.hwa import oql
 from tools.registry import ToolInputError, ToolPermission, tool
 
@@ -134,6 +135,11 @@ async def get_job_logs(
             "lines": len(tail),
             "log": body,
             "truncated": len("\n".join(tail)) > MAX_LOG_CHARS,
+            **(
+                {"diagnosis": diagnosis_of(text, run.status, run.return_code)}
+                if run.status in {"ABEND", "FAIL"}
+                else {}
+            ),
             "_fetched_at": now_iso(),
             "_raw_tokens": raw_tokens(found, text),
         }
@@ -141,6 +147,16 @@ async def get_job_logs(
     key = job_key(job_name.upper(), "logs", lines, run_id or "", days_ago)
     result: dict[str, Any] = await cached(ctx, key, "logs", fetch)
     return result
+
+
+def diagnosis_of(text: str, status: str | None, return_code: int | None) -> dict[str, Any]:
+    """The one diagnosis of a failed run's whole log (``tools.diagnosis``), in both languages."""
+    found = diagnose(text, status, return_code)
+    return {
+        **found.as_json("en"),
+        "meaning_pt": found.meaning_pt,
+        "next_step_pt": found.next_pt,
+    }
 
 
 @tool(permission=ToolPermission.READ_ONLY, input_schema=NoInput, tags=["monitoring", "health"])
