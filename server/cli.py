@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .cli_common import errors, load_settings
+from .cli_diagnose import diagnose_command
 from .cli_eval import eval_app
 from .cli_graph import chat_command, classify_command
 from .cli_mcp import mcp_command
@@ -29,6 +30,7 @@ app.add_typer(kg_app, name="kg")
 app.add_typer(docs_app, name="docs")
 app.command("classify")(classify_command)
 app.command("chat")(chat_command)
+app.command("diagnose")(diagnose_command)
 app.command("serve")(serve_command)
 app.command("watch")(watch_command)
 app.command("mcp")(mcp_command)

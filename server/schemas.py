@@ -266,3 +266,22 @@ class SlaRisk(BaseModel):
     within_hours: int
     at_risk: list[SlaProjection]
     on_track: int
+
+
+class DiagnoseIn(BaseModel):
+    log: str = Field(max_length=2_000_000, description="the job log (stdlist) text, or part of it")
+    status: Literal["ABEND", "FAIL"] | None = Field(None, description="the run's status, when known")
+    return_code: int | None = Field(None, ge=-2_147_483_648, le=2_147_483_647)
+    language: Literal["en", "pt"] = "en"
+
+
+class DiagnosisOut(BaseModel):
+    category: Literal[
+        "missing_input", "database", "resource", "permission", "timeout", "dependency", "agent", "unknown"
+    ]
+    line: str | None = Field(description="the decisive line, as the log prints it")
+    line_number: int | None = Field(description="its number in the log (1-based)")
+    meaning: str
+    rerun_helps: Literal["yes", "no", "unknown"]
+    next_step: str
+    confidence: float

@@ -6,16 +6,33 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
+from tools.diagnosis import diagnose
 from tools.registry import Role
 
 from ..auth import Principal, require
 from ..deps import Running
 from ..metrics import observe
-from ..schemas import FailedJobsResponse, Flag, InvestigateResponse, SummaryResponse, SystemHealthResponse
+from ..schemas import (
+    DiagnoseIn,
+    DiagnosisOut,
+    FailedJobsResponse,
+    Flag,
+    InvestigateResponse,
+    SummaryResponse,
+    SystemHealthResponse,
+)
 
 router = APIRouter(prefix="/api/v2", tags=["jobs"])
 JobName = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,39}$", description="job name as in the plan")]
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
+
+
+@router.post("/diagnose", response_model=DiagnosisOut)
+async def diagnose_log(body: DiagnoseIn, principal: Viewer) -> dict[str, Any]:
+    """The diagnosis of a pasted job log: the decisive line (numbered), the cause category, what the
+    message means, whether a plain rerun helps, the next step — the same reading the watcher and the
+    chat make."""
+    return diagnose(body.log, body.status, body.return_code).as_json(body.language)
 
 
 @router.get("/jobs/failed", response_model=FailedJobsResponse)

@@ -1,0 +1,80 @@
+"""The diagnosis measured on stdlists it was not built on: ``datasets/diagnosis_heldout.jsonl`` (90
+realistic job logs written by a helper who had not read the diagnosis or its development data; never
+tuned on). Accuracy, accuracy on hard cases, the decisive line found, rerun-helps agreement, and
+precision/recall per category — with the same ``tools.diagnosis.diagnose`` the product runs.
+
+Run: ``.venv/bin/python -m evals.diagnosis [--verbose]``.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tools.diagnosis import diagnose
+
+HELD_OUT = Path(__file__).parent / "datasets" / "diagnosis_heldout.jsonl"
+
+
+@dataclass
+class Score:
+    cases: int = 0
+    right: int = 0
+    hard: int = 0
+    hard_right: int = 0
+    decisive_found: int = 0
+    rerun_agrees: int = 0
+    confusion: collections.Counter[tuple[str, str]] = field(default_factory=collections.Counter)
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return self.right / self.cases if self.cases else 0.0
+
+    def per_category(self) -> dict[str, tuple[float, float]]:
+        """category → (precision, recall)."""
+        out = {}
+        for category in sorted({truth for truth, _ in self.confusion}):
+            predicted = sum(n for (_, p), n in self.confusion.items() if p == category)
+            actual = sum(n for (t, _), n in self.confusion.items() if t == category)
+            hits = self.confusion[(category, category)]
+            out[category] = (hits / predicted if predicted else 0.0, hits / actual if actual else 0.0)
+        return out
+
+
+def score(path: Path = HELD_OUT) -> Score:
+    result = Score()
+    for raw in path.read_text().splitlines():
+        case: dict[str, Any] = json.loads(raw)
+        found = diagnose(case["log"], case["status"], case["return_code"])
+        ok = found.category == case["category"]
+        result.cases += 1
+        result.right += ok
+        result.hard += case["difficulty"] == "hard"
+        result.hard_right += ok and case["difficulty"] == "hard"
+        line = found.line or ""
+        result.decisive_found += bool(line) and (case["decisive"] in line or line in case["decisive"])
+        result.rerun_agrees += found.rerun_helps == case["rerun_helps"]
+        result.confusion[(case["category"], found.category)] += 1
+        if not ok:
+            result.misses.append(f"{case['id']}: {case['category']} read as {found.category} ({line[:80]!r})")
+    return result
+
+
+def main() -> None:
+    result = score()
+    print(f"held-out stdlists: {result.cases}")
+    print(f"accuracy {result.accuracy:.3f}; hard {result.hard_right}/{result.hard}")
+    print(f"decisive line found {result.decisive_found}/{result.cases}; rerun-helps agrees {result.rerun_agrees}")
+    for category, (precision, recall) in result.per_category().items():
+        print(f"  {category:<14} precision {precision:.3f} recall {recall:.3f}")
+    if "--verbose" in sys.argv:
+        print("\n".join(result.misses))
+
+
+if __name__ == "__main__":
+    main()
