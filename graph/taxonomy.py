@@ -25,6 +25,7 @@ class QueryType(StrEnum):
     WORKSTATION = "workstation"  # what runs on (or waits for) a workstation
     PROMPTS = "prompts"  # prompts waiting for a reply
     DIGEST = "digest"  # what happened overnight: the watcher's investigations, roots and cascades
+    DIAGNOSE = "diagnose"  # a job log pasted into the chat: what broke, and what to do
     OTHER = "other"
 
 

@@ -401,3 +401,29 @@ async def test_orchestrator_and_processor(svc: Parts, fresh_now_sim: LiveServer)
     assert structured["intent"] == "troubleshoot: PAYROLL_NIGHTLY" and structured["ranked_context"]
     messages = processor.format_for_llm(structured)
     assert "Responda em português" in str(messages[0].content) and "JOB AGT1#PAYROLL_DAILY" in str(messages[0].content)
+
+
+PASTED = """o que é isso?
+===============================================================
+= JOB       : AGT2#FIN_DAILY[(0200 12/05/26),(0AAAAAAAAAABC1)].GL_POST
+= USER      : batchusr
+= JCLFILE   : /opt/batch/fin/gl_post.sh
+===============================================================
+Tivoli Workload Scheduler (UNIX)/JOBMANRC 10.1
+INFO config: retries=3 timeout=30s
+ORA-01017: invalid username/password; logon denied
+rm: cannot remove '/tmp/gl.lck': No such file or directory
+===============================================================
+= Exit Status : 1
+"""
+
+
+async def test_a_pasted_log_is_read_in_the_users_language(read_svc: Parts) -> None:
+    graph = build_graph().compile(checkpointer=InMemorySaver())
+    out = await ask(graph, read_svc, PASTED)
+    assert out["query_type"] == "diagnose" and out["language"] == "pt"
+    answer = out["answer"]
+    assert "A linha decisiva é a 9" in answer and "ORA-01017" in answer, answer
+    assert "permissão" in answer and "Reexecutar sem corrigir falha" in answer
+    english = await ask(graph, read_svc, PASTED.replace("o que é isso?", "what is this?"))
+    assert english["language"] == "en" and "The decisive line is line 9" in english["answer"]

@@ -11,6 +11,7 @@ from tools.diagnosis import diagnose
 
 from ..classifier.rules import language_of
 from .digest import digest
+from .pasted import pasted
 
 T: dict[str, dict[str, str]] = {
     "inferred": {"en": "(I read {written} as {read_as}.)", "pt": "(Li {written} como {read_as}.)"},
@@ -305,6 +306,8 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
         parts.extend(_impact(data.get("kg", []), lang))
     if query_type == "failed_jobs":
         parts.extend(_failed(data.get("failed", []), lang))
+    if query_type == "diagnose":  # a pasted job log, read by the one diagnosis
+        parts.extend(pasted(data.get("pasted", []), lang, CATEGORY_WORDS))
     if query_type == "digest":  # the watcher's records; the plain failure list when it found nothing
         parts.extend(
             digest(data.get("investigations", []), lang, CATEGORY_WORDS) or _failed(data.get("failed", []), lang)

@@ -97,6 +97,7 @@ ANSWERED_BY_GATHER = frozenset(
         "impact",
         "history",
         "digest",
+        "diagnose",
     }
 )
 

@@ -77,6 +77,7 @@ BRANCHES: dict[str, Branch] = {
     "stream_failed": Branch(
         "get_failed_jobs", lambda e, q: [{"hours": 24}] if e.get("job_streams") and not e.get("jobs") else []
     ),
+    "pasted": Branch("diagnose_log", lambda e, q: [{"log": q}] if q.strip() else []),
     "workstations": Branch(
         "get_workstation_status", lambda e, q: [{"name": w} for w in (e.get("workstations") or [])[:3]]
     ),
@@ -99,6 +100,7 @@ PLAN: dict[str, list[str]] = {
     "workstation": ["workstations", "health"],
     "prompts": ["health"],
     "digest": ["investigations", "failed"],
+    "diagnose": ["pasted"],
     "other": [],
 }
 

@@ -40,6 +40,7 @@ WEIGHTS: dict[str, dict[str, float]] = {
     "workstation": {"workstations": 1.0, "health": 0.7},
     "prompts": {"health": 1.0},
     "digest": {"investigations": 1.0, "failed": 0.8},
+    "diagnose": {"pasted": 1.0},
 }
 
 

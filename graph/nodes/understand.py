@@ -12,6 +12,8 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
+from tools.diagnosis import decisive
+
 from ..classifier import KnownNames, classify
 from ..context import Context
 from ..models.offline import OfflineChatModel
@@ -69,10 +71,30 @@ async def refine(text: str, result: Classification, runtime: Runtime[Context]) -
     return result.model_copy(update={"query_type": refined.query_type, "language": refined.language})
 
 
+LOG_FRAME = re.compile(r"^(={5,}$|= (JOB|USER|JCLFILE|TASK|AGENT|Exit Status|Job Number)\b)", re.MULTILINE)
+
+
+def pasted_log(text: str) -> str | None:
+    """The question's own words when the message is mostly a pasted job log ("o que é isso?" and a
+    stdlist), else None: a stdlist's frame, or several lines with a message the diagnosis knows."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) < 3:
+        return None
+    if not LOG_FRAME.search(text) and decisive(lines[1:]) is None:
+        return None
+    first = lines[0].strip()
+    return first if len(first) <= 200 and not LOG_FRAME.match(first) and decisive([first]) is None else ""
+
+
 async def understand_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Classify once; a clean slate for this turn's per-turn lists."""
     text = last_question(state)
-    result = await refine(text, classify(text, await known_names(runtime)), runtime)
+    asked = pasted_log(text)
+    if asked is not None:  # a pasted log is read, not searched for job names; the words around it set the language
+        language = classify(asked, KnownNames()).language if asked else "en"
+        result = Classification(query_type=QueryType.DIAGNOSE, language=language, confidence=0.9)
+    else:
+        result = await refine(text, classify(text, await known_names(runtime)), runtime)
     entities, query_type = result.entities, result.query_type.value
     previous = state.get("entities") or {}
     is_follow_up = bool(FOLLOW_UP.search(text)) or len(text.split()) <= 5

@@ -60,6 +60,14 @@ class SearchInput(Strict):
     query: str = Field(description="question or keywords, in Portuguese or English", min_length=2, max_length=500)
 
 
+class DiagnoseLogInput(BaseModel):
+    log: str = Field(
+        description="a job log (stdlist) or part of it, as the operator pasted it", min_length=1, max_length=200_000
+    )
+    status: Literal["ABEND", "FAIL"] | None = Field(None, description="the run's status, when known")
+    return_code: int | None = Field(None, description="the run's return code, when known")
+
+
 class WorkstationInput(Strict):
     name: str | None = Field(None, description="workstation name; all when omitted", pattern=WORKSTATION)
 
