@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
 
 from tools.store.approvals import Approval
 
@@ -44,6 +44,19 @@ def true_or_false(value: Any) -> Any:
 
 
 Flag = Annotated[bool, BeforeValidator(true_or_false)]
+
+
+def whole_number(value: Any) -> Any:
+    """An integer as JSON Schema means it: ``8`` or ``8.0``, never ``true`` or ``"8"``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("an integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("an integer")
+        return int(value)
+    return value
+
+
 Text = Annotated[str, AfterValidator(clean_text), Field(json_schema_extra={"pattern": TEXT_PATTERN})]
 
 
@@ -269,6 +282,15 @@ class SlaRisk(BaseModel):
 
 
 class DiagnoseIn(BaseModel):
+    """A pasted log; ``return_code`` is an integer as JSON Schema means it (``8`` or ``8.0``, never ``true``)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_return_code(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("return_code") is not None:
+            data = {**data, "return_code": whole_number(data["return_code"])}
+        return data
+
     log: str = Field(max_length=2_000_000, description="the job log (stdlist) text, or part of it")
     status: Literal["ABEND", "FAIL"] | None = Field(None, description="the run's status, when known")
     return_code: int | None = Field(None, ge=-2_147_483_648, le=2_147_483_647)

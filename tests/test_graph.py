@@ -142,7 +142,7 @@ CASES = [
         "why did BILLING_INVOICE_GEN fail?",
         "troubleshoot",
         "en",
-        ["Likely cause: database / lock", "a plain rerun usually works", "[incident"],
+        ["Likely cause: database / lock", "rerun once the competing job has finished", "[incident"],
     ),
     ("why did BACKUP_DB_PROD fail?", "troubleshoot", "en", ["it never started (launch failed at", "not launched"]),
     ("what is the status of BILLING_INVOICE_GEN?", "status", "en", ["is ABEND, return code 8"]),
