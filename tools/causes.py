@@ -32,10 +32,10 @@ NEXT: dict[Category, tuple[str, str, tuple[str, ...]]] = {
         ("file not found", "input", "arquivo"),
     ),
     "database": (
-        "a database problem (a deadlock or lock): check the locks on the database; a plain rerun usually works "
-        "once the competing job has finished.",
-        "um problema de banco de dados (deadlock ou lock): verifique os locks no banco; uma reexecução simples "
-        "costuma resolver quando o job concorrente termina.",
+        "a database problem: check the database's state (locks, connections, the objects the job uses) before "
+        "rerunning; a lock conflict clears once the competing job has finished.",
+        "um problema de banco de dados: verifique o estado do banco (locks, conexões, os objetos que o job usa) "
+        "antes de reexecutar; um conflito de lock passa quando o job concorrente termina.",
         ("deadlock", "database", "banco"),
     ),
     "resource": (
