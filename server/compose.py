@@ -272,6 +272,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
                 client=client,
                 catalog=catalog,
                 chat_model=chat_model(settings),  # type: ignore[arg-type]
+                reader=reader_for(settings),
                 kg=store.kg,
                 incidents=store.incidents,
                 documents=store.documents,
@@ -309,7 +310,13 @@ def watcher_for(settings: Settings, client: HWAClient, store: Store) -> Watcher:
         store.investigations,
         settings.watch_concurrency,
         timedelta(hours=settings.watch_lookback_hours),
+        reader=reader_for(settings),
     )
+
+
+def reader_for(settings: Settings) -> Any | None:
+    """The model that refines unsure diagnoses: only a configured one (offline, the catalogue decides)."""
+    return chat_model(settings) if settings.openai_base_url or settings.openai_api_key else None
 
 
 def notifier_for(settings: Settings, pool: Pool) -> Notifier | None:

@@ -91,7 +91,8 @@ def read_only(client: HWAClient | ReadOnlyClient) -> HWAClient:
 class Parts:
     """Every part Resync runs on, built once by the composition root (``server.compose``): the
     scheduler client, the tool catalog, the chat model, the knowledge graph (``kg``), incidents,
-    documents, approvals, the cache and the approval executor (the only part that writes)."""
+    documents, approvals, the cache, the approval executor (the only part that writes) and the model
+    that refines unsure diagnoses (``reader``: only a configured one)."""
 
     client: HWAClient
     catalog: ToolCatalog
@@ -102,6 +103,7 @@ class Parts:
     approvals: ApprovalStore | None = None
     cache: CacheManager | None = None
     actions: ActionExecutor | None = None
+    reader: BaseChatModel | None = None  # a configured model that refines unsure diagnoses (None: the catalogue)
 
     def for_caller(
         self,

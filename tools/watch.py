@@ -21,6 +21,7 @@ from typing import Any
 from .catalog.common import failed_runs, iso
 from .causes import Category, cause_for, error_lines
 from .diagnosis import Diagnosis, diagnose
+from .diagnosis_model import refined
 from .hwa import HWAClient
 from .hwa.errors import HWANotFound
 from .store.incidents import IncidentStore
@@ -70,7 +71,9 @@ class Watcher:
         store: InvestigationStore,
         concurrency: int = 4,
         lookback: timedelta = timedelta(hours=24),
+        reader: Any | None = None,
     ) -> None:
+        self.reader = reader  # a configured model that refines unsure diagnoses, as the chat's tools do
         self.client = client
         self.kg = kg
         self.incidents = incidents
@@ -142,7 +145,7 @@ class Watcher:
         text = ""
         with contextlib.suppress(HWANotFound):  # a run that never started (FAIL) may have no log;
             text = await self.client.job_log(run["run_id"])  # any other error: retried on the next pass
-        diagnosis = diagnose(text, run["status"], run["return_code"])  # the one diagnosis, on the whole log
+        diagnosis = await refined(diagnose(text, run["status"], run["return_code"]), text, self.reader)
         lines = with_decisive(error_lines(text), diagnosis)
         impact = await self._impact(run["id"])
         root_run, upstream_failed = await self._root(run["id"], failed_now)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from tools.diagnosis import diagnose
+from tools.diagnosis_model import refined
 from tools.registry import Role
 
 from ..auth import Principal, require
@@ -28,11 +29,12 @@ Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]
 
 
 @router.post("/diagnose", response_model=DiagnosisOut)
-async def diagnose_log(body: DiagnoseIn, principal: Viewer) -> dict[str, Any]:
+async def diagnose_log(app: Running, body: DiagnoseIn, principal: Viewer) -> dict[str, Any]:
     """The diagnosis of a pasted job log: the decisive line (numbered), the cause category, what the
     message means, whether a plain rerun helps, the next step — the same reading the watcher and the
     chat make."""
-    return diagnose(body.log, body.status, body.return_code).as_json(body.language)
+    found = await refined(diagnose(body.log, body.status, body.return_code), body.log, app.parts.reader)
+    return found.as_json(body.language)
 
 
 @router.get("/jobs/failed", response_model=FailedJobsResponse)

@@ -17,4 +17,4 @@ async def diagnose_log(
 ) -> dict[str, Any]:
     """Read a job log (stdlist) the operator pasted: the decisive line (numbered), the cause category,
     what the message means, whether a plain rerun helps and the next step. Nothing is fetched."""
-    return {"lines": log.count("\n") + 1, "diagnosis": diagnosis_of(log, status, return_code)}
+    return {"lines": log.count("\n") + 1, "diagnosis": await diagnosis_of(ctx, log, status, return_code)}

@@ -9,6 +9,7 @@ from typing import Any
 from tools.cache import job_key, static_key
 from tools.context import ToolContext
 from tools.diagnosis import diagnose
+from tools.diagnosis_model import refined
 from tools.hwa import oql
 from tools.registry import ToolInputError, ToolPermission, tool
 
@@ -136,7 +137,7 @@ async def get_job_logs(
             "log": body,
             "truncated": len("\n".join(tail)) > MAX_LOG_CHARS,
             **(
-                {"diagnosis": diagnosis_of(text, run.status, run.return_code)}
+                {"diagnosis": await diagnosis_of(ctx, text, run.status, run.return_code)}
                 if run.status in {"ABEND", "FAIL"}
                 else {}
             ),
@@ -149,9 +150,10 @@ async def get_job_logs(
     return result
 
 
-def diagnosis_of(text: str, status: str | None, return_code: int | None) -> dict[str, Any]:
-    """The one diagnosis of a failed run's whole log (``tools.diagnosis``), in both languages."""
-    found = diagnose(text, status, return_code)
+async def diagnosis_of(ctx: ToolContext, text: str, status: str | None, return_code: int | None) -> dict[str, Any]:
+    """The one diagnosis of a failed run's whole log (``tools.diagnosis``; an unsure one refined by a
+    configured model that must quote the log), in both languages."""
+    found = await refined(diagnose(text, status, return_code), text, ctx.parts.reader)
     return {
         **found.as_json("en"),
         "meaning_pt": found.meaning_pt,
