@@ -89,22 +89,7 @@ def server_log(data_dir: Path) -> str:
 
 
 def up(port: int) -> bool:
-    return engine_ok_with(port, OPERATOR)
-
-
-def engine_ok_with(port: int, key: str, seconds: float = 120) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            health = httpx.get(
-                f"http://127.0.0.1:{port}/api/v2/system/health", headers={"X-API-Key": key}, timeout=5
-            ).json()
-            if health["details"]["engine"]["status"] == "ok":
-                return True
-        except (httpx.HTTPError, KeyError, ValueError):
-            pass
-        time.sleep(0.3)
-    return False
+    return engine_ok(port, seconds=120, key=OPERATOR)
 
 
 def approval_for_rerun(base: str) -> dict[str, Any]:

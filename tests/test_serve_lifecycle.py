@@ -39,12 +39,12 @@ def serve(
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=sink)
 
 
-def engine_ok(port: int, seconds: float = 60) -> bool:
+def engine_ok(port: int, seconds: float = 60, key: str = KEY) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             health = httpx.get(
-                f"http://127.0.0.1:{port}/api/v2/system/health", headers={"X-API-Key": KEY}, timeout=5
+                f"http://127.0.0.1:{port}/api/v2/system/health", headers={"X-API-Key": key}, timeout=5
             ).json()
             if health["details"]["engine"]["status"] == "ok":
                 return True
