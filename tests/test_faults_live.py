@@ -21,7 +21,7 @@ from server.keys import hash_key
 from tests.live import LiveServer
 from tests.test_cli import free_port
 from tests.test_langgraph_dev import postgres_running_on
-from tests.test_serve_lifecycle import ROOT
+from tests.test_serve_lifecycle import ROOT, engine_ok
 
 OPERATOR = "faults-operator-key-123"
 
