@@ -114,3 +114,35 @@ def test_a_staged_end_releases_or_blocks_as_the_engine_does(fresh_now_sim: LiveS
     assert truth["status"] == status and truth["return_code"] == (0 if status == "SUCC" else None)
     job = newest_job(fresh_now_sim, "BACKUP_DB_PROD")
     assert job["lastRunCompositeStatus"]["status"] == status
+
+
+def waiting_pair(plan: Any) -> tuple[Any, Any]:
+    """(a job not started yet, a successor of today whose only unmet dependency is that job)."""
+    for job in plan.jobs:
+        if job.stream.day != 0 or job.status not in {"HOLD", "READY", "WAIT"}:
+            continue
+        for successor in job.successors:
+            unmet = [d for d in successor.deps if d.pred_job is not None and d.pred_job.last_run.status != "SUCC"]
+            if [d.pred_job for d in unmet] == [job] and successor.status == "HOLD":
+                return job, successor
+    raise AssertionError("no waiting pair in the plan")
+
+
+@pytest.mark.parametrize("verb", ["cancel", "cancel-pending"])
+def test_a_cancel_releases_the_successors_unless_pend_was_asked(verb: str) -> None:
+    """As in the engine (notes §6): a cancel without pend releases the dependents at once (they run
+    without the job's output); cancel-pending waits until the job's own dependencies resolve."""
+    from hwasim import SimConfig, create_app
+
+    plan = build_plan(42, 300)
+    job, successor = waiting_pair(plan)
+    config = SimConfig(users="admin:admin:rw", jobs=300, seed=42, clock="manual")
+    with LiveServer(create_app(config, plan)) as sim, api(sim) as http:
+        http.put(f"/plan/job/{job.id}/action/{verb}", headers={"Justification-Description": "test"}).raise_for_status()
+        after = http.get(f"/plan/job/{successor.id}").json()
+        on_job = next(d for d in after["dependencies"] if d.get("jobId") == job.id)
+        cancelled = http.get(f"/plan/job/{job.id}").json()["lastRunCompositeStatus"]
+    if verb == "cancel":
+        assert cancelled["canceled"] and on_job["dependencyStatus"] == "SATISFIED"
+    else:
+        assert cancelled.get("cancelPending") and on_job["dependencyStatus"] != "SATISFIED"
