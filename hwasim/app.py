@@ -24,7 +24,7 @@ from .config import SimConfig
 from .engine import Plan, build_plan
 from .errors import EngineError, error_response
 from .faults import FaultInjector, FaultRule
-from .staging import StagedRun, stage_run, true_cause
+from .staging import StagedRun, StagedWait, stage_run, stage_wait, true_cause
 
 admin = APIRouter(prefix="/admin", tags=["simulator admin"])
 
@@ -122,6 +122,13 @@ async def stage(staged: StagedRun, request: Request) -> dict[str, Any]:
     """A staged incident: a run of a named job with the given status, return code and log text."""
     job, run = stage_run(_plan(request), staged)
     return {"job_id": job.id, "run_id": run.id}
+
+
+@admin.post("/job/{job_id}/wait")
+async def wait(job_id: str, staged: StagedWait, request: Request) -> dict[str, Any]:
+    """Make a job that has not started wait for a chosen reason (operator hold, time, file, prompt, predecessor)."""
+    job = stage_wait(_plan(request), job_id, staged)
+    return {"id": job.id, "status": job.status, "substatus": job.last_run.substatus}
 
 
 @admin.get("/runs/{run_id}")

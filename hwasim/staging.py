@@ -73,6 +73,42 @@ def stage_run(plan: Plan, staged: StagedRun) -> tuple[Job, JobRun]:
     return job, run
 
 
+class StagedWait(BaseModel):
+    """``POST /admin/job/{id}/wait``: make a job that has not started wait for a chosen reason."""
+
+    reason: Literal["operator", "time", "file", "prompt", "predecessor"]
+    minutes: float = Field(60, gt=0, le=7 * 1440, description="time/file: how long until it is due")
+    text: str = Field("Has the bank file been checked? Reply YES to continue.", max_length=500)
+    predecessor: str | None = Field(None, max_length=40, description="predecessor: the job it waits for")
+
+
+def stage_wait(plan: Plan, job_id: str, wait: StagedWait) -> Job:
+    """The engine's own reasons, set the way the engine would see them: an operator's hold (priority
+    0), a start time, a file that has not arrived, an ASKED prompt, an unfinished predecessor."""
+    job = plan.jobs_by_id.get(job_id)
+    if job is None:
+        raise EngineError(404, f"AWSSIM0404E No job with id {job_id}.", "ObjectNotFoundException")
+    if job.last_run.start is not None:
+        raise EngineError(400, f"AWSSIM0425E The job {job.name} has already started.", "InvalidActionException")
+    due = plan.now + timedelta(minutes=wait.minutes)
+    if wait.reason == "operator":
+        job.priority = 0
+    elif wait.reason == "time":
+        job.last_run.submitted = due
+    elif wait.reason == "file":
+        path = f"/data/in/{job.name.lower()}.ready"
+        job.deps.append(plan.builder._dep("FILE", file_path=path, file_arrives_at=due))
+    elif wait.reason == "prompt":
+        job.deps.append(plan.builder._dep("PROMPT", prompt_text=wait.text, prompt_answered=False))
+    else:
+        pred = newest_instance(plan, wait.predecessor or "")
+        if pred is job or pred.status == "SUCC":
+            raise EngineError(400, f"AWSSIM0426E {pred.name} cannot hold {job.name}.", "InvalidParameterException")
+        plan.builder._link(job, pred, "INTERNAL" if pred.stream is job.stream else "EXTERNAL_JOB")
+    plan.advance(plan.now)
+    return job
+
+
 def true_cause(plan: Plan, run_id: str) -> dict[str, Any]:
     """What really happened in a run (admin only): its failure kind and cause category."""
     found = plan.runs_by_id.get(run_id)

@@ -146,3 +146,37 @@ def test_a_cancel_releases_the_successors_unless_pend_was_asked(verb: str) -> No
         assert cancelled["canceled"] and on_job["dependencyStatus"] == "SATISFIED"
     else:
         assert cancelled.get("cancelPending") and on_job["dependencyStatus"] != "SATISFIED"
+
+
+@pytest.mark.parametrize(
+    ("reason", "substatus"),
+    [
+        ("operator", "HOLD_PRIORITY_ZERO"),
+        ("time", "HOLD_WAITING_FOR_TIME"),
+        ("file", "HOLD_WAITING_FOR_FILE"),
+        ("prompt", "HOLD_WAITING_FOR_PROMPT"),
+        ("predecessor", "HOLD_WAITING_FOR_PREDECESSOR"),
+    ],
+)
+def test_a_job_waits_for_the_reason_it_is_given(fresh_now_sim: LiveServer, reason: str, substatus: str) -> None:
+    """``POST /admin/job/{id}/wait``: the engine's own reason shows in the job's substatus; an ASKED
+    prompt is answered and the job moves on."""
+    with api(fresh_now_sim) as http, httpx.Client(base_url=fresh_now_sim.url, timeout=10) as admin:
+        held = http.get("/plan/job", params={"oql": "jobruns.compositeStatus.status = 'HOLD'", "limit": 200}).json()
+        job = next(  # due later today, nothing else in its way
+            j for j in held["results"] if j["lastRunCompositeStatus"].get("substatus") == "HOLD_WAITING_FOR_TIME"
+        )
+        body = {"reason": reason, **({"predecessor": "BILLING_INVOICE_GEN"} if reason == "predecessor" else {})}
+        made = admin.post(f"/admin/job/{job['id']}/wait", json=body)
+        assert made.status_code == 200, made.text
+        shown = http.get(f"/plan/job/{job['id']}").json()
+        assert shown["lastRunCompositeStatus"]["status"] == "HOLD", shown["lastRunCompositeStatus"]
+        assert shown["lastRunCompositeStatus"]["substatus"] == substatus
+        if reason == "prompt":
+            asked = [d for d in shown["dependencies"] if d["dependencyType"] == "PROMPT"]
+            assert asked and asked[0]["promptStatus"] == "ASKED"
+            admin.post(f"/admin/job/{job['id']}/answer-prompt").raise_for_status()
+            moved = http.get(f"/plan/job/{job['id']}").json()["lastRunCompositeStatus"]
+            assert moved.get("substatus") != "HOLD_WAITING_FOR_PROMPT"
+        started = http.get("/plan/job", params={"oql": "jobruns.compositeStatus.status = 'SUCC'", "limit": 1}).json()
+        assert admin.post(f"/admin/job/{started['results'][0]['id']}/wait", json=body).status_code == 400
