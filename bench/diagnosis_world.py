@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import platform
 
+from evals.diagnosis import precision_recall
 from hwasim.stdlists import CATEGORIES, RunFacts, body, kinds
 from tools.diagnosis import diagnose
 
@@ -51,12 +52,11 @@ def main() -> None:
     print(f"machine: {platform.node()} ({platform.machine()}), {total} stdlists from {len(kinds())} failure kinds")
     print(f"accuracy: {right / total:.3f}")
     print(f"{'category':<14} {'precision':>9} {'recall':>7} {'n':>5}")
+    scores = precision_recall(confusion)
     for category in CATEGORIES:
-        predicted = sum(n for (t, p), n in confusion.items() if p == category)
-        actual = sum(n for (t, p), n in confusion.items() if t == category)
-        hits = confusion[(category, category)]
-        precision = f"{hits / predicted:.3f}" if predicted else "-"
-        print(f"{category:<14} {precision:>9} {hits / actual if actual else 0:>7.3f} {actual:>5}")
+        precision, recall = scores.get(category, (0.0, 0.0))
+        actual = sum(n for (t, _), n in confusion.items() if t == category)
+        print(f"{category:<14} {precision:>9.3f} {recall:>7.3f} {actual:>5}")
     print("confusion (true → predicted: n):")
     for (truth, predicted), n in sorted(confusion.items()):
         if truth != predicted:

@@ -36,14 +36,18 @@ class Score:
         return self.right / self.cases if self.cases else 0.0
 
     def per_category(self) -> dict[str, tuple[float, float]]:
-        """category → (precision, recall)."""
-        out = {}
-        for category in sorted({truth for truth, _ in self.confusion}):
-            predicted = sum(n for (_, p), n in self.confusion.items() if p == category)
-            actual = sum(n for (t, _), n in self.confusion.items() if t == category)
-            hits = self.confusion[(category, category)]
-            out[category] = (hits / predicted if predicted else 0.0, hits / actual if actual else 0.0)
-        return out
+        return precision_recall(self.confusion)
+
+
+def precision_recall(confusion: collections.Counter[tuple[str, str]]) -> dict[str, tuple[float, float]]:
+    """category → (precision, recall), from (true, predicted) counts, for every true category."""
+    out = {}
+    for category in sorted({truth for truth, _ in confusion}):
+        predicted = sum(n for (_, p), n in confusion.items() if p == category)
+        actual = sum(n for (t, _), n in confusion.items() if t == category)
+        hits = confusion[(category, category)]
+        out[category] = (hits / predicted if predicted else 0.0, hits / actual if actual else 0.0)
+    return out
 
 
 def score(path: Path = HELD_OUT) -> Score:

@@ -31,6 +31,7 @@ from tools.store.feedback import record_answer
 from .auth import Principal
 from .compose import App
 from .schemas import Text
+from .settings import Settings
 
 log = logging.getLogger(__name__)
 THREAD_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,100}$")
@@ -246,7 +247,7 @@ async def tell_thread(app: App, approval: Approval) -> None:
     await report_decision(app, owner, approval)
 
 
-async def settle_unanswered_writes(app: App, settings: Any, stop: asyncio.Event) -> None:
+async def settle_unanswered_writes(app: App, settings: Settings, stop: asyncio.Event) -> None:
     """The recovery pass, at start and every ``APPROVAL_RECOVERY_INTERVAL_SECONDS`` (one worker):
     writes left ``executing`` by a process that died, and ``unknown`` ones, re-read at the engine
     until they end; each conversation that asked is told."""

@@ -17,12 +17,12 @@ from .schemas import TEXT_PATTERN
 NO_NUL = "^[^\\u0000]*$"
 
 
-def query_names(dependant: Dependant) -> set[str]:
+def query_names(dependant: Dependant) -> frozenset[str]:
     """Every query parameter a route reads, its dependencies' included."""
     names = {p.alias for p in dependant.query_params}
     for sub in dependant.dependencies:
         names |= query_names(sub)
-    return names
+    return frozenset(names)
 
 
 async def no_unknown_query(conn: HTTPConnection) -> None:
@@ -30,7 +30,10 @@ async def no_unknown_query(conn: HTTPConnection) -> None:
     route = conn.scope.get("route")
     if conn.scope["type"] != "http" or not isinstance(route, APIRoute):
         return
-    known = query_names(route.dependant)
+    known: frozenset[str] | None = getattr(route, "_query_names", None)
+    if known is None:  # walked once per route, kept on it
+        known = query_names(route.dependant)
+        route._query_names = known  # type: ignore[attr-defined]
     unknown = sorted(set(conn.query_params) - known)
     if unknown:
         allowed = ", ".join(sorted(known)) or "none"

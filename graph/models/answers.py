@@ -11,7 +11,7 @@ from tools.diagnosis import diagnose
 
 from ..classifier.rules import language_of
 from .digest import digest
-from .pasted import pasted
+from .pasted import pasted, said
 
 T: dict[str, dict[str, str]] = {
     "inferred": {"en": "(I read {written} as {read_as}.)", "pt": "(Li {written} como {read_as}.)"},
@@ -273,7 +273,7 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
                 head = t("log_of", lang, job=log.get("job"), run=log.get("run_id"), when=log.get("scheduled"))
                 parts.append(f"{head}\n```\n{log.get('log', '')[-2500:]}\n```")
             elif (found := log.get("diagnosis") or {}).get("line"):  # the decisive line, as the diagnosis read it
-                meaning = found.get("meaning_pt") if lang == "pt" else found.get("meaning")
+                meaning = said(found, "meaning", lang)
                 parts.append(
                     t("error_lines", lang)
                     + f"\n> {found['line_number']}: {found['line']}\n({meaning})"
@@ -297,7 +297,7 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
             if not found:  # no failed run's log in the context: what the status and return code say
                 reading = diagnose(None, failed.get("status"), failed.get("return_code"))
                 found = {"category": reading.category, "next_step": reading.next_en, "next_step_pt": reading.next_pt}
-            step = found.get("next_step_pt") if lang == "pt" else found.get("next_step")
+            step = said(found, "next_step", lang)
             label = CATEGORY_WORDS[found["category"]][lang]
             parts.append(t("next_cause", lang, category=label, step=step))
             keywords = cause_for(found["category"]).keywords

@@ -24,20 +24,24 @@ WORDS: dict[str, Any] = {
 }
 
 
+def said(found: dict[str, Any], key: str, lang: str) -> Any:
+    """A diagnosis field in the answer's language (``meaning``/``next_step`` carry a ``_pt`` twin)."""
+    return found.get(f"{key}_pt") if lang == "pt" else found.get(key)
+
+
 def pasted(items: list[dict[str, Any]], lang: str, category_words: dict[str, dict[str, str]]) -> list[str]:
     """The reading's paragraphs (empty when there is no diagnosis to show)."""
     found = next((i.get("diagnosis") for i in items if i.get("diagnosis")), None)
     if not found:
         return []
-    pt = lang == "pt"
-    meaning = found.get("meaning_pt") if pt else found.get("meaning")
+    meaning = said(found, "meaning", lang)
     head = (
         f"{WORDS['line'][lang].format(n=found['line_number'])}\n> {found['line']}\n({meaning})"
         if found.get("line")
         else f"{WORDS['no_line'][lang]} {meaning}"
     )
     label = category_words.get(found["category"], {}).get(lang, found["category"])
-    step = found.get("next_step_pt") if pt else found.get("next_step")
+    step = said(found, "next_step", lang)
     return [
         head,
         WORDS["cause"][lang].format(category=label, confidence=float(found.get("confidence") or 0)),

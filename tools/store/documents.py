@@ -203,19 +203,25 @@ class DocumentStore:
                 [r["id"] for r in rows], [r["source"] for r in rows], [(r["heading"], r["content"]) for r in rows]
             )
 
-    async def sources(self, status: str | None = None) -> list[dict[str, Any]]:
-        """Every document with its provenance (who uploaded it, when) and its status."""
+    async def sources(
+        self, status: str | None = None, *, doc_id: str | None = None, source: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Documents with their provenance (who uploaded them, when) and status: all of them, those of
+        one status, or the one with an id or a source path."""
         async with self.pool.connection() as conn:
             cur = await conn.execute(
                 "SELECT id::text AS id, source, title, chunks, content_hash, ingested_at, uploaded_by, status,"
                 " quarantine_reason, released_by, released_at FROM doc_sources"
-                " WHERE %(status)s::text IS NULL OR status = %(status)s ORDER BY source",
-                {"status": status},
+                " WHERE (%(status)s::text IS NULL OR status = %(status)s)"
+                " AND (%(id)s::text IS NULL OR id::text = %(id)s)"
+                " AND (%(source)s::text IS NULL OR source = %(source)s) ORDER BY source",
+                {"status": status, "id": doc_id, "source": source},
             )
             return [dict(r) for r in await cur.fetchall()]
 
     async def source(self, doc_id: str) -> dict[str, Any] | None:
-        return next((d for d in await self.sources() if d["id"] == doc_id), None)
+        found = await self.sources(doc_id=doc_id)
+        return found[0] if found else None
 
     async def release(self, doc_id: str, by: str) -> dict[str, Any] | None:
         """An admin read the quarantined document and lets it be retrieved; None when there is none."""
