@@ -12,14 +12,17 @@ import argparse
 import asyncio
 import statistics
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 
 from hwasim import SimConfig, build_plan, create_app
+from hwasim.durations import late
+from hwasim.engine import Plan
 from tests.live import LiveServer
 from tools.hwa import HWAClient, HWAClientConfig
-from tools.sla import estimates
+from tools.sla import estimates, sla_risk
 from tools.store.db import embedded_url, open_pool
 from tools.store.kg import KnowledgeGraph
 from tools.store.kg_sync import KnowledgeGraphSync
@@ -68,7 +71,31 @@ async def main(jobs: int, days: int) -> None:
     print("with at least 3 successful runs before it), predicted from the runs before it")
     report("median of last 10", median_errors)
     report("mean of all before", mean_errors)
+    await risk_against_the_night(kg, plan)
     await pool.close()
+
+
+async def risk_against_the_night(kg: KnowledgeGraph, plan: Plan) -> None:
+    """Today's job streams with a deadline, unfinished at the sync: the ones ``sla_risk`` flags
+    (slack < 0) against the ones that really end late when the simulator's clock runs 24 hours on
+    (nobody acting: a stream stopped by a failure stays late)."""
+    synced_at = plan.now
+    flagged = {p.name for p in await sla_risk(kg, synced_at) if p.kind == "stream" and p.slack_minutes < 0}
+    open_ = [s for s in plan.streams if s.day == 0 and s.deadline is not None and s.end is None]
+    slow = {name for night in plan.builder.slow_nights if night.day == 0 for name in night.streams}
+    plan.advance(synced_at + timedelta(hours=24))
+    truly = {s.name for s in open_ if late(s, plan.now)}
+    candidates = {s.name for s in open_}
+    hits = len(flagged & truly)
+    precision = hits / len(flagged & candidates) if flagged & candidates else 0.0
+    recall = hits / len(truly) if truly else 0.0
+    print(
+        f"today's open streams with a deadline: {len(candidates)}; late by the end: {len(truly)} "
+        f"({len(truly & slow)} on the slow night); flagged at risk: {len(flagged & candidates)}; "
+        f"precision {precision:.2f} recall {recall:.2f}"
+    )
+    for name in sorted(truly - flagged):
+        print(f"  missed: {name}{' (slow night)' if name in slow else ''}")
 
 
 if __name__ == "__main__":

@@ -19,8 +19,10 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .api import router as v2_router
+from .api_objects import router as objects_router
 from .auth import Authenticator
 from .config import SimConfig
+from .durations import late
 from .engine import Plan, build_plan
 from .errors import EngineError, error_response
 from .faults import FaultInjector, FaultRule
@@ -131,6 +133,29 @@ async def wait(job_id: str, staged: StagedWait, request: Request) -> dict[str, A
     return {"id": job.id, "status": job.status, "substatus": job.last_run.substatus}
 
 
+@admin.get("/nights")
+async def nights(request: Request) -> dict[str, Any]:
+    """The production days and the slow nights among them, with their true cause (tests score SLA
+    estimates against this)."""
+    plan = _plan(request)
+    builder = plan.builder
+    return {
+        "day_start": builder.today_start.isoformat(),
+        "days": [builder.production_date(day).isoformat() for day in range(builder.days)],
+        "slow_nights": [night.as_json() for night in builder.slow_nights],
+        "late_streams": [
+            {
+                "name": s.name,
+                "day": s.day,
+                "id": s.id,
+                "slow_night": any(n.day == s.day and s.name in n.streams for n in builder.slow_nights),
+            }
+            for s in plan.streams
+            if late(s, plan.now)
+        ],
+    }
+
+
 @admin.get("/runs/{run_id}")
 async def run_truth(run_id: str, request: Request) -> dict[str, Any]:
     """A run's true failure kind and cause category (generated or staged)."""
@@ -157,7 +182,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 def create_app(config: SimConfig | None = None, plan: Plan | None = None) -> FastAPI:
     """Build the simulator app; ``plan`` defaults to one generated from the config."""
     config = config or SimConfig()
-    plan = plan or build_plan(config.seed, config.jobs, days=config.days, failure_rate=config.failure_rate)
+    plan = plan or build_plan(
+        config.seed, config.jobs, days=config.days, failure_rate=config.failure_rate, day_start=config.start_of_day()
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -176,6 +203,7 @@ def create_app(config: SimConfig | None = None, plan: Plan | None = None) -> Fas
     app.middleware("http")(app.state.faults.middleware)
     _install_error_handlers(app)
     app.include_router(v2_router)
+    app.include_router(objects_router)
     app.include_router(admin)
     return app
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import time
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -40,8 +41,19 @@ class SimConfig(BaseSettings):
     seed: int = 42
     days: int = Field(3, ge=1, le=14, description="production days in the plan (today and earlier ones)")
     failure_rate: float = Field(0.04, ge=0.0, le=1.0)
+    day_start: str = Field("", description="HH:MM (UTC) when a production day begins; empty: 18 hours before start-up")
     clock: Literal["real", "manual"] = Field("real", description="real: follows wall time; manual: stepped via /admin")
     tick_seconds: float = Field(5.0, gt=0)
+
+    @field_validator("day_start")
+    @classmethod
+    def _check_day_start(cls, value: str) -> str:
+        if value:
+            time.fromisoformat(value)  # ValueError names the bad value
+        return value
+
+    def start_of_day(self) -> time | None:
+        return time.fromisoformat(self.day_start).replace(tzinfo=None) if self.day_start else None
 
     @field_validator("users")
     @classmethod

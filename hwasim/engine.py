@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from .generator import PlanBuilder, new_run
-from .model import FINISHED, NOT_STARTED, Dependency, Job, JobRun, JobStream, Workstation
+from .durations import set_deadlines
+from .generator import SCRIPTED_STREAMS, PlanBuilder, new_run
+from .model import FINISHED, NOT_STARTED, Dependency, Job, JobRun, JobStream, Resource, Workstation
+from .resources import launch_time
 from .stdlists import kinds
 
 # how often a rerun fails the same way: always when the cause needs a fix first (a rerun does not
@@ -98,7 +100,14 @@ class Plan:
         if not job.workstation.accepts_launch_at(ready_at):
             run.status, run.substatus = "READY", "READY_WAITING_FOR_AGENT"
             return
-        self._launch(job, run, ready_at)
+        start = launch_time(job, ready_at)
+        waiting = start is None or start > self.now
+        for dep in job.deps:
+            dep.waiting = waiting and dep.kind == "RESOURCE" and not dep.released
+        if start is None or waiting:
+            run.status, run.substatus = "READY", "READY_WAITING_FOR_RESOURCES"
+            return
+        self._launch(job, run, start)
 
     def _ready_time(self, job: Job) -> tuple[datetime | None, str | None]:
         """When the job's dependencies were all met, or None with what still blocks it."""
@@ -139,7 +148,7 @@ class Plan:
             return arrived, dep.file_arrives_at
         if dep.kind == "PROMPT":
             return dep.prompt_answered, None
-        return True, None  # resources are always available in the simulator
+        return True, None  # resources are looked at when the job could start (launch_time)
 
     def _launch(self, job: Job, run: JobRun, at: datetime) -> None:
         run.start, run.substatus = at, None
@@ -339,10 +348,29 @@ class Plan:
 
     def answer_prompt(self, job: Job) -> None:
         for dep in job.deps:
-            if dep.kind == "PROMPT":
-                dep.prompt_answered = True
-        job.last_run.submitted = self.now
+            if dep.kind == "PROMPT" and dep.prompt_answer is None:
+                self.reply(dep, True)
+
+    def reply(self, prompt: Dependency, answer: bool) -> None:
+        """Answer an ASKED prompt: yes releases what waits on it (from now), no keeps it waiting."""
+        if prompt.prompt_answer is not None:
+            raise ActionError(f"AWSSIM0431E The prompt PR{prompt.sequence} is not ASKED: it was answered.")
+        prompt.prompt_answer = answer
+        for job in self.jobs:
+            if prompt in job.deps and answer:
+                job.last_run.submitted = max(self.now, job.last_run.submitted or self.now)
         self.advance(self.now)
+
+    def set_quantity(self, resource: Resource, quantity: int) -> None:
+        """The resource's new limit; jobs waiting for a unit start from now if one is free."""
+        resource.quantity = quantity
+        for job in resource.users:
+            if job.last_run.substatus == "READY_WAITING_FOR_RESOURCES":
+                job.last_run.submitted = max(self.now, job.last_run.submitted or self.now)
+        self.advance(self.now)
+
+    def prompts(self) -> dict[str, Dependency]:
+        return {d.id: d for j in self.jobs for d in j.deps if d.kind == "PROMPT"}
 
     def summary(self) -> dict[str, Any]:
         counts: dict[str, int] = {}
@@ -357,11 +385,17 @@ class Plan:
 
 
 def build_plan(
-    seed: int = 42, jobs: int = 300, anchor: datetime | None = None, days: int = 3, failure_rate: float = 0.04
+    seed: int = 42,
+    jobs: int = 300,
+    anchor: datetime | None = None,
+    days: int = 3,
+    failure_rate: float = 0.04,
+    day_start: time | None = None,
 ) -> Plan:
-    """Generate a plan and run its history up to ``anchor`` (now by default)."""
+    """Generate a plan and run its history up to ``anchor`` (now by default); production days begin
+    at ``day_start`` (UTC) when given."""
     anchor = (anchor or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    builder = PlanBuilder(seed, jobs, anchor, days, failure_rate)
+    builder = PlanBuilder(seed, jobs, anchor, days, failure_rate, day_start)
     builder.build()
     plan = Plan(
         builder.workstations,
@@ -372,4 +406,5 @@ def build_plan(
         builder,
     )
     plan.advance(anchor)
+    set_deadlines(plan.streams, builder.slow_nights, SCRIPTED_STREAMS, seed)
     return plan

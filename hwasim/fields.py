@@ -94,6 +94,15 @@ WORKSTATION_FIELDS: dict[str, Resolver] = {
 }
 
 
+RESOURCE_FIELDS: dict[str, Resolver] = {
+    "name": lambda r: [r.name],
+    "id": lambda r: [r.id],
+    "folder": lambda r: ["/"],
+    "workstation": lambda r: [r.workstation.name],
+    "quantity": lambda r: [r.quantity],
+}
+
+
 def _part(pattern: str) -> Callable[[str], bool]:
     """One ``[/folder/]NAME`` segment of a plan filter; folders are all ``/`` in the simulator."""
     name = pattern.rsplit("/", 1)[-1] or "@"
@@ -110,9 +119,9 @@ def plan_filter_matcher(plan_filter: str, kind: str) -> Callable[[Any], bool]:
     if not rest:
         raise ValueError(f"plan_filter {plan_filter!r} must look like WS#JOBSTREAM{'.JOB' if kind == 'job' else ''}")
     match_ws = _part(ws_part)
-    if kind == "jobstream":
-        match_stream = _part(rest)
-        return lambda s: match_ws(s.workstation.name) and match_stream(s.name)
+    if kind in {"jobstream", "resource"}:
+        match_name = _part(rest)
+        return lambda s: match_ws(s.workstation.name) and match_name(s.name)
     stream_part, _, job_part = rest.rpartition(".")
     if not stream_part:
         stream_part, job_part = rest, "@"

@@ -10,9 +10,11 @@ from __future__ import annotations
 import random
 import uuid
 import zlib
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from .model import Dependency, Job, JobRun, JobStream, Workstation
+from .durations import SLOW_CAUSES, SlowNight, has_deadline, profile, run_seconds
+from .model import Dependency, Job, JobRun, JobStream, Resource, Workstation
+from .resources import new_resource
 from .stdlists import kinds_for, platform_of
 
 DOMAINS: list[tuple[str, str, list[str]]] = [
@@ -118,7 +120,7 @@ def new_run(ids: _Ids, job: Job, status: str, outcome: str, rerun_type: str = "R
         job_number=ids.next_job_number(),
         status=status,
         outcome=outcome,
-        duration_s=max(5, int(job.estimated_s * ids.rng.uniform(0.7, 1.4))),
+        duration_s=run_seconds(job.expected_s or job.estimated_s, job.noise, ids.rng),
         rerun_type=rerun_type,
         workstation=job.workstation.name,
     )
@@ -128,15 +130,19 @@ def new_run(ids: _Ids, job: Job, status: str, outcome: str, rerun_type: str = "R
 class PlanBuilder:
     """Builds job streams and jobs for ``days`` production days ending with today's."""
 
-    def __init__(self, seed: int, jobs: int, anchor: datetime, days: int, failure_rate: float) -> None:
+    def __init__(
+        self, seed: int, jobs: int, anchor: datetime, days: int, failure_rate: float, day_start: time | None = None
+    ) -> None:
+        self.seed = seed
         self.rng = random.Random(seed)
         self.ids = _Ids(self.rng)
         self.total_jobs = max(jobs, 1)
         self.anchor = anchor
         self.days = max(1, min(days, self.total_jobs))
         self.failure_rate = failure_rate
-        # today's production day started 18 hours before the anchor
-        self.today_start = (anchor - timedelta(hours=18)).replace(minute=0, second=0, microsecond=0)
+        self.today_start = production_day_start(anchor, day_start)
+        self.slow_nights: list[SlowNight] = []
+        self.resources: dict[str, Resource] = {}
         per_day = self.total_jobs // self.days
         down_from = self.today_start + timedelta(hours=9)
         self.workstations = _workstations(self.ids, min(max(6, per_day // 40), 80), down_from)
@@ -178,8 +184,34 @@ class PlanBuilder:
     def build(self) -> None:
         """Every production day runs the same streams (as a real plan repeats its schedule)."""
         layout = self._names(self.total_jobs // self.days)
+        self._plan_slow_nights(layout)
         for day in range(self.days - 1, -1, -1):
             self._build_day(day, layout)
+
+    def production_date(self, day: int) -> date:
+        return (self.today_start - timedelta(days=day)).date()
+
+    def _plan_slow_nights(self, layout: list[tuple[str, list[str], int]]) -> None:
+        """Today and one earlier day are slow nights on a workstation that runs streams with deadlines."""
+        rng = random.Random(self.seed * 104_729 + 3)
+        hosts = sorted({ws for name, _, ws in layout if has_deadline(name) and name not in SCRIPTED_STREAMS} - {0, 4})
+        if not hosts:
+            return
+        days = [0] + ([1 + rng.randrange(self.days - 1)] if self.days > 1 else [])
+        for day in days:
+            ws = self.workstations[rng.choice(hosts)].name
+            streams = [name for name, _, index in layout if self.workstations[index].name == ws]
+            streams = [name for name in streams if name not in SCRIPTED_STREAMS]
+            cause = rng.choice(SLOW_CAUSES).format(ws=ws)
+            self.slow_nights.append(
+                SlowNight(day, self.production_date(day), ws, rng.uniform(2.0, 3.0), cause, streams)
+            )
+
+    def _slow_factor(self, stream: JobStream) -> float:
+        for night in self.slow_nights:
+            if night.day == stream.day and stream.name in night.streams:
+                return night.factor
+        return 1.0
 
     def _build_day(self, day: int, layout: list[tuple[str, list[str], int]]) -> None:
         rng = self.rng
@@ -232,11 +264,12 @@ class PlanBuilder:
 
     def _job(self, name: str, stream: JobStream, ws: Workstation, position: int) -> Job:
         rng = self.rng
-        estimated = int(min(max(rng.lognormvariate(5.5, 1.0), 20), 3 * 3600))
+        character = profile(name, self.seed)
+        expected = character.expected_s(self.production_date(stream.day), stream.day) * self._slow_factor(stream)
         if stream.day == 0 and position == 1 and timedelta(0) < self.anchor - stream.sched_time < timedelta(hours=3):
-            estimated = 4 * 3600  # long batch windows: something is always running now
+            expected = 4 * 3600  # long batch windows: something is always running now
         if stream.day == 0 and name == LONG_RUNNER:
-            estimated = int(((self.anchor - stream.sched_time).total_seconds() + 3 * 3600) / 0.7)  # x0.7..1.4 later
+            expected = (self.anchor - stream.sched_time).total_seconds() + 3 * 3600  # hours from its end
         domain = name.split("_")[0].lower()
         job = Job(
             id=self.ids.uuid(),
@@ -251,7 +284,9 @@ class PlanBuilder:
                 else f"/opt/batch/{domain}/{name.lower()}.sh"
             ),
             user_login=rng.choice(LOGINS),
-            estimated_s=estimated,
+            estimated_s=character.base_s,
+            expected_s=int(expected),
+            noise=0.0 if stream.day == 0 and name == LONG_RUNNER else character.noise,
             critical=rng.random() < 0.05,
             requires_confirmation=rng.random() < 0.01 or name in CONFIRMED_BY_OPERATOR,
             recovery_option=rng.choice(["STOP", "STOP", "STOP", "CONTINUE", "RERUN"]),
@@ -260,7 +295,7 @@ class PlanBuilder:
         if stream.day == 0 and rng.random() < 0.01:
             job.priority = 0  # held by an operator earlier today
         if job.critical:
-            job.deadline = stream.sched_time + timedelta(seconds=estimated * 3 + 3600)
+            job.deadline = stream.sched_time + timedelta(seconds=character.base_s * 3 + 3600)
         outcome = _roll_outcome(rng, self.failure_rate, platform_of(name, ws.type, ws.os))
         if stream.name in SCRIPTED_STREAMS:  # the scripted incidents happen, nothing else in their streams does
             outcome = SCRIPTED_INCIDENTS.get((name, stream.day), "SUCC")
@@ -278,16 +313,36 @@ class PlanBuilder:
             self._link(job, rng.choice(earlier), "EXTERNAL_JOB")
         roll = 1.0 if scripted else rng.random()
         if roll < 0.04:
-            job.deps.append(self._dep("RESOURCE", resource=f"DB_CONN_{job.workstation.name}"))
+            self.need(job, f"DB_CONN_{job.workstation.name}", 1)
         elif roll < 0.07:
             path = f"/data/in/{job.name.lower()}.trg"
-            arrives = job.sched_time + timedelta(minutes=rng.randint(5, 240))
+            usual = 5 + zlib.crc32(path.encode()) % 235  # the feed lands at about the same time every day
+            arrives = job.sched_time + timedelta(minutes=usual + rng.randint(-5, 10))
             job.deps.append(self._dep("FILE", file_path=path, file_arrives_at=arrives))
         elif roll < 0.075 and stream.day == 0:
             job.deps.append(self._dep("PROMPT", prompt_text=f"Start {job.name}? Check upstream feed first (y/n)"))
+
+    def need(self, job: Job, name: str, quantity: int) -> Resource:
+        """A dependency of ``job`` on one unit of the resource ``name`` (created with ``quantity``)."""
+        pool = self.resources.get(name)
+        if pool is None:
+            pool = self.resources[name] = new_resource(self.ids.uuid(), name, job.workstation, quantity)
+        job.deps.append(self._dep("RESOURCE", resource=name, pool=pool))
+        pool.users.append(job)
+        return pool
 
     def _link(self, job: Job, pred: Job, kind: str) -> None:
         if any(d.pred_job is pred for d in job.deps):
             return
         job.deps.append(self._dep(kind, pred_job=pred))
         pred.successors.append(job)
+
+
+def production_day_start(anchor: datetime, day_start: time | None) -> datetime:
+    """When the production day holding ``anchor`` began: at ``day_start`` (the engine's start of day)
+    on the latest day that is not after the anchor; without one, 18 hours before the anchor (so the
+    default plan is always well into its day)."""
+    if day_start is None:
+        return (anchor - timedelta(hours=18)).replace(minute=0, second=0, microsecond=0)
+    start = datetime.combine(anchor.date(), day_start, tzinfo=anchor.tzinfo)
+    return start if start <= anchor else start - timedelta(days=1)

@@ -7,7 +7,7 @@ derived from them as the product does (notes section 5.2).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 NOT_STARTED = frozenset({"HOLD", "READY", "WAIT"})
 FINISHED = frozenset({"SUCC", "ABEND", "FAIL", "CANCL"})
@@ -52,8 +52,14 @@ class Dependency:
     file_path: str | None = None
     file_arrives_at: datetime | None = None
     prompt_text: str | None = None
-    prompt_answered: bool = False
+    prompt_answer: bool | None = None  # None: ASKED; True/False: ANSWERED_YES/NO
     released: bool = False
+    pool: Resource | None = None  # RESOURCE: the resource it needs a unit of
+    waiting: bool = False  # RESOURCE: the job waits for a free unit
+
+    @property
+    def prompt_answered(self) -> bool:
+        return self.prompt_answer is True
 
 
 @dataclass(slots=True)
@@ -78,6 +84,13 @@ class JobRun:
     log_text: str | None = None  # a staged run's program output, printed as given
     cause: str | None = None  # a staged run's true cause category (None: its kind's, or none)
 
+    @property
+    def planned_end(self) -> datetime | None:
+        """When it ended, or (running) when it will: start + duration."""
+        if self.end is not None or self.start is None:
+            return self.end
+        return self.start + timedelta(seconds=self.duration_s)
+
 
 @dataclass(slots=True, eq=False)
 class Job:
@@ -89,7 +102,9 @@ class Job:
     sched_time: datetime
     script: str
     user_login: str
-    estimated_s: int
+    estimated_s: int  # the engine's estimate (the definition's, from history)
+    expected_s: int = 0  # what this instance will take on its day (0: the estimate)
+    noise: float = 0.05  # how much one run varies around it
     priority: int = 10
     orig_priority: int = 10
     critical: bool = False
@@ -151,6 +166,45 @@ class JobStream:
         return max(ends) if ends else self.sched_time
 
 
+@dataclass(slots=True, eq=False)
+class Resource:
+    id: str
+    name: str
+    workstation: Workstation
+    quantity: int
+    description: str = ""
+    users: list[Job] = field(default_factory=list)  # jobs with a dependency on it
+
+    @property
+    def key(self) -> str:
+        return f"{self.workstation.key}#/{self.name}"
+
+    def holders(self, at: datetime) -> list[tuple[Job, JobRun]]:
+        """The runs holding a unit at ``at``: started, and not yet ended."""
+        held = []
+        for job in self.users:
+            for run in job.runs:
+                end = run.planned_end
+                if run.start is not None and run.status != "FAIL" and end is not None and run.start <= at < end:
+                    held.append((job, run))
+        return held
+
+    def in_use(self, at: datetime) -> int:
+        return len(self.holders(at))
+
+    def free_from(self, at: datetime, job: Job) -> datetime | None:
+        """The first instant not before ``at`` when a unit is free for ``job`` (None: never, the
+        limit is 0)."""
+        if self.quantity <= 0:
+            return None
+        moment = at
+        while True:
+            busy = [(j, r) for j, r in self.holders(moment) if j is not job]
+            if len(busy) < self.quantity:
+                return moment
+            moment = min(r.planned_end or moment for _, r in busy)
+
+
 def common_status(run: JobRun, job: Job) -> str:
     """The v2 ``CommonStatusV2`` of a run (DWC mapping, notes section 5.2)."""
     if run.canceled:
@@ -192,7 +246,7 @@ def dependency_status(dep: Dependency, now: datetime | None = None) -> str:
     if dep.pred_stream is not None:
         return "SATISFIED" if dep.pred_stream.status == "SUCC" else "UNSATISFIED"
     if dep.kind == "RESOURCE":
-        return "SATISFIED"
+        return "UNSATISFIED" if dep.waiting else "SATISFIED"
     if dep.kind == "PROMPT":
         return "SATISFIED" if dep.prompt_answered else "UNSATISFIED"
     if dep.kind == "FILE" and now is not None and dep.file_arrives_at is not None:

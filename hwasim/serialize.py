@@ -15,6 +15,7 @@ from .model import (
     Job,
     JobRun,
     JobStream,
+    Resource,
     Workstation,
     common_status,
     dependency_status,
@@ -141,13 +142,16 @@ def dependency(dep: Dependency, now: datetime) -> dict[str, Any]:
             "jobStreamWorkstation": pred_stream.workstation.key,
             "jobStreamSchedTime": instant(pred_stream.sched_time),
         }
-    elif dep.kind == "RESOURCE":
+    elif dep.kind == "RESOURCE" and dep.pool is not None:
+        pool = dep.pool
         data |= {
-            "name": dep.resource,
-            "workstation": "/MASTER",
+            "name": pool.name,
+            "workstation": pool.workstation.key,
+            "workstationId": pool.workstation.id,
             "quantity": 1,
-            "available": 10,
-            "totalQuantity": 10,
+            "quantityHeld": 0 if dep.waiting else 1,
+            "available": max(0, pool.quantity - pool.in_use(now)),
+            "totalQuantity": pool.quantity,
         }
     elif dep.kind == "FILE":
         data |= {"file": {"name": dep.file_path, "workstation": "/MASTER"}}
@@ -155,7 +159,7 @@ def dependency(dep: Dependency, now: datetime) -> dict[str, Any]:
         data |= {
             "promptName": f"PR{dep.sequence}",
             "text": dep.prompt_text,
-            "promptStatus": "ANSWERED_YES" if dep.prompt_answered else "ASKED",
+            "promptStatus": {None: "ASKED", True: "ANSWERED_YES", False: "ANSWERED_NO"}[dep.prompt_answer],
             "promptType": "Ad Hoc Prompt",
         }
     return _clean(data)
@@ -273,6 +277,10 @@ def job_stream(stream: JobStream, now: datetime, with_details: bool) -> dict[str
         },
         "commonStatus": stream_common_status(stream),
         "timeInfo": _clean({"actualEndTime": instant(stream.end)}),
+        "timeRestrictions": _clean({"deadlineTime": instant(stream.deadline)}),
+        "jsStatusFlags": {
+            "lateJobStream": stream.deadline is not None and stream.end is None and now > stream.deadline
+        },
         "jobStreamStats": stream_stats(stream),
         "dependenciesStats": dependencies_stats(stream.deps, now),
         "archived": False,
@@ -318,4 +326,36 @@ def engine_info() -> dict[str, Any]:
         "licenseType": "PERJOB",
         "locale": "en_US",
         "timezone": "UTC",
+    }
+
+
+def resource(pool: Resource, now: datetime) -> dict[str, Any]:
+    """A ``ResourceInPlanV2``: its limit, what is in use and who holds it."""
+    holders = pool.holders(now)
+    return {
+        "engineId": ENGINE_ID,
+        "id": pool.id,
+        "folder": "/",
+        "name": pool.name,
+        "key": pool.key,
+        "workstationId": pool.workstation.id,
+        "workstation": pool.workstation.key,
+        "quantity": pool.quantity,
+        "quantityInUse": len(holders),
+        "quantityAvailable": max(0, pool.quantity - len(holders)),
+        "description": pool.description,
+        "holders": [
+            {
+                "jobStreamId": job.stream.id,
+                "jobStream": job.stream.name,
+                "jobId": job.id,
+                "job": job.name,
+                "jobKey": f"{job.workstation.key}#/{job.stream.name}.{job.name}",
+                "quantity": 1,
+                "shared": False,
+            }
+            for job, _ in holders
+        ],
+        "status": "AVAILABLE" if len(holders) < pool.quantity else "NOT_AVAILABLE",
+        "archived": False,
     }

@@ -76,7 +76,7 @@ def stage_run(plan: Plan, staged: StagedRun) -> tuple[Job, JobRun]:
 class StagedWait(BaseModel):
     """``POST /admin/job/{id}/wait``: make a job that has not started wait for a chosen reason."""
 
-    reason: Literal["operator", "time", "file", "prompt", "predecessor"]
+    reason: Literal["operator", "time", "file", "prompt", "predecessor", "resource"]
     minutes: float = Field(60, gt=0, le=7 * 1440, description="time/file: how long until it is due")
     text: str = Field("Has the bank file been checked? Reply YES to continue.", max_length=500)
     predecessor: str | None = Field(None, max_length=40, description="predecessor: the job it waits for")
@@ -84,7 +84,8 @@ class StagedWait(BaseModel):
 
 def stage_wait(plan: Plan, job_id: str, wait: StagedWait) -> Job:
     """The engine's own reasons, set the way the engine would see them: an operator's hold (priority
-    0), a start time, a file that has not arrived, an ASKED prompt, an unfinished predecessor."""
+    0), a start time, a file that has not arrived, an ASKED prompt, an unfinished predecessor, a
+    resource with no free unit."""
     job = plan.jobs_by_id.get(job_id)
     if job is None:
         raise EngineError(404, f"AWSSIM0404E No job with id {job_id}.", "ObjectNotFoundException")
@@ -99,7 +100,10 @@ def stage_wait(plan: Plan, job_id: str, wait: StagedWait) -> Job:
         path = f"/data/in/{job.name.lower()}.ready"
         job.deps.append(plan.builder._dep("FILE", file_path=path, file_arrives_at=due))
     elif wait.reason == "prompt":
-        job.deps.append(plan.builder._dep("PROMPT", prompt_text=wait.text, prompt_answered=False))
+        job.deps.append(plan.builder._dep("PROMPT", prompt_text=wait.text))
+    elif wait.reason == "resource":
+        # an operator set the licence pool to 0 units; update-quantity (the spec's action) frees it
+        plan.builder.need(job, f"LICENSE_{job.workstation.name}", 0)
     else:
         pred = newest_instance(plan, wait.predecessor or "")
         if pred is job or pred.status == "SUCC":

@@ -117,9 +117,10 @@ def test_a_staged_end_releases_or_blocks_as_the_engine_does(fresh_now_sim: LiveS
 
 
 def waiting_pair(plan: Any) -> tuple[Any, Any]:
-    """(a job not started yet, a successor of today whose only unmet dependency is that job)."""
+    """(a job of today still waiting for a predecessor of its own, a successor whose only unmet
+    dependency is that job)."""
     for job in plan.jobs:
-        if job.stream.day != 0 or job.status not in {"HOLD", "READY", "WAIT"}:
+        if job.stream.day != 0 or job.last_run.substatus != "HOLD_WAITING_FOR_PREDECESSOR":
             continue
         for successor in job.successors:
             unmet = [d for d in successor.deps if d.pred_job is not None and d.pred_job.last_run.status != "SUCC"]
@@ -175,7 +176,8 @@ def test_a_job_waits_for_the_reason_it_is_given(fresh_now_sim: LiveServer, reaso
         if reason == "prompt":
             asked = [d for d in shown["dependencies"] if d["dependencyType"] == "PROMPT"]
             assert asked and asked[0]["promptStatus"] == "ASKED"
-            admin.post(f"/admin/job/{job['id']}/answer-prompt").raise_for_status()
+            reply = http.put(f"/plan/prompt/{asked[0]['id']}/action/reply", json={"answer": True})  # the spec's
+            assert reply.status_code == 200 and reply.json()["id"] == asked[0]["id"], reply.text
             moved = http.get(f"/plan/job/{job['id']}").json()["lastRunCompositeStatus"]
             assert moved.get("substatus") != "HOLD_WAITING_FOR_PROMPT"
         started = http.get("/plan/job", params={"oql": "jobruns.compositeStatus.status = 'SUCC'", "limit": 1}).json()
