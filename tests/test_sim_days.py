@@ -5,6 +5,7 @@ defines them."""
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
@@ -172,5 +173,5 @@ def test_generated_jobs_queue_for_a_shared_connection_pool() -> None:
             for r in j.runs
             if r.start and r.planned_end and r.status != "FAIL"
         )
-        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(spans):
             assert start >= end, pool.name
