@@ -8,9 +8,9 @@ Run: ``.venv/bin/python -m evals.diagnosis [--verbose]``.
 
 from __future__ import annotations
 
+import argparse
 import collections
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,13 +70,22 @@ def score(path: Path = HELD_OUT) -> Score:
 
 
 def main() -> None:
-    result = score()
-    print(f"held-out stdlists: {result.cases}")
+    parser = argparse.ArgumentParser(description="Score tools.diagnosis on a held-out set of stdlists.")
+    parser.add_argument("--dataset", default="diagnosis_heldout", help="a name under evals/datasets/ or a path")
+    parser.add_argument("--verbose", action="store_true", help="list the misses")
+    args = parser.parse_args()
+    path = Path(args.dataset)
+    if not path.exists():
+        path = HELD_OUT.parent / f"{args.dataset}.jsonl"
+    if not path.exists():
+        raise SystemExit(f"no such dataset: {args.dataset}")
+    result = score(path)
+    print(f"held-out stdlists: {result.cases} ({path.name})")
     print(f"accuracy {result.accuracy:.3f}; hard {result.hard_right}/{result.hard}")
     print(f"decisive line found {result.decisive_found}/{result.cases}; rerun-helps agrees {result.rerun_agrees}")
     for category, (precision, recall) in result.per_category().items():
         print(f"  {category:<14} precision {precision:.3f} recall {recall:.3f}")
-    if "--verbose" in sys.argv:
+    if args.verbose:
         print("\n".join(result.misses))
 
 

@@ -292,8 +292,8 @@ class PlanBuilder:
             recovery_option=rng.choice(["STOP", "STOP", "STOP", "CONTINUE", "RERUN"]),
             description=f"{name.replace('_', ' ').title()} ({stream.name})",
         )
-        if stream.day == 0 and rng.random() < 0.01:
-            job.priority = 0  # held by an operator earlier today
+        if stream.day == 0 and rng.random() < 0.01 and stream.name not in SCRIPTED_STREAMS:
+            job.priority = 0  # held by an operator earlier today (never in a scripted story)
         if job.critical:
             job.deadline = stream.sched_time + timedelta(seconds=character.base_s * 3 + 3600)
         outcome = _roll_outcome(rng, self.failure_rate, platform_of(name, ws.type, ws.os))
