@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from evals.diagnosis import score
+from evals.diagnosis import HELD_OUT, score
 from tests.live import LiveServer
 
 SHAPE = {"category", "line", "line_number", "meaning", "rerun_helps", "next_step", "confidence"}
@@ -20,10 +20,16 @@ RESYNC = str(Path(sys.executable).parent / "resync")
 
 
 @pytest.mark.fast
-def test_the_held_out_corpus_is_read_at_least_as_well_as_measured() -> None:
-    result = score()
-    assert result.cases >= 90
-    assert result.accuracy >= 0.75, result.misses  # measured 0.789 (the first keyword rules: 0.356)
+def test_the_held_out_corpora_are_read_at_least_as_well_as_measured() -> None:
+    """Floors against regressions, never targets: the first set has been read and tuned on since
+    (a development set now); the second, written later by a helper who had read neither the code nor
+    the first set, has only ever been scored."""
+    first = score()
+    assert first.cases >= 90
+    assert first.accuracy >= 0.90, first.misses  # measured 0.944 after tuning on it (0.789 before)
+    second = score(HELD_OUT.parent / "diagnosis_heldout2.jsonl")
+    assert second.cases == 96
+    assert second.accuracy >= 0.70  # measured 0.729 (0.635 before this round); misses are not printed
 
 
 def test_the_cli_prints_one_json_object(tmp_path: Path) -> None:

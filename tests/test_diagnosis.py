@@ -122,3 +122,22 @@ def test_vendor_messages_mean_what_their_documentation_says(line: str, category:
         "next_step",
         "confidence",
     }
+
+
+def test_with_no_known_message_the_error_lines_words_decide_and_say_so() -> None:
+    """The last resort before unknown: a clear majority of the error lines' words, low confidence."""
+    text = log(
+        "loading ledger extract",
+        "ERROR: cannot continue, the quota for the staging disk is exhausted (space left 0)",
+        "job failed",
+    )
+    found = diagnose(text, "ABEND", 8)
+    assert found.category == "resource" and found.message_id == "words" and found.confidence < 0.5
+    assert found.line is not None and "quota" in found.line
+    assert "no known message" in found.meaning_en and found.rerun_helps == "unknown"
+
+
+def test_words_split_between_causes_are_not_a_cause() -> None:
+    text = log("ERROR: transaction failed on the agent", "FATAL: giving up")
+    assert diagnose(text, "ABEND", 3).category == "unknown"  # "transaction" and "agent" tie: no lead
+    assert diagnose(log("processing done, exit 3"), "ABEND", 3).category == "unknown"  # no error line

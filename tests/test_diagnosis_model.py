@@ -13,7 +13,7 @@ from tools.diagnosis_model import Reading, refined
 
 pytestmark = pytest.mark.fast
 
-LOG = "Starting settlement\nstep extract: upstream feed SETTLE_IN has state WAITING since 01:10\nexit 3\n"
+LOG = "Starting settlement\nstep extract: SETTLE_IN feed flag shows WAITING since 01:10\nexit 3\n"
 
 
 class Scripted:
@@ -41,10 +41,10 @@ def reading(quote: str) -> Reading:
 async def test_an_unsure_reading_is_refined_when_the_model_quotes_the_log() -> None:
     unsure = diagnose(LOG, "ABEND", 3)
     assert unsure.confidence < 0.5
-    model = Scripted(reading("upstream feed SETTLE_IN has state WAITING"))
+    model = Scripted(reading("SETTLE_IN feed flag shows WAITING"))
     found = await refined(unsure, LOG, model)
     assert (found.category, found.line_number, found.message_id) == ("dependency", 2, "model")
-    assert found.line == "step extract: upstream feed SETTLE_IN has state WAITING since 01:10"
+    assert found.line == "step extract: SETTLE_IN feed flag shows WAITING since 01:10"
 
 
 @pytest.mark.parametrize("answer", [reading("the feed told me so in a dream"), RuntimeError("500 from the model")])

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import yaml
 
 from .causes import NEXT, Category
+from .diagnosis_words import vote
 
 RerunHelps = Literal["yes", "no", "unknown"]
 BLOCK_WINDOW = 8  # lines before the last error that still belong to its block
@@ -208,6 +209,22 @@ def diagnose(log: str | None, status: str | None = None, return_code: int | None
     if known is not None:
         category, en, pt = known
         return _fallback(category, en, pt, 0.4)
+    worded = vote([line if line.strip() and not _is_noise(line) else "" for line in lines])
+    if worded is not None:
+        category, index = worded
+        en, pt, _ = NEXT[category]
+        return Diagnosis(
+            category=category,
+            line=lines[index].strip()[:500],
+            line_number=index + 1,
+            meaning_en="no known message; the words of the error lines point here",
+            meaning_pt="nenhuma mensagem conhecida; as palavras das linhas de erro apontam para cá",
+            rerun_helps="unknown",
+            next_en=en,
+            next_pt=pt,
+            confidence=0.3,
+            message_id="words",
+        )
     return _fallback(
         "unknown", "nothing in the log or the status points to a cause", "nada no log ou no status indica a causa", 0.1
     )
