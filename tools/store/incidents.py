@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tools.diagnosis import diagnose
 from tools.hwa import HWAClient, HWAError
 
 from .db import Pool
@@ -46,7 +47,12 @@ def normalise(line: str) -> str:
 
 
 def error_signature(log_text: str, return_code: int | None = None) -> tuple[str, str | None]:
-    """(signature, original error line) of a job log; the return code when no line says more."""
+    """(signature, original error line) of a job log: the line the diagnosis finds decisive (not an
+    error a retry recovered, nor cleanup after it), else the first error line; the return code when
+    no line says more."""
+    decisive = diagnose(log_text, None, return_code).line
+    if decisive:
+        return normalise(decisive), decisive
     body = [line for line in log_text.splitlines() if line.strip() and not line.startswith("=")]
     for line in body:
         if ERROR_LINE.search(line):
