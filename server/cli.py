@@ -63,7 +63,9 @@ def sim(
     except ValidationError as exc:
         errors.print(f"[bold red]Invalid simulator settings:[/] {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
         raise typer.Exit(2) from None
-    plan = build_plan(config.seed, config.jobs, days=config.days, failure_rate=config.failure_rate)
+    plan = build_plan(
+        config.seed, config.jobs, days=config.days, failure_rate=config.failure_rate, day_start=config.start_of_day()
+    )
     server = uvicorn.Server(uvicorn.Config(create_app(config, plan), host=host, port=port, log_level="warning"))
     console.print(banner(host, port, config, plan), highlight=False, soft_wrap=True)
     server.run()
