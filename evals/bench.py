@@ -120,10 +120,10 @@ async def simulator(seed: int = 42, jobs: int = 300) -> AsyncIterator[str]:
     """The seeded simulator on a manual clock, on a free loopback port."""
     import uvicorn
 
-    from hwasim import SimConfig, build_plan, create_app
+    from hwasim import SimConfig, create_app, plan_for
 
     config = SimConfig(jobs=jobs, seed=seed, clock="manual")
-    plan = build_plan(config.seed, config.jobs, days=config.days, failure_rate=config.failure_rate)
+    plan = plan_for(config)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(config, plan), host="127.0.0.1", port=port, log_config=None, access_log=False)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from .app import create_app
 from .config import SimConfig
-from .engine import Plan, build_plan
+from .engine import Plan, build_plan, plan_for
 
-__all__ = ["Plan", "SimConfig", "banner", "build_plan", "create_app"]
+__all__ = ["Plan", "SimConfig", "banner", "build_plan", "create_app", "plan_for"]
 
 
 def banner(host: str, port: int, config: SimConfig, plan: Plan) -> str:

@@ -23,7 +23,7 @@ from .api_objects import router as objects_router
 from .auth import Authenticator
 from .config import SimConfig
 from .durations import late
-from .engine import Plan, build_plan
+from .engine import Plan, plan_for
 from .errors import EngineError, error_response
 from .faults import FaultInjector, FaultRule
 from .staging import StagedRun, StagedWait, stage_run, stage_wait, true_cause
@@ -182,9 +182,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 def create_app(config: SimConfig | None = None, plan: Plan | None = None) -> FastAPI:
     """Build the simulator app; ``plan`` defaults to one generated from the config."""
     config = config or SimConfig()
-    plan = plan or build_plan(
-        config.seed, config.jobs, days=config.days, failure_rate=config.failure_rate, day_start=config.start_of_day()
-    )
+    plan = plan or plan_for(config)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

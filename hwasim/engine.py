@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
+from .config import SimConfig
 from .durations import set_deadlines
 from .generator import SCRIPTED_STREAMS, PlanBuilder, new_run
 from .model import FINISHED, NOT_STARTED, Dependency, Job, JobRun, JobStream, Resource, Workstation
@@ -408,3 +409,10 @@ def build_plan(
     plan.advance(anchor)
     set_deadlines(plan.streams, builder.slow_nights, SCRIPTED_STREAMS, seed)
     return plan
+
+
+def plan_for(config: SimConfig) -> Plan:
+    """The plan the simulator's settings describe (seed, size, days, failure rate, start of day)."""
+    return build_plan(
+        config.seed, config.jobs, days=config.days, failure_rate=config.failure_rate, day_start=config.start_of_day()
+    )

@@ -53,7 +53,7 @@ def sim(
     """Run the HWA REST v2 simulator on its own, serving /twsd/api/v2/..."""
     import uvicorn
 
-    from hwasim import SimConfig, banner, build_plan, create_app
+    from hwasim import SimConfig, banner, create_app, plan_for
 
     if clock not in {"real", "manual"}:
         errors.print(f"--clock must be real or manual, not {clock!r}")
@@ -63,9 +63,7 @@ def sim(
     except ValidationError as exc:
         errors.print(f"[bold red]Invalid simulator settings:[/] {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
         raise typer.Exit(2) from None
-    plan = build_plan(
-        config.seed, config.jobs, days=config.days, failure_rate=config.failure_rate, day_start=config.start_of_day()
-    )
+    plan = plan_for(config)
     server = uvicorn.Server(uvicorn.Config(create_app(config, plan), host=host, port=port, log_level="warning"))
     console.print(banner(host, port, config, plan), highlight=False, soft_wrap=True)
     server.run()

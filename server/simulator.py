@@ -74,12 +74,10 @@ async def builtin_simulator(settings: Settings) -> AsyncIterator[None]:
         raise RuntimeError(f"{host}:{port} is taken by something that is not the HWA simulator: set SIM_PORT")
     import uvicorn
 
-    from hwasim import SimConfig, build_plan, create_app
+    from hwasim import SimConfig, create_app, plan_for
 
     config = SimConfig(jobs=settings.sim_jobs, seed=settings.sim_seed)
-    plan = build_plan(
-        config.seed, config.jobs, days=config.days, failure_rate=config.failure_rate, day_start=config.start_of_day()
-    )
+    plan = plan_for(config)
     # log_config=None: keep the process's JSON logging (uvicorn would install its own handlers)
     server = uvicorn.Server(uvicorn.Config(create_app(config, plan), log_config=None, access_log=False))
     task = asyncio.create_task(server.serve(sockets=[sock]))
