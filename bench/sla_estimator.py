@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 
 from hwasim import SimConfig, build_plan, create_app
-from hwasim.durations import late
+from hwasim.durations import late, night_of
 from hwasim.engine import Plan
 from tests.live import LiveServer
 from tools.hwa import HWAClient, HWAClientConfig
@@ -82,7 +82,7 @@ async def risk_against_the_night(kg: KnowledgeGraph, plan: Plan) -> None:
     synced_at = plan.now
     flagged = {p.name for p in await sla_risk(kg, synced_at) if p.kind == "stream" and p.slack_minutes < 0}
     open_ = [s for s in plan.streams if s.day == 0 and s.deadline is not None and s.end is None]
-    slow = {name for night in plan.builder.slow_nights if night.day == 0 for name in night.streams}
+    slow = {s.name for s in open_ if night_of(plan.builder.slow_nights, 0, s.name) is not None}
     plan.advance(synced_at + timedelta(hours=24))
     truly = {s.name for s in open_ if late(s, plan.now)}
     candidates = {s.name for s in open_}

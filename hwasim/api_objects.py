@@ -23,7 +23,7 @@ from .api import (
     paginate,
     select,
 )
-from .engine import ActionError, AuditEntry, Plan
+from .engine import ActionError, Plan
 from .errors import EngineError
 from .fields import RESOURCE_FIELDS
 from .model import Resource
@@ -51,7 +51,7 @@ async def reply_prompt(
         plan.reply(prompt, reply.answer)
     except ActionError as exc:
         raise bad_request(exc.message, exc.exception_name) from exc
-    _audit(plan, user.name, "reply", f"PR{prompt.sequence}", request, "yes" if reply.answer else "no")
+    plan.record(user.name, "reply", f"PR{prompt.sequence}", justification(request), "yes" if reply.answer else "no")
     return {"id": prompt.id, "url": f"{serialize.API}/plan/prompt/{prompt.id}"}
 
 
@@ -96,9 +96,5 @@ async def update_quantity(
     pool = _find(plan, resource_id)
     before = pool.quantity
     plan.set_quantity(pool, quantity)
-    _audit(plan, user.name, "update-quantity", pool.key, request, f"{before} -> {quantity}")
+    plan.record(user.name, "update-quantity", pool.key, justification(request), f"{before} -> {quantity}")
     return {"id": pool.id, "url": f"{serialize.API}/plan/resource/{pool.id}"}
-
-
-def _audit(plan: Plan, user: str, action: str, target: str, request: Request, outcome: str) -> None:
-    plan.audit.append(AuditEntry(plan.now, user, action, target, justification(request), outcome))

@@ -22,7 +22,7 @@ from .api import router as v2_router
 from .api_objects import router as objects_router
 from .auth import Authenticator
 from .config import SimConfig
-from .durations import late
+from .durations import late, night_of
 from .engine import Plan, plan_for
 from .errors import EngineError, error_response
 from .faults import FaultInjector, FaultRule
@@ -148,7 +148,7 @@ async def nights(request: Request) -> dict[str, Any]:
                 "name": s.name,
                 "day": s.day,
                 "id": s.id,
-                "slow_night": any(n.day == s.day and s.name in n.streams for n in builder.slow_nights),
+                "slow_night": night_of(builder.slow_nights, s.day, s.name) is not None,
             }
             for s in plan.streams
             if late(s, plan.now)

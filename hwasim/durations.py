@@ -88,6 +88,11 @@ class SlowNight:
         }
 
 
+def night_of(nights: list[SlowNight], day: int, stream_name: str) -> SlowNight | None:
+    """The slow night a stream's instance of production day ``day`` ran in, if any."""
+    return next((n for n in nights if n.day == day and stream_name in n.streams), None)
+
+
 SLOW_CAUSES = [
     "storage latency on the SAN behind {ws}",
     "a backup running over the batch window on {ws}",
@@ -106,10 +111,9 @@ def set_deadlines(streams: list[JobStream], slow: list[SlowNight], excluded: set
     runs seen on ordinary earlier days (not slow, not month end) plus 30 % and a quarter of an hour,
     the same offset every day; without such a day, from the jobs' typical durations. Slow nights,
     month-end peaks and failures that stop a stream then end past it."""
-    slow_days = {(night.day, name) for night in slow for name in night.streams}
     seen: dict[str, list[timedelta]] = defaultdict(list)
     for stream in streams:
-        ordinary = (stream.day, stream.name) not in slow_days and not is_month_end(stream.sched_time.date())
+        ordinary = night_of(slow, stream.day, stream.name) is None and not is_month_end(stream.sched_time.date())
         if stream.day > 0 and ordinary and stream.end is not None:
             seen[stream.name].append(stream.end - stream.sched_time)
     for stream in streams:

@@ -323,16 +323,11 @@ class Plan:
         return f"{len(chosen)} dependencies of job {job.name} released."
 
     def _record(self, user: str, action: str, job: Job, headers: dict[str, str], outcome: str) -> None:
-        self.audit.append(
-            AuditEntry(
-                self.now,
-                user,
-                action,
-                f"{job.workstation.name}#{job.stream.name}.{job.name}",
-                headers,
-                outcome,
-            )
-        )
+        self.record(user, action, f"{job.workstation.name}#{job.stream.name}.{job.name}", headers, outcome)
+
+    def record(self, user: str, action: str, target: str, headers: dict[str, str], outcome: str) -> None:
+        """One entry of the audit (``GET /admin/audit``) for an action on any plan object."""
+        self.audit.append(AuditEntry(self.now, user, action, target, headers, outcome))
 
     # ------------------------------------------------------------------ admin
     def set_linked(self, name: str, linked: bool) -> Workstation:
@@ -358,7 +353,7 @@ class Plan:
             raise ActionError(f"AWSSIM0431E The prompt PR{prompt.sequence} is not ASKED: it was answered.")
         prompt.prompt_answer = answer
         for job in self.jobs:
-            if prompt in job.deps and answer:
+            if answer and any(dep is prompt for dep in job.deps):
                 job.last_run.submitted = max(self.now, job.last_run.submitted or self.now)
         self.advance(self.now)
 

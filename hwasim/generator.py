@@ -12,7 +12,7 @@ import uuid
 import zlib
 from datetime import date, datetime, time, timedelta
 
-from .durations import SLOW_CAUSES, SlowNight, has_deadline, profile, run_seconds
+from .durations import SLOW_CAUSES, SlowNight, has_deadline, night_of, profile, run_seconds
 from .model import Dependency, Job, JobRun, JobStream, Resource, Workstation
 from .resources import new_resource
 from .stdlists import kinds_for, platform_of
@@ -200,18 +200,19 @@ class PlanBuilder:
         days = [0] + ([1 + rng.randrange(self.days - 1)] if self.days > 1 else [])
         for day in days:
             ws = self.workstations[rng.choice(hosts)].name
-            streams = [name for name, _, index in layout if self.workstations[index].name == ws]
-            streams = [name for name in streams if name not in SCRIPTED_STREAMS]
+            streams = [
+                name
+                for name, _, index in layout
+                if self.workstations[index].name == ws and name not in SCRIPTED_STREAMS
+            ]
             cause = rng.choice(SLOW_CAUSES).format(ws=ws)
             self.slow_nights.append(
                 SlowNight(day, self.production_date(day), ws, rng.uniform(2.0, 3.0), cause, streams)
             )
 
     def _slow_factor(self, stream: JobStream) -> float:
-        for night in self.slow_nights:
-            if night.day == stream.day and stream.name in night.streams:
-                return night.factor
-        return 1.0
+        night = night_of(self.slow_nights, stream.day, stream.name)
+        return night.factor if night is not None else 1.0
 
     def _build_day(self, day: int, layout: list[tuple[str, list[str], int]]) -> None:
         rng = self.rng
@@ -327,7 +328,7 @@ class PlanBuilder:
         pool = self.resources.get(name)
         if pool is None:
             pool = self.resources[name] = new_resource(self.ids.uuid(), name, job.workstation, quantity)
-        job.deps.append(self._dep("RESOURCE", resource=name, pool=pool))
+        job.deps.append(self._dep("RESOURCE", pool=pool))
         pool.users.append(job)
         return pool
 

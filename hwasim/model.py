@@ -48,7 +48,6 @@ class Dependency:
     sequence: int
     pred_job: Job | None = None
     pred_stream: JobStream | None = None
-    resource: str | None = None
     file_path: str | None = None
     file_arrives_at: datetime | None = None
     prompt_text: str | None = None
