@@ -75,6 +75,34 @@ class Diagnosis:
     confidence: float
     message_id: str | None = None
 
+    @classmethod
+    def at(
+        cls,
+        lines: list[str],
+        index: int,
+        category: Category,
+        meaning: tuple[str, str],
+        rerun_helps: RerunHelps,
+        confidence: float,
+        message_id: str,
+        next_step: tuple[str | None, str | None] = (None, None),
+    ) -> Diagnosis:
+        """A reading decided by ``lines[index]``: the line as printed, its 1-based number, and the
+        category's next step unless the reading has its own (en, pt)."""
+        en, pt, _ = NEXT[category]
+        return cls(
+            category=category,
+            line=lines[index].strip()[:500],
+            line_number=index + 1,
+            meaning_en=meaning[0],
+            meaning_pt=meaning[1],
+            rerun_helps=rerun_helps,
+            next_en=next_step[0] or en,
+            next_pt=next_step[1] or pt,
+            confidence=confidence,
+            message_id=message_id,
+        )
+
     def meaning(self, language: str) -> str:
         return self.meaning_pt if language == "pt" else self.meaning_en
 
@@ -190,18 +218,15 @@ def diagnose(log: str | None, status: str | None = None, return_code: int | None
     found = decisive(lines)
     if found is not None:
         index, message = found
-        en, pt, _ = NEXT[message.category]
-        return Diagnosis(
-            category=message.category,
-            line=lines[index].strip()[:500],
-            line_number=index + 1,
-            meaning_en=message.meaning_en,
-            meaning_pt=message.meaning_pt,
-            rerun_helps=message.rerun,
-            next_en=message.next_en or en,
-            next_pt=message.next_pt or pt,
-            confidence=CONFIDENCE[message.specificity],
-            message_id=message.id,
+        return Diagnosis.at(
+            lines,
+            index,
+            message.category,
+            (message.meaning_en, message.meaning_pt),
+            message.rerun,
+            CONFIDENCE[message.specificity],
+            message.id,
+            (message.next_en, message.next_pt),
         )
     if status == "FAIL":
         return _fallback("agent", "status FAIL: the job never started", "status FAIL: o job nunca iniciou", 0.6)
@@ -212,19 +237,11 @@ def diagnose(log: str | None, status: str | None = None, return_code: int | None
     worded = vote([line if line.strip() and not _is_noise(line) else "" for line in lines])
     if worded is not None:
         category, index = worded
-        en, pt, _ = NEXT[category]
-        return Diagnosis(
-            category=category,
-            line=lines[index].strip()[:500],
-            line_number=index + 1,
-            meaning_en="no known message; the words of the error lines point here",
-            meaning_pt="nenhuma mensagem conhecida; as palavras das linhas de erro apontam para cá",
-            rerun_helps="unknown",
-            next_en=en,
-            next_pt=pt,
-            confidence=0.3,
-            message_id="words",
+        meaning = (
+            "no known message; the words of the error lines point here",
+            "nenhuma mensagem conhecida; as palavras das linhas de erro apontam para cá",
         )
+        return Diagnosis.at(lines, index, category, meaning, "unknown", 0.3, "words")
     return _fallback(
         "unknown", "nothing in the log or the status points to a cause", "nada no log ou no status indica a causa", 0.1
     )

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from .causes import NEXT, Category
+from .causes import Category
 from .diagnosis import Diagnosis
 
 log = logging.getLogger(__name__)
@@ -59,16 +59,5 @@ async def refined(found: Diagnosis, text: str, model: Any | None, budget_seconds
     if number is None or len(quote) < 8:  # not a line of this log: rejected
         log.info("diagnosis refinement rejected: the quote is not in the log")
         return found
-    en, pt, _ = NEXT[reading.category]
-    return Diagnosis(
-        category=reading.category,
-        line=lines[number - 1].strip()[:500],
-        line_number=number,
-        meaning_en=reading.meaning,
-        meaning_pt=reading.meaning,
-        rerun_helps=reading.rerun_helps,
-        next_en=en,
-        next_pt=pt,
-        confidence=MODEL_CONFIDENCE,
-        message_id="model",
-    )
+    meaning = (reading.meaning, reading.meaning)
+    return Diagnosis.at(lines, number - 1, reading.category, meaning, reading.rerun_helps, MODEL_CONFIDENCE, "model")

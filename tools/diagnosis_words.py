@@ -168,7 +168,7 @@ VOCABULARY: dict[Category, tuple[str, ...]] = {
         "user not found",
     ),
 }
-ERROR_LINE = re.compile(
+FAILURE_LINE = re.compile(
     r"\b(error|erro|fatal|severe|critical|failed|failure|falh[aou]|exception|abort|aborted|abortad[oa]"
     r"|cannot|can't|could not|couldn't|unable|não foi possível|impossível|refused|recusad[oa]|invalid|inválid[oa])\b",
     re.IGNORECASE,
@@ -188,7 +188,7 @@ PATTERNS = _patterns()
 
 def vote(lines: list[str]) -> tuple[Category, int] | None:
     """(category, line index) the error lines' words point to with a clear lead, or None."""
-    errors = [(i, line) for i, line in enumerate(lines) if ERROR_LINE.search(line)]
+    errors = [(i, line) for i, line in enumerate(lines) if FAILURE_LINE.search(line)]
     if not errors:
         return None
     last = errors[-1][0]
