@@ -13,7 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 import httpx
 import pytest
 
-from hwasim import SimConfig, build_plan, create_app
+from hwasim import Plan, SimConfig, build_plan, create_app
 from hwasim.durations import is_month_end, late, profile
 from tests.live import LiveServer
 
@@ -22,23 +22,23 @@ ANCHOR = datetime(2026, 12, 6, 22, 0, tzinfo=UTC)  # the history holds a month e
 
 
 @pytest.fixture(scope="module")
-def fortnight() -> object:
+def fortnight() -> Plan:
     return build_plan(42, 300 * 14, anchor=ANCHOR, days=14)
 
 
-def successful(plan: object, name: str) -> dict[int, int]:
+def successful(plan: Plan, name: str) -> dict[int, int]:
     """day → duration of the job's successful first run that day (earlier days only)."""
     out = {}
-    for job in plan.jobs:  # type: ignore[attr-defined]
+    for job in plan.jobs:
         if job.name == name and job.stream.day > 0 and job.runs[0].status == "SUCC":
             out[job.stream.day] = job.runs[0].duration_s
     return out
 
 
-def test_a_job_takes_about_the_same_time_every_ordinary_day(fortnight: object) -> None:
+def test_a_job_takes_about_the_same_time_every_ordinary_day(fortnight: Plan) -> None:
     plan = fortnight
     steady = 0
-    names = sorted({j.name for j in plan.jobs if j.stream.name.endswith("_DAILY")})  # type: ignore[attr-defined]
+    names = sorted({j.name for j in plan.jobs if j.stream.name.endswith("_DAILY")})
     for name in names:
         shape = profile(name, 42)
         if shape.drift_per_day or shape.monday != 1.0 or shape.month_end != 1.0:
@@ -51,10 +51,10 @@ def test_a_job_takes_about_the_same_time_every_ordinary_day(fortnight: object) -
     assert steady >= 5
 
 
-def test_month_end_is_heavier_for_the_books_and_drifting_jobs_slow_down(fortnight: object) -> None:
+def test_month_end_is_heavier_for_the_books_and_drifting_jobs_slow_down(fortnight: Plan) -> None:
     plan = fortnight
     heavier = drifting = 0
-    for name in sorted({j.name for j in plan.jobs}):  # type: ignore[attr-defined]
+    for name in sorted({j.name for j in plan.jobs}):
         shape, runs = profile(name, 42), successful(plan, name)
         ends = [d for d in runs if is_month_end((ANCHOR - timedelta(hours=18, days=d)).date())]
         ordinary = [d for d in runs if d not in ends and (ANCHOR - timedelta(hours=18, days=d)).weekday() != 0]
@@ -88,7 +88,7 @@ def sim() -> Iterator[LiveServer]:
 
 
 def test_a_slow_night_makes_streams_with_deadlines_late_for_a_recorded_reason(sim: LiveServer) -> None:
-    plan = sim.app.state.plan  # type: ignore[attr-defined]
+    plan = sim.app.state.plan
     with httpx.Client(base_url=sim.url, timeout=10) as admin, httpx.Client(base_url=sim.url, auth=AUTH) as http:
         nights = admin.get("/admin/nights").json()
         assert nights["days"][0] == "2026-12-06" and len(nights["slow_nights"]) == 2
