@@ -390,3 +390,17 @@ async def get_workstation(workstation_id: str, plan: PlanDep) -> dict[str, Any]:
 @router.get("/engine/info")
 async def engine_info() -> dict[str, Any]:
     return serialize.engine_info()
+
+
+@router.get("/engine/configuration")
+async def engine_configuration(plan: PlanDep) -> dict[str, Any]:
+    """The global options an assistant reads (``startOfDay``: when a production day begins, HHMM)."""
+    return serialize.engine_configuration(plan.builder.today_start)
+
+
+@router.get("/engine/configuration/{key}")
+async def engine_configuration_key(key: str, plan: PlanDep) -> dict[str, Any]:
+    options = serialize.engine_configuration(plan.builder.today_start)
+    if key not in options:
+        raise EngineError(404, f"AWSSIM0440E The configuration key {key} was not found.", "ObjectNotFoundException")
+    return dict(options[key])

@@ -316,6 +316,14 @@ def workstation(ws: Workstation) -> dict[str, Any]:
     }
 
 
+def engine_configuration(today_start: datetime) -> dict[str, dict[str, str]]:
+    """Global options as ``ConfigValue``s; ``startOfDay`` in optman's HHMM form."""
+    return {
+        "startOfDay": {"value": today_start.strftime("%H%M"), "description": "Start time of the production day"},
+        "timezoneEnable": {"value": "YES", "description": "Time zones are enabled"},
+    }
+
+
 def engine_info() -> dict[str, Any]:
     return {
         "displayVersion": "10.1.0.1",

@@ -43,6 +43,7 @@ from .errors import (
 )
 from .models import (
     ActionResult,
+    ConfigValue,
     EngineInfo,
     FilterActionResult,
     FlowNode,
@@ -362,3 +363,12 @@ class HWAClient:
 
     async def engine_info(self) -> EngineInfo:
         return await self._get("/engine/info", EngineInfo)
+
+    async def engine_option(self, key: str) -> str | None:
+        """One global option's value (``GET /engine/configuration/{key}``), None when the engine has none."""
+        try:
+            response = await self._request("GET", f"/engine/configuration/{segment(key)}")
+        except HWANotFound:
+            return None
+        value = ConfigValue.model_validate(response.json()).value
+        return value or None

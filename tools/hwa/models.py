@@ -184,6 +184,11 @@ class WorkstationInPlan(HWAModel):
         return bool({"RUNNING", "JOBMAN_UP"} & set(self.active_states))
 
 
+class ConfigValue(HWAModel):
+    value: str | None = None
+    description: str | None = None
+
+
 class EngineInfo(HWAModel):
     display_version: str | None = None
     full_version: str | None = None
