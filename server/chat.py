@@ -205,8 +205,9 @@ def waiting_text(request: dict[str, Any], language: str) -> str:
         rc = f", código de retorno {target['return_code']}" if target.get("return_code") is not None else ""
         return (
             f"Proposta: {verb} {target.get('job', '?')} (agendado {target.get('scheduled')}; em {target.get('status')}"
-            f"{rc} quando pedido). Nada foi feito ainda: aguarda a aprovação de um operador ({request['approval_id']})."
-        )
+            f"{rc} quando pedido). {request.get('consequence_pt') or ''} Nada foi feito ainda: aguarda a aprovação"
+            f" de um operador ({request['approval_id']})."
+        ).replace("  ", " ")
     return (
         f"Proposed: {description}. Nothing is done yet: it waits for an operator's approval ({request['approval_id']})."
     )

@@ -66,6 +66,16 @@ class WriteAction:
     send: Send
     applied: Applied
     consequence: str = ""  # what the engine does downstream (shown on the approval card)
+    consequence_pt: str = ""  # the same, in Portuguese
+
+    def consequence_for(self, seen: dict[str, Any], language: str) -> str:
+        """What it does downstream, for the state the requester saw: a rerun of a job whose last run
+        ended SUCC says that the work runs twice."""
+        if self.key == "rerun" and seen.get("status") == "SUCC":
+            if language == "pt":
+                return "A última execução terminou em SUCC: um rerun processa o mesmo trabalho DUAS VEZES."
+            return "Its last run ended SUCC: a rerun processes the same work TWICE."
+        return self.consequence_pt if language == "pt" else self.consequence
 
 
 ACTIONS: dict[str, WriteAction] = {
@@ -78,6 +88,8 @@ ACTIONS: dict[str, WriteAction] = {
             _rerun,
             lambda seen, job: job.last_run is not None and job.last_run.id != seen.get("run_id"),
             "A new run of the job with the same dependencies; if its last run ended SUCC, its work is done twice.",
+            "Uma nova execução do job com as mesmas dependências; se a última terminou em SUCC, o trabalho é"
+            " feito duas vezes.",
         ),
         WriteAction(
             "hold",
@@ -90,6 +102,7 @@ ACTIONS: dict[str, WriteAction] = {
             _by_id(JobAction.HOLD),
             lambda seen, job: job.priority == 0,
             "The job will not start until it is released; its successors wait for it.",
+            "O job não começa até ser liberado; seus sucessores esperam por ele.",
         ),
         WriteAction(
             "release",
@@ -98,6 +111,7 @@ ACTIONS: dict[str, WriteAction] = {
             _by_id(JobAction.RELEASE),
             lambda seen, job: job.priority != 0,
             "The job starts as soon as its own dependencies are met.",
+            "O job começa assim que suas próprias dependências forem atendidas.",
         ),
         WriteAction(
             "cancel",
@@ -111,6 +125,8 @@ ACTIONS: dict[str, WriteAction] = {
             lambda seen, job: canceled(job),
             "A job not started never runs and its successors are released at once (they run without its"
             " output); a running job keeps running.",
+            "Um job que não começou nunca roda e seus sucessores são liberados na hora (rodam sem a saída"
+            " dele); um job em execução continua rodando.",
         ),
         WriteAction(
             "kill",
@@ -119,6 +135,7 @@ ACTIONS: dict[str, WriteAction] = {
             _by_id(JobAction.KILL),
             lambda seen, job: job.status == "ABEND",
             "The running job ends ABEND; its successors are NOT released.",
+            "O job em execução termina em ABEND; seus sucessores NÃO são liberados.",
         ),
         WriteAction(
             "confirm_succ",
@@ -127,6 +144,7 @@ ACTIONS: dict[str, WriteAction] = {
             _by_id(JobAction.CONFIRM_SUCC),
             lambda seen, job: job.status == "SUCC",
             "The job counts as SUCC: its successors start although its work may not be done.",
+            "O job passa a contar como SUCC: seus sucessores começam, embora o trabalho possa não ter sido feito.",
         ),
         WriteAction(
             "confirm_abend",
@@ -135,6 +153,7 @@ ACTIONS: dict[str, WriteAction] = {
             _by_id(JobAction.CONFIRM_ABEND),
             lambda seen, job: job.status == "ABEND" and seen.get("status") != "ABEND",
             "The job counts as ABEND: its successors keep waiting.",
+            "O job passa a contar como ABEND: seus sucessores continuam esperando.",
         ),
         WriteAction(
             "release_dependencies",
@@ -143,6 +162,7 @@ ACTIONS: dict[str, WriteAction] = {
             _by_id(JobAction.RELEASE_ALL_DEPENDENCIES),
             lambda seen, job: job.status != seen.get("status") or unresolved_dependencies(job) == [],
             "The job may start now, without its predecessors' output, files, prompts or start time.",
+            "O job pode começar agora, sem a saída dos predecessores, arquivos, prompts ou horário de início.",
         ),
     )
 }

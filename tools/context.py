@@ -253,7 +253,7 @@ def hitl_request(approval: Approval, joined: bool = False) -> dict[str, Any]:
     card's arguments show the state the requester saw and what the action does downstream; a request
     that joined another's open approval says whose it is."""
     action = ACTIONS.get(approval.action)
-    consequence = action.consequence if action else ""
+    consequence = action.consequence_for(approval.target, "en") if action else ""
     shown = {**approval.arguments, "state_seen": describe_state(approval.target), "consequence": consequence}
     return {
         "action_requests": [
@@ -264,6 +264,7 @@ def hitl_request(approval: Approval, joined: bool = False) -> dict[str, Any]:
         "action": approval.action,
         "target": approval.target,
         "consequence": consequence,
+        "consequence_pt": action.consequence_for(approval.target, "pt") if action else "",
         **({"joined": True, "requested_by": approval.requested_by} if joined else {}),
     }
 

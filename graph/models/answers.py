@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tools.actions import ACTIONS
 from tools.causes import cause_for
 from tools.diagnosis import diagnose
 
@@ -12,6 +13,7 @@ from ..classifier.rules import language_of
 from .digest import digest
 from .pasted import pasted, said
 from .phrases import ACTION_WORDS, CATEGORY_WORDS, T, in_language, outage_reason, t
+from .waiting import wait_text
 
 
 def job_line(job: dict[str, Any], lang: str) -> str:
@@ -121,13 +123,7 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
     elif inferred:
         parts.insert(0, " ".join(t("inferred", lang, written=w, read_as=r) for w, r in inferred.items()))
     if query_type == "impact":
-        parts.extend(job_line(j, lang) for j in status[:1])
-        parts.extend(_dependencies(data.get("dependencies", []), lang))
-        parts.extend(_impact(data.get("kg", []), lang))
-        entities = meta.get("entities") or {}
-        verb = ACTION_WORDS.get(entities.get("action") or "", {}).get(lang, "")
-        job = ", ".join(entities.get("jobs") or [])
-        parts.append(t("what_if", lang, verb=verb or "…", job=job or "…"))
+        parts.extend(_what_if(meta.get("entities") or {}, status, data, lang))
     if query_type == "history":
         parts.extend(_history(data.get("history", []), lang))
     if query_type in {"sla", "stream"}:
@@ -153,6 +149,24 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
     if meta.get("style") == "brief":  # the essentials: the first two parts, three lines each
         parts = ["\n".join(p.splitlines()[:3]) for p in parts if p][:2]
     return "\n\n".join(p for p in parts if p)
+
+
+RELEASES_SUCCESSORS = {"cancel", "confirm"}  # the successors run (without the job's output)
+
+
+def _what_if(entities: dict[str, Any], status: list[dict[str, Any]], data: dict[str, Any], lang: str) -> list[str]:
+    """What an action would do, from the action's own declaration and the job's successors: a cancel
+    releases them, a hold or a kill keeps them waiting. Nothing is changed."""
+    action = entities.get("action") or ""
+    out = [job_line(j, lang) for j in status[:1]] + _dependencies(data.get("dependencies", []), lang)
+    declared = ACTIONS.get("confirm_succ" if action == "confirm" else action)
+    if declared is not None:
+        out.append(declared.consequence_for({"status": status[0].get("status")} if status else {}, lang))
+    if action not in RELEASES_SUCCESSORS:  # the successors wait for it: how many, which critical
+        out.extend(_impact(data.get("kg", []), lang))
+    verb = ACTION_WORDS.get(action, {}).get(lang, "")
+    out.append(t("what_if", lang, verb=verb or "…", job=", ".join(entities.get("jobs") or []) or "…"))
+    return out
 
 
 def _outcomes(items: list[dict[str, Any]], lang: str) -> list[str]:
@@ -221,6 +235,8 @@ def _failed(items: list[dict[str, Any]], lang: str) -> list[str]:
 
 def _meaning(job: dict[str, Any], lang: str) -> str:
     """What a waiting or pending status means for the operator (ABEND/FAIL are explained by cause)."""
+    if said_wait := wait_text(job, lang):  # the engine's own reason
+        return f"\n{said_wait}"
     key = f"means_{job.get('status')}"
     return f"\n{t(key, lang)}" if key in T else ""
 

@@ -116,16 +116,16 @@ T: dict[str, dict[str, str]] = {
         "pt": "PEND: rodou e agora espera que um operador o confirme (como SUCC ou ABEND).",
     },
     "means_READY": {
-        "en": "READY: its dependencies are met but it has not started — usually its agent is down or busy.",
-        "pt": "READY: as dependências foram atendidas mas ele não começou — em geral o agente está fora ou ocupado.",
+        "en": "READY: its dependencies are met but it has not started (its agent, a limit or a resource).",
+        "pt": "READY: as dependências foram atendidas mas ele não começou (o agente, um limite ou um recurso).",
     },
     "means_WAIT": {
         "en": "WAIT: it waits for its dependencies (predecessors, time, resources).",
         "pt": "WAIT: espera suas dependências (predecessores, horário, recursos).",
     },
     "means_HOLD": {
-        "en": "HOLD: it is held (priority 0) and will not start until released.",
-        "pt": "HOLD: está retido (prioridade 0) e não começa até ser liberado.",
+        "en": "HOLD: its dependencies are not resolved yet (a predecessor, a time, a file, a resource or a prompt).",
+        "pt": "HOLD: suas dependências ainda não foram resolvidas (predecessor, horário, arquivo, recurso ou prompt).",
     },
     "means_EXEC": {"en": "EXEC: it is running now.", "pt": "EXEC: está rodando agora."},
     "linked": {"en": "linked", "pt": "conectada"},

@@ -13,6 +13,7 @@ from tools.diagnosis_model import refined
 from tools.hwa import oql
 from tools.registry import ToolInputError, ToolPermission, tool
 
+from . import waits
 from .common import (
     cached,
     closest,
@@ -70,8 +71,9 @@ async def get_job_status(job_name: str, workstation: str | None, ctx: ToolContex
     async def fetch() -> dict[str, Any]:
         found = await ctx.client.find_jobs(job_name.upper(), workstation=workstation)
         jobs = current_instances(found)
+        waiting = await waits.reasons(ctx.client, jobs[:5])
         return {
-            "jobs": [compact_job(j) for j in jobs[:5]],
+            "jobs": [compact_job(j) | ({"waiting": waiting[j.id]} if j.id in waiting else {}) for j in jobs[:5]],
             "found": len(jobs),
             "_fetched_at": now_iso(),
             "_raw_tokens": raw_tokens(found),
