@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from tools.days import Day
+
 
 class QueryType(StrEnum):
     STATUS = "status"
@@ -45,6 +47,7 @@ class Entities(BaseModel):
     inferred: dict[str, str] = Field(default_factory=dict)  # what the user wrote -> the plan's name it was read as
     run_ids: list[str] = Field(default_factory=list)  # a run named by its id (a past run's log)
     days_ago: int | None = None  # "yesterday's log": the job's instance of that many days ago
+    day: Day | None = None  # "ontem", "tonight": a production day (tools.days)
 
     def is_empty(self) -> bool:
         return not (
@@ -55,6 +58,7 @@ class Entities(BaseModel):
             or self.return_codes
             or self.message_ids
             or self.time_window_hours
+            or self.day
             or self.action
         )
 
@@ -67,5 +71,5 @@ class Classification(BaseModel):
 
     def as_output(self) -> dict[str, object]:
         """The ``resync classify`` JSON shape."""
-        entities = self.entities.model_dump(exclude={"inferred", "run_ids", "days_ago"})  # the contract's keys
+        entities = self.entities.model_dump(exclude={"inferred", "run_ids", "days_ago", "day"})  # the contract's keys
         return {"query_type": self.query_type.value, "language": self.language, "entities": entities}

@@ -26,6 +26,7 @@ from graph.models import make_chat_model
 from graph.variants import Variant, load_variant
 from tools.cache import CacheManager, CacheTTLs, configure_cache_manager
 from tools.context import Parts
+from tools.days import ProductionDays, parse_start
 from tools.executor import ActionExecutor, ApprovalPolicy
 from tools.hwa import HWAClient, HWAClientConfig
 from tools.notify import Notifier
@@ -273,6 +274,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
                 catalog=catalog,
                 chat_model=chat_model(settings),  # type: ignore[arg-type]
                 reader=reader_for(settings),
+                days=ProductionDays(client, parse_start(settings.production_day_start)),
                 kg=store.kg,
                 incidents=store.incidents,
                 documents=store.documents,

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     tws_breaker_threshold: int = Field(5, ge=1, le=100, description="failures in a row that open the circuit")
     tws_breaker_reset_seconds: float = Field(30.0, gt=0, le=3600, description="seconds before a trial call")
     tws_page_size: int = Field(500, ge=1, le=10_000, description="page size of list queries")
+    production_day_start: str = Field(
+        "", description="HH:MM (UTC) when a production day begins; empty: the engine's startOfDay option"
+    )
 
     # --- built-in simulator (default engine) ------------------------------------------------------
     sim_host: str = Field("127.0.0.1", description="address of the built-in simulator")
@@ -210,6 +213,15 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown actions {', '.join(sorted(unknown))}; known: {', '.join(ACTIONS)}")
         return value
+
+    @field_validator("production_day_start")
+    @classmethod
+    def _day_start(cls, value: str) -> str:
+        from tools.days import parse_start
+
+        if value.strip() and parse_start(value) is None:
+            raise ValueError(f"{value!r} is not a time of day (HH:MM, e.g. 06:00)")
+        return value.strip()
 
     @field_validator("prompt_version")
     @classmethod

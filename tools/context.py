@@ -5,13 +5,14 @@ an approval record that ``tools.executor.ActionExecutor`` executes once it is de
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
 
 from .actions import ACTIONS, WriteAction, describe_state, seen_state
 from .cache import CacheManager
+from .days import ProductionDays
 from .executor import ActionExecutor, Decision, DecisionRefused
 from .hwa import HWAClient, JobInPlan
 from .memo import MemoClient, RunMemo
@@ -104,6 +105,11 @@ class Parts:
     cache: CacheManager | None = None
     actions: ActionExecutor | None = None
     reader: BaseChatModel | None = None  # a configured model that refines unsure diagnoses (None: the catalogue)
+    days: ProductionDays = field(default_factory=ProductionDays)  # where "today" and "yesterday" begin
+
+    def __post_init__(self) -> None:
+        if self.days.client is None:  # the engine's start of day, unless one was configured
+            self.days = ProductionDays(self.client, self.days.configured)
 
     def for_caller(
         self,

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from tools.days import Day
 from tools.language import detect_language, fold
 
 from ..taxonomy import Classification, Entities, Language, QueryType
@@ -139,8 +140,8 @@ def extract_entities(text: str, known: KnownNames) -> Entities:
     entities.message_ids = list(dict.fromkeys(m.upper() for m in MESSAGE_ID.findall(text)))
     entities.time_window_hours = time_window(folded)
     entities.run_ids = RUN_ID.findall(text.lower())
-    if re.search(r"\b(yesterday'?s?|de ontem|ontem)\b", folded) and re.search(r"\b(log|joblog|stdlist|saida)", folded):
-        entities.days_ago = 1
+    entities.day = production_day(folded)
+    entities.days_ago = {"yesterday": 1, "day_before": 2}.get(entities.day or "")
     for action, pattern in ACTIONS:
         if re.search(pattern, folded):
             entities.action = action
@@ -153,12 +154,29 @@ def extract_entities(text: str, known: KnownNames) -> Entities:
     return entities
 
 
+DAY_WORDS: list[tuple[Day, str]] = [  # the first that matches names the production day
+    ("day_before", r"\b(anteontem|antes de ontem|day before yesterday|the day before|dia anterior)\b"),
+    ("yesterday", r"\b(yesterday'?s?|ontem|yday|ystd)\b"),
+    (
+        "last_night",
+        r"\b(tonight|last night|overnight|over night|(?:ess|est|nest|dest)a (?:noite|madrugada)|madrugada|"
+        r"noite passada|during the night|de noite|a noite|night shift|batch noturno|noturno)\b",
+    ),
+    ("today", r"\b(today'?s?|hoje|so far|ate agora|this morning|de manha|nesta manha)\b"),
+]
+
+
+def production_day(folded: str) -> Day | None:
+    """The production day a question names ("ontem", "tonight", "hoje"), or None."""
+    return next((day for day, pattern in DAY_WORDS if re.search(pattern, folded)), None)
+
+
 def time_window(folded: str) -> int | None:
     match = HOURS.search(folded)
     if match:
         amount, unit = int(match.group(1)), match.group(2)
         return amount * 24 if unit.startswith("d") else amount
-    if re.search(r"\b(yesterday|ontem|last night|today|hoje|tonight|24h|last day)\b", folded):
+    if re.search(r"\b(24h|last day)\b", folded):
         return 24
     match = SHORT_HOURS.search(folded)
     return int(match.group(1)) if match else None

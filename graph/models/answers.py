@@ -12,7 +12,7 @@ from tools.diagnosis import diagnose
 from ..classifier.rules import language_of
 from .digest import digest
 from .pasted import pasted, said
-from .phrases import ACTION_WORDS, CATEGORY_WORDS, T, in_language, outage_reason, t
+from .phrases import ACTION_WORDS, CATEGORY_WORDS, DAY_WORDS, T, in_language, outage_reason, t
 from .waiting import wait_text
 
 
@@ -219,22 +219,43 @@ def _dependencies(items: list[dict[str, Any]], lang: str) -> list[str]:
 def _failed(items: list[dict[str, Any]], lang: str) -> list[str]:
     for failed in items[:1]:
         jobs = failed.get("jobs", [])
+        day = failed.get("day")
+        where = t("on_workstation", lang, ws=failed["workstation"]) if failed.get("workstation") else ""
+        span = {"day": DAY_WORDS[day["name"]][lang], "start": day["start"], "end": day["end"]} if day else {}
         if not jobs:
-            return [t("none_failed", lang, h=failed.get("hours"))]
+            return [
+                t("none_failed_day", lang, where=where, **span)
+                if day
+                else t("none_failed", lang, h=failed.get("hours"))
+            ]
         lines = [f"- {job_line(j, lang)}{_what_next(j, lang)}" for j in jobs[:15]]
-        head = t(
-            "failed_count",
-            lang,
-            n=failed.get("count", len(jobs)),
-            h=failed.get("hours"),
-            still=failed.get("still_failed", sum(bool(j.get("still_failed")) for j in jobs)),
-        )
+        n = failed.get("count", len(jobs))
+        still = failed.get("still_failed", sum(bool(j.get("still_failed")) for j in jobs))
+        if day:
+            head = t("failed_day", lang, n=n, still=still, where=where, **span)
+        else:
+            head = t("failed_count", lang, n=n, h=failed.get("hours"), still=still) + (
+                f" {where.strip()}" if where else ""
+            )
         return [head + "\n" + "\n".join(lines)]
     return []
 
 
 def _meaning(job: dict[str, Any], lang: str) -> str:
-    """What a waiting or pending status means for the operator (ABEND/FAIL are explained by cause)."""
+    """What a waiting or pending status means for the operator (ABEND/FAIL are explained by cause),
+    and the instance's own failed runs before its last one."""
+    return _said_status(job, lang) + _failed_before(job, lang)
+
+
+def _failed_before(job: dict[str, Any], lang: str) -> str:
+    earlier = job.get("failed_before") or []
+    if not earlier:
+        return ""
+    runs = ", ".join(f"{r['status']} rc {r['return_code']} {r.get('ended') or ''}".strip() for r in earlier)
+    return "\n" + t("failed_before", lang, n=len(earlier), runs=runs)
+
+
+def _said_status(job: dict[str, Any], lang: str) -> str:
     if said_wait := wait_text(job, lang):  # the engine's own reason
         return f"\n{said_wait}"
     key = f"means_{job.get('status')}"

@@ -98,6 +98,20 @@ T: dict[str, dict[str, str]] = {
     "rerun_then": {"en": " → rerun at {at}: {status}", "pt": " → reexecutado às {at}: {status}"},
     "still_failed": {"en": " → still failed", "pt": " → ainda com falha"},
     "none_failed": {"en": "No job failed in the last {h} hours.", "pt": "Nenhum job falhou nas últimas {h} horas."},
+    "failed_day": {
+        "en": "{n} job run(s) failed {day} (production day {start} – {end}; {still} still failed now){where}:",
+        "pt": "{n} execução(ões) de job falharam {day} (dia de produção {start} – {end}; {still} ainda com falha "
+        "agora){where}:",
+    },
+    "none_failed_day": {
+        "en": "No job failed {day} (production day {start} – {end}){where}.",
+        "pt": "Nenhum job falhou {day} (dia de produção {start} – {end}){where}.",
+    },
+    "on_workstation": {"en": " on {ws}", "pt": " em {ws}"},
+    "failed_before": {
+        "en": "Before that, this instance failed {n} time(s) ({runs}) and was rerun.",
+        "pt": "Antes disso, esta instância falhou {n} vez(es) ({runs}) e foi reexecutada.",
+    },
     "waits_for": {"en": "It waits for: {items}.", "pt": "Ele espera por: {items}."},
     "needed_by": {"en": "Waiting for it: {items}.", "pt": "Esperando por ele: {items}."},
     "nothing": {"en": "nothing", "pt": "nada"},
@@ -196,6 +210,13 @@ CATEGORY_WORDS = {
     "dependency": {"en": "dependency", "pt": "dependência"},
     "agent": {"en": "not launched (agent or definition)", "pt": "não iniciado (agente ou definição)"},
     "unknown": {"en": "unknown", "pt": "desconhecida"},
+}
+
+DAY_WORDS = {
+    "today": {"en": "today", "pt": "hoje"},
+    "yesterday": {"en": "yesterday", "pt": "ontem"},
+    "day_before": {"en": "the day before yesterday", "pt": "anteontem"},
+    "last_night": {"en": "last night", "pt": "esta noite"},
 }
 
 ACTION_WORDS = {

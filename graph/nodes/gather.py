@@ -41,11 +41,26 @@ def _per_job(extra: Args | None = None) -> Callable[[dict[str, Any], str], list[
     return lambda e, q: [{"job_name": job, **(extra or {})} for job in (e.get("jobs") or [])[:3]]
 
 
+def failed_args(entities: dict[str, Any]) -> Args:
+    """A production day when the question names one ("ontem", "tonight"), else the hours it gives
+    (24 by default); one workstation when it names exactly one."""
+    stations = entities.get("workstations") or []
+    return {
+        "hours": min(entities.get("time_window_hours") or 24, 336),
+        **({"day": entities["day"]} if entities.get("day") and not entities.get("time_window_hours") else {}),
+        **({"workstation": stations[0]} if len(stations) == 1 else {}),
+    }
+
+
 BRANCHES: dict[str, Branch] = {
     "status": Branch(
         "get_job_status",
         lambda e, q: [
-            {"job_name": j, **({"workstation": e["workstations"][0]} if e.get("workstations") else {})}
+            {
+                "job_name": j,
+                **({"workstation": e["workstations"][0]} if e.get("workstations") else {}),
+                **({"day": e["day"]} if e.get("day") not in (None, "today") else {}),
+            }
             for j in (e.get("jobs") or [])[:3]
         ],
     ),
@@ -65,7 +80,7 @@ BRANCHES: dict[str, Branch] = {
     "kg": Branch("get_impact", _per_job()),
     "incidents": Branch("find_similar_incidents", lambda e, q: [{"job_name": j} for j in (e.get("jobs") or [])[:1]]),
     "knowledge": Branch("search_knowledge", lambda e, q: [{"query": q[:500]}] if len(q) >= 2 else []),
-    "failed": Branch("get_failed_jobs", lambda e, q: [{"hours": min(e.get("time_window_hours") or 24, 336)}]),
+    "failed": Branch("get_failed_jobs", lambda e, q: [failed_args(e)]),
     "health": Branch("get_system_health", lambda e, q: [{}]),
     "critical": Branch("get_critical_jobs", lambda e, q: [{}]),
     "outcomes": Branch("get_request_outcomes", lambda e, q: [{}]),

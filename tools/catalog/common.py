@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -62,6 +62,11 @@ def compact_job(job: JobInPlan) -> dict[str, Any]:
         "started": iso(info.actual_start_time if info else None),
         "ended": iso(info.actual_end_time if info else None),
         "runs": len(job.jobruns),
+        "failed_before": [  # this instance's earlier runs that failed (a rerun followed each)
+            {"status": r.status, "return_code": r.return_code, "ended": iso(_ended(r))}
+            for r in job.jobruns
+            if r is not run and r.status in FAILED_RUN
+        ][:5],
         "critical": bool(job.job_options and job.job_options.critical),
     }
 
@@ -69,9 +74,11 @@ def compact_job(job: JobInPlan) -> dict[str, Any]:
 FAILED_RUN = frozenset({"ABEND", "FAIL"})
 
 
-def pick_run(found: list[JobInPlan], run_id: str | None, days_ago: int) -> tuple[JobInPlan | None, JobRun | None]:
+def pick_run(
+    found: list[JobInPlan], run_id: str | None, day: tuple[datetime, datetime] | None = None
+) -> tuple[JobInPlan | None, JobRun | None]:
     """The job instance and run whose log is asked for: a run by id, else the newest started run of the
-    instance ``days_ago`` production days back (0: the current instance)."""
+    instance scheduled in ``day`` (a production day's [start, end); None: the current instance)."""
     if run_id:
         for job in found:
             for run in job.jobruns:
@@ -79,15 +86,17 @@ def pick_run(found: list[JobInPlan], run_id: str | None, days_ago: int) -> tuple
                     return job, run
         return None, None
     started = [j for j in found if j.last_run and j.last_run.time_info and j.last_run.time_info.actual_start_time]
+    if day is not None:
+        started = on_day(started, day)
     if not started:
         return None, None
-    if days_ago:
-        day = (started[0].sched_time or datetime.now(UTC)).date() - timedelta(days=days_ago)
-        started = [j for j in started if j.sched_time and j.sched_time.date() == day]
-        if not started:
-            return None, None
     job = current_instances(started)[0]
     return job, job.last_run
+
+
+def on_day(jobs: list[JobInPlan], day: tuple[datetime, datetime]) -> list[JobInPlan]:
+    """The instances scheduled in a production day's [start, end)."""
+    return [j for j in jobs if j.sched_time and day[0] <= j.sched_time < day[1]]
 
 
 def _ended(run: JobRun) -> datetime | None:

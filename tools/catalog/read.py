@@ -8,6 +8,7 @@ from typing import Any
 
 from tools.cache import job_key, static_key
 from tools.context import ToolContext
+from tools.days import Day
 from tools.diagnosis import diagnose
 from tools.diagnosis_model import refined
 from tools.hwa import oql
@@ -22,6 +23,7 @@ from .common import (
     failed_runs,
     iso,
     now_iso,
+    on_day,
     pick_run,
     prefetch_job,
     raw_tokens,
@@ -32,6 +34,7 @@ from .schemas import (
     HistoryInput,
     JobInput,
     JobLogsInput,
+    JobStatusInput,
     NoInput,
     SearchInput,
     SimilarIncidentsInput,
@@ -63,14 +66,18 @@ async def get_request_outcomes(ctx: ToolContext) -> dict[str, Any]:
     }
 
 
-@tool(permission=ToolPermission.READ_ONLY, input_schema=JobInput, tags=["monitoring", "status"])
-async def get_job_status(job_name: str, workstation: str | None, ctx: ToolContext) -> dict[str, Any]:
+@tool(permission=ToolPermission.READ_ONLY, input_schema=JobStatusInput, tags=["monitoring", "status"])
+async def get_job_status(
+    job_name: str, workstation: str | None, ctx: ToolContext, day: Day | None = None
+) -> dict[str, Any]:
     """Current status of a job in the plan: internal status (ABEND, SUCC, EXEC, HOLD…), return code,
-    schedule and run times. Lists every current instance when the name exists in several job streams."""
+    schedule and run times; for a waiting job, what it waits for. Lists every current instance when the
+    name exists in several job streams; ``day``: the instance of that production day instead."""
 
     async def fetch() -> dict[str, Any]:
         found = await ctx.client.find_jobs(job_name.upper(), workstation=workstation)
-        jobs = current_instances(found)
+        bounds = await ctx.parts.days.day(day) if day else None
+        jobs = current_instances(on_day(found, bounds) if bounds else found)
         waiting = await waits.reasons(ctx.client, jobs[:5])
         return {
             "jobs": [compact_job(j) | ({"waiting": waiting[j.id]} if j.id in waiting else {}) for j in jobs[:5]],
@@ -79,33 +86,45 @@ async def get_job_status(job_name: str, workstation: str | None, ctx: ToolContex
             "_raw_tokens": raw_tokens(found),
         }
 
-    result: dict[str, Any] = await cached(
-        ctx, job_key(job_name.upper(), "status", workstation or "any"), "job_status", fetch
-    )
+    key = job_key(job_name.upper(), "status", workstation or "any", day or "")
+    result: dict[str, Any] = await cached(ctx, key, "job_status", fetch)
+    if not result["found"] and day:
+        raise ToolInputError(f"{job_name} has no instance on that production day ({day})")
     if not result["found"]:
         raise ToolInputError(f"no job named {job_name} in the plan")
     return result
 
 
 @tool(permission=ToolPermission.READ_ONLY, input_schema=FailedJobsInput, tags=["monitoring", "failures"])
-async def get_failed_jobs(hours: int, ctx: ToolContext) -> dict[str, Any]:
-    """Every run that ended in ABEND or FAIL during the last N hours, newest first — reruns included —
-    each with what happened next (``next``: the following run) and whether the job is still failed."""
+async def get_failed_jobs(
+    hours: int, ctx: ToolContext, day: Day | None = None, workstation: str | None = None
+) -> dict[str, Any]:
+    """Every run that ended in ABEND or FAIL during the last N hours — or of one production day's
+    instances (``day``: today so far, yesterday, day_before, last_night) — newest first, reruns
+    included, each with what happened next (``next``: the following run) and whether the job is still
+    failed; optionally on one workstation."""
+    station = (workstation or "").strip("/").upper()
 
     async def fetch() -> dict[str, Any]:
-        since = datetime.now(UTC) - timedelta(hours=hours)
+        bounds = await ctx.parts.days.day(day) if day else None
+        since = bounds[0] if bounds else datetime.now(UTC) - timedelta(hours=hours)
         found = await ctx.client.jobs_with_failed_runs(since)
-        runs = failed_runs(found, since)
+        runs = failed_runs(on_day(found, bounds) if bounds else found, since)
+        if station:
+            runs = [r for r in runs if r["workstation"].upper() == station]
         return {
             "count": len(runs),
             "hours": hours,
+            **({"day": {"name": day, "start": iso(bounds[0]), "end": iso(bounds[1])}} if bounds else {}),
+            **({"workstation": station} if station else {}),
             "still_failed": sum(r["still_failed"] for r in runs),
             "jobs": runs[:50],
             "_fetched_at": now_iso(),
             "_raw_tokens": raw_tokens(found),
         }
 
-    result: dict[str, Any] = await cached(ctx, static_key(f"failed:{hours}"), "job_status", fetch)
+    key = f"failed:{hours}" if day is None else f"failed:{day}"
+    result: dict[str, Any] = await cached(ctx, static_key(f"{key}:{station}"), "job_status", fetch)
     return result
 
 
@@ -121,7 +140,7 @@ async def get_job_logs(
         if not run_id and not days_ago:
             await prefetch_job(ctx, job_name.upper(), log=True)
         found = await ctx.client.find_jobs(job_name.upper())
-        job, run = pick_run(found, run_id, days_ago)
+        job, run = pick_run(found, run_id, await ctx.parts.days.bounds(days_ago) if days_ago else None)
         if job is None or run is None:
             which = f"run {run_id}" if run_id else (f"{days_ago} day(s) ago" if days_ago else "yet")
             raise ToolInputError(f"{job_name} has no run with a job log {which}")

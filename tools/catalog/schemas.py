@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tools.days import Day
+
 JOB_NAME = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,39}$"
 WORKSTATION = r"^/?[A-Za-z0-9][A-Za-z0-9_\-]{0,15}$"
 STREAM = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,39}$"
@@ -20,8 +22,14 @@ class JobInput(Strict):
     workstation: str | None = Field(None, description="workstation, e.g. AGT1 (optional)", pattern=WORKSTATION)
 
 
+class JobStatusInput(JobInput):
+    day: Day | None = Field(None, description="the instance of that production day; default: the newest")
+
+
 class FailedJobsInput(Strict):
     hours: int = Field(24, ge=1, le=24 * 14, description="look back this many hours")
+    day: Day | None = Field(None, description="instead of hours: one production day (today: so far)")
+    workstation: str | None = Field(None, description="only runs on this workstation, e.g. AGT1", pattern=WORKSTATION)
 
 
 class JobLogsInput(Strict):
