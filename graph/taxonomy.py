@@ -28,6 +28,11 @@ class QueryType(StrEnum):
     PROMPTS = "prompts"  # prompts waiting for a reply
     DIGEST = "digest"  # what happened overnight: the watcher's investigations, roots and cascades
     DIAGNOSE = "diagnose"  # a job log pasted into the chat: what broke, and what to do
+    HANDOVER = "handover"  # what the next shift must know (graph/capabilities/handover.py)
+    LONG_RUNNERS = "long_runners"  # jobs running far beyond their usual duration
+    CHANGES = "changes"  # what changed for a job since the previous production day
+    MESSAGE = "message"  # what a message id means and which jobs got it
+    PRIORITISE = "prioritise"  # which failed job first
     OTHER = "other"
 
 

@@ -270,30 +270,6 @@ SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
             r"\b(miss(ing)? (the|its|their) deadline|vai atrasar|estourar o prazo)\b",
         ),
     ),
-    (
-        QueryType.STREAM,
-        2.7,
-        (
-            r"\b(block\w*|stuck|holding up|bloque\w*|trav\w*|parad[oa])\b.*\b(stream|jobstream|fluxo|cadeia)\b",
-            r"\b(stream|jobstream|fluxo|cadeia)\b.*\b(block\w*|stuck|bloque\w*|trav\w*|parad[oa]|status|done)\b",
-        ),
-    ),
-    (
-        QueryType.PROMPTS,
-        3.0,
-        (
-            r"\b(prompts?|waiting for (a |an )?(reply|answer|response|operator)|awaiting (a )?reply)\b",
-            r"\b(aguardando|esperando) (uma )?(resposta|operador)\b",
-        ),
-    ),
-    (
-        QueryType.WORKSTATION,
-        2.6,
-        (
-            r"\b(running|runs|queued|waiting) on (agt\d+|master|fta_\w+)\b",
-            r"\b(rodando|roda|na fila|esperando) n[oa] (agt\d+|master|fta_\w+)\b",
-        ),
-    ),
     (  # a question about a request already made, never a new order
         QueryType.OUTCOME,
         6.0,

@@ -3,6 +3,7 @@ context (tool results) of the run. Every claim comes from an item; sources are c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tools.actions import ACTIONS
@@ -50,8 +51,20 @@ def error_lines(log: str, limit: int = 4) -> list[str]:
     return [line for line in log.splitlines() if any(k in line for k in keys)][:limit]
 
 
-def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict[str, Any]) -> str:
+Compose = Callable[[dict[str, list[dict[str, Any]]], str, dict[str, Any]], list[str]]
+
+
+def render(
+    query_type: str, lang: str, context: list[dict[str, Any]], meta: dict[str, Any], compose: Compose | None = None
+) -> str:
+    """The answer: the parts a capability composes (``compose``, from its declaration) or this module's
+    own kinds, then what every answer carries (inferred names, outages, partial reads, brevity)."""
     data = _by_branch(context)
+    parts = compose(data, lang, meta) if compose is not None else _parts(query_type, lang, data, meta)
+    return _finish(parts, query_type, lang, meta)
+
+
+def _parts(query_type: str, lang: str, data: dict[str, list[dict[str, Any]]], meta: dict[str, Any]) -> list[str]:
     parts: list[str] = []
     keywords: tuple[str, ...] = ()
     status = [j for d in data.get("status", []) for j in d.get("jobs", [])]
@@ -102,41 +115,38 @@ def render(query_type: str, lang: str, context: list[dict[str, Any]], meta: dict
         parts.extend(_dependencies(data.get("dependencies", []), lang))
         parts.extend(_impact(data.get("kg", []), lang))
     if query_type == "failed_jobs":
-        parts.extend(_failed(data.get("failed", []), lang))
+        parts.extend(failed_list(data.get("failed", []), lang))
     if query_type == "diagnose":  # a pasted job log, read by the one diagnosis
         parts.extend(pasted(data.get("pasted", []), lang, CATEGORY_WORDS))
     if query_type == "digest":  # the watcher's records; the plain failure list when it found nothing
         parts.extend(
-            digest(data.get("investigations", []), lang, CATEGORY_WORDS) or _failed(data.get("failed", []), lang)
+            digest(data.get("investigations", []), lang, CATEGORY_WORDS) or failed_list(data.get("failed", []), lang)
         )
     if query_type == "health" or (query_type == "status" and not status):
-        parts.extend(_health(data.get("health", []), data.get("workstations", []), lang))
+        parts.extend(health_lines(data.get("health", []), data.get("workstations", []), lang))
     if query_type in {"howto", "troubleshoot"}:
         parts.extend(_howto(data.get("knowledge", []), lang, brief=query_type == "troubleshoot", keywords=keywords))
     if query_type == "action":
         parts.extend(_action(meta, lang))
     if query_type == "outcome":
         parts.extend(_outcomes(data.get("outcomes", []), lang))
+    if query_type == "impact":
+        parts.extend(_what_if(meta.get("entities") or {}, status, data, lang))
+    if query_type == "history":
+        parts.extend(_history(data.get("history", []), lang))
+    if query_type == "sla":
+        parts.extend(critical_list(data.get("critical", []), lang))
+    if query_type == "other":
+        parts.append(t("other", lang))
+    return parts
+
+
+def _finish(parts: list[str], query_type: str, lang: str, meta: dict[str, Any]) -> str:
     inferred = (meta.get("entities") or {}).get("inferred") or {}
     if query_type == "action" and inferred and not meta.get("tool_results"):
         parts = [t("inferred_action", lang, written=w, read_as=r) for w, r in inferred.items()]
     elif inferred:
         parts.insert(0, " ".join(t("inferred", lang, written=w, read_as=r) for w, r in inferred.items()))
-    if query_type == "impact":
-        parts.extend(_what_if(meta.get("entities") or {}, status, data, lang))
-    if query_type == "history":
-        parts.extend(_history(data.get("history", []), lang))
-    if query_type in {"sla", "stream"}:
-        if query_type == "stream":
-            parts.extend(_failed(data.get("failed", []), lang))
-        parts.extend(_critical(data.get("critical", []), lang))
-    if query_type == "workstation":
-        parts.extend(_health([], data.get("workstations", []), lang) or _health(data.get("health", []), [], lang))
-    if query_type == "prompts":
-        parts.append(t("prompts_unavailable", lang))
-        parts.extend(_health(data.get("health", []), [], lang))
-    if query_type == "other":
-        parts.append(t("other", lang))
     unanswered = [e for e in meta.get("errors", []) if e["branch"] == "status" and "no job named" not in e["error"]]
     if unanswered:  # an outage is never "not found"
         jobs = (meta.get("entities") or {}).get("jobs") or ["the job"]
@@ -216,7 +226,7 @@ def _dependencies(items: list[dict[str, Any]], lang: str) -> list[str]:
     return out
 
 
-def _failed(items: list[dict[str, Any]], lang: str) -> list[str]:
+def failed_list(items: list[dict[str, Any]], lang: str) -> list[str]:
     for failed in items[:1]:
         jobs = failed.get("jobs", [])
         day = failed.get("day")
@@ -266,14 +276,14 @@ def _long_runner(job: dict[str, Any], history: dict[str, Any] | None, meta: dict
     """A running job far past its usual duration (median of its recent successful runs) is said so."""
     if job.get("status") != "EXEC" or not history or not job.get("started") or not meta.get("now"):
         return ""
-    usual = sorted(d for r in history.get("runs", []) if r.get("status") == "SUCC" and (d := _duration(r)))
+    usual = sorted(d for r in history.get("runs", []) if r.get("status") == "SUCC" and (d := run_seconds(r)))
     if not usual:
         return ""
     median = usual[len(usual) // 2]
-    elapsed = _duration({"started_at": job["started"], "ended_at": meta["now"]})
+    elapsed = run_seconds({"started_at": job["started"], "ended_at": meta["now"]})
     if elapsed is None or elapsed < max(3 * median, median + 1800):
         return ""
-    return "\n" + t("long_runner", lang, elapsed=_minutes(elapsed), usual=_minutes(median))
+    return "\n" + t("long_runner", lang, elapsed=minutes_text(elapsed), usual=minutes_text(median))
 
 
 def _what_next(run: dict[str, Any], lang: str) -> str:
@@ -286,7 +296,7 @@ def _what_next(run: dict[str, Any], lang: str) -> str:
     return t("rerun_then", lang, at=at, status=after.get("status"))
 
 
-def _health(health: list[dict[str, Any]], stations: list[dict[str, Any]], lang: str) -> list[str]:
+def health_lines(health: list[dict[str, Any]], stations: list[dict[str, Any]], lang: str) -> list[str]:
     out = []
     for h in health[:1]:
         unlinked = h["workstations"]["unlinked"]
@@ -309,10 +319,12 @@ def _health(health: list[dict[str, Any]], stations: list[dict[str, Any]], lang: 
     return out
 
 
-def _minutes(seconds: float) -> str:
-    if seconds >= 5400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+def minutes_text(seconds: float) -> str:
+    """A duration as an operator says it: "45 s", "12 min", "2 h 05 min"."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 90 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def _history(items: list[dict[str, Any]], lang: str) -> list[str]:
@@ -322,9 +334,9 @@ def _history(items: list[dict[str, Any]], lang: str) -> list[str]:
         if not runs:
             out.append(t("history_none", lang, job=history.get("job"), days=history.get("days")))
             continue
-        durations = sorted(d for d in (_duration(r) for r in runs) if d is not None)
-        median = _minutes(durations[len(durations) // 2]) if durations else "?"
-        p90 = _minutes(durations[min(len(durations) - 1, int(len(durations) * 0.9))]) if durations else "?"
+        durations = sorted(d for d in (run_seconds(r) for r in runs) if d is not None)
+        median = minutes_text(durations[len(durations) // 2]) if durations else "?"
+        p90 = minutes_text(durations[min(len(durations) - 1, int(len(durations) * 0.9))]) if durations else "?"
         out.append(
             t(
                 "history_runs",
@@ -346,7 +358,7 @@ def _history(items: list[dict[str, Any]], lang: str) -> list[str]:
     return out
 
 
-def _duration(run: dict[str, Any]) -> float | None:
+def run_seconds(run: dict[str, Any]) -> float | None:
     from datetime import datetime
 
     try:
@@ -357,7 +369,7 @@ def _duration(run: dict[str, Any]) -> float | None:
     return (end - start).total_seconds()
 
 
-def _critical(items: list[dict[str, Any]], lang: str) -> list[str]:
+def critical_list(items: list[dict[str, Any]], lang: str) -> list[str]:
     for critical in items[:1]:
         jobs = critical.get("jobs") or []
         if not jobs:

@@ -76,7 +76,17 @@ class OfflineChatModel(BaseChatModel):
         if meta.get("phase") == "agent":
             message = self._choose_tools(meta, messages, {t["function"]["name"] for t in tools or []})
         else:
-            text = render(meta.get("query_type", "other"), meta.get("language", "en"), meta.get("context", []), meta)
+            from ..capabilities import REGISTRY  # the capabilities compose with this package's answers
+
+            kind = meta.get("query_type", "other")
+            capability = REGISTRY.get(kind)
+            text = render(
+                kind,
+                meta.get("language", "en"),
+                meta.get("context", []),
+                meta,
+                capability.compose if capability else None,
+            )
             message = AIMessage(content=text)
         output = estimate_tokens(str(message.content)) + 20 * len(message.tool_calls)
         message.usage_metadata = UsageMetadata(

@@ -38,10 +38,6 @@ T: dict[str, dict[str, str]] = {
         "en": "No critical job is failed or waiting ({total} critical in the plan).",
         "pt": "Nenhum job crítico com falha ou esperando ({total} críticos no plano).",
     },
-    "prompts_unavailable": {
-        "en": "I cannot read the scheduler's prompts yet, so I cannot say which wait for a reply. The plan overall:",
-        "pt": "Ainda não consigo ler os prompts do scheduler, então não sei quais aguardam resposta. O plano em geral:",
-    },
     "job_line": {
         "en": "{job} ({ws}#{stream}) is {status}{rc}{times}.",
         "pt": "{job} ({ws}#{stream}) está em {status}{rc}{times}.",

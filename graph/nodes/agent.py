@@ -10,6 +10,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.config import get_config, get_stream_writer
 from langgraph.runtime import Runtime
 
+from ..capabilities import REGISTRY
 from ..context import Context, identity
 from ..facts import RunFacts, system_text
 from ..prompts import system_prompt
@@ -112,13 +113,15 @@ def route_after_rank(state: State) -> str:
     questions, kinds the plan covers only in part, or a branch that failed."""
     entities = state.get("entities") or {}
     query_type = state.get("query_type")
+    capability = REGISTRY.get(str(query_type))
+    about_a_job = query_type in ABOUT_A_JOB or bool(capability and capability.about_a_job)
     settled = (
-        query_type in ANSWERED_BY_GATHER
+        (query_type in ANSWERED_BY_GATHER or capability is not None)
         and state.get("confidence", 0.0) >= 0.5
         and bool(state.get("gathered"))
         and not state.get("errors")
         and not entities.get("action")  # "why did X fail and restart it": the order needs the agent
-        and (query_type not in ABOUT_A_JOB or bool(entities.get("jobs")))  # no job found: the agent looks
+        and (not about_a_job or bool(entities.get("jobs")))  # no job found: the agent looks
     )
     return "draft" if settled else "agent"
 

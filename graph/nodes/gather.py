@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from langgraph.config import get_config, get_stream_writer
@@ -18,27 +17,17 @@ from typing_extensions import TypedDict
 from tools.context import ToolContext
 from tools.registry import ToolCatalog
 
+from ..capabilities import REGISTRY, Args, Branch, per_job
 from ..context import Context, identity
 from ..state import BranchError, GatheredItem, State
 
 T = TypeVar("T")
-Args = dict[str, Any]
 
 
 class BranchInput(TypedDict):
     branch: str
     tool: str
     args: Args
-
-
-@dataclass(frozen=True)
-class Branch:
-    tool: str
-    args: Callable[[dict[str, Any], str], list[Args]]  # (entities, query) -> one or more calls
-
-
-def _per_job(extra: Args | None = None) -> Callable[[dict[str, Any], str], list[Args]]:
-    return lambda e, q: [{"job_name": job, **(extra or {})} for job in (e.get("jobs") or [])[:3]]
 
 
 def failed_args(entities: dict[str, Any]) -> Args:
@@ -76,15 +65,15 @@ BRANCHES: dict[str, Branch] = {
             for job in (e.get("jobs") or [])[:3]
         ],
     ),
-    "dependencies": Branch("get_job_dependencies", _per_job({"depth": 2})),
-    "kg": Branch("get_impact", _per_job()),
+    "dependencies": per_job("get_job_dependencies", {"depth": 2}),
+    "kg": per_job("get_impact"),
     "incidents": Branch("find_similar_incidents", lambda e, q: [{"job_name": j} for j in (e.get("jobs") or [])[:1]]),
     "knowledge": Branch("search_knowledge", lambda e, q: [{"query": q[:500]}] if len(q) >= 2 else []),
     "failed": Branch("get_failed_jobs", lambda e, q: [failed_args(e)]),
     "health": Branch("get_system_health", lambda e, q: [{}]),
     "critical": Branch("get_critical_jobs", lambda e, q: [{}]),
     "outcomes": Branch("get_request_outcomes", lambda e, q: [{}]),
-    "history": Branch("get_job_history", _per_job({"days": 14})),
+    "history": per_job("get_job_history", {"days": 14}),
     "investigations": Branch(
         "get_investigations", lambda e, q: [{"hours": min(e.get("time_window_hours") or 16, 336)}]
     ),
@@ -111,9 +100,6 @@ PLAN: dict[str, list[str]] = {
     "impact": ["status", "dependencies", "kg"],
     "history": ["status", "history"],
     "sla": ["critical"],
-    "stream": ["failed", "critical"],
-    "workstation": ["workstations", "health"],
-    "prompts": ["health"],
     "digest": ["investigations", "failed"],
     "diagnose": ["pasted"],
     "other": [],
@@ -121,10 +107,12 @@ PLAN: dict[str, list[str]] = {
 
 
 def planned_calls(query_type: str, entities: dict[str, Any], query: str) -> list[tuple[str, str, Args]]:
-    """(branch, tool, arguments) for every call this query needs."""
+    """(branch, tool, arguments) for every call this query needs: a capability's declared reads (its
+    own branches first, then the shared ones), or this module's plan for the other kinds."""
     calls: list[tuple[str, str, Args]] = []
-    for name in PLAN.get(query_type, []):
-        branch = BRANCHES[name]
+    capability = REGISTRY.get(query_type)
+    for name in capability.reads if capability else PLAN.get(query_type, []):
+        branch = capability.branches.get(name) or BRANCHES[name] if capability else BRANCHES[name]
         calls.extend((name, branch.tool, args) for args in branch.args(entities, query))
     if query_type == "status" and not calls:
         calls.append(("health", "get_system_health", {}))

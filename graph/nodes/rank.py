@@ -18,6 +18,7 @@ from langgraph.runtime import Runtime
 from tools.causes import ERROR_LINE
 from tools.language import estimate_tokens
 
+from ..capabilities import REGISTRY
 from ..context import Context
 from ..facts import render_item
 from ..state import GatheredItem, State
@@ -36,9 +37,6 @@ WEIGHTS: dict[str, dict[str, float]] = {
     "impact": {"dependencies": 1.0, "kg": 1.0, "status": 0.9},
     "history": {"history": 1.0, "status": 0.7},
     "sla": {"critical": 1.0},
-    "stream": {"failed": 1.0, "critical": 0.9},
-    "workstation": {"workstations": 1.0, "health": 0.7},
-    "prompts": {"health": 1.0},
     "digest": {"investigations": 1.0, "failed": 0.8},
     "diagnose": {"pasted": 1.0},
 }
@@ -96,7 +94,9 @@ def raw_tokens_of(item: GatheredItem, rendered: int) -> int:
 
 def score(text: str, branch: str, query_type: str, terms: set[str]) -> float:
     overlap = sum(1 for term in terms if term in text.lower()) / max(len(terms), 1)
-    return round(WEIGHTS.get(query_type, {}).get(branch, 0.3) + 0.5 * overlap, 4)
+    capability = REGISTRY.get(query_type)
+    weight = capability.weight_of(branch) if capability else WEIGHTS.get(query_type, {}).get(branch, 0.3)
+    return round(weight + 0.5 * overlap, 4)
 
 
 def rank(

@@ -1,5 +1,5 @@
 """The tools Resync ships; importing this package registers them."""
 
-from . import diagnose, proactive, read, write
+from . import diagnose, operations, proactive, read, write
 
-__all__ = ["diagnose", "proactive", "read", "write"]
+__all__ = ["diagnose", "operations", "proactive", "read", "write"]

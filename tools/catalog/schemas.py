@@ -91,3 +91,22 @@ class WriteJobInput(Strict):
 
 class ConfirmJobInput(WriteJobInput):
     result: Literal["succ", "abend"] = Field(description="confirm as successful (succ) or failed (abend)")
+
+
+class LongRunnersInput(Strict):
+    factor: float = Field(1.5, ge=1.1, le=20, description="running longer than this many times the usual duration")
+
+
+class WorkstationNameInput(Strict):
+    name: str = Field(description="workstation name, e.g. AGT1", pattern=WORKSTATION)
+
+
+class StreamInput(Strict):
+    stream: str = Field(description="job stream name, e.g. PAYROLL_DAILY", pattern=STREAM)
+
+
+class MessageInput(Strict):
+    message_id: str = Field(
+        description="a message id or code as a log prints it: AWSBHT023E, ORA-01017, SQLSTATE 40P01",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{2,23}$",
+    )

@@ -1,0 +1,90 @@
+"""What changed for a job since the previous production day: its newest instance against yesterday's,
+on the engine's own fields — status, return code, workstation, start, duration, runs (reruns
+included) — ("o que mudou no X desde ontem?")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..models.answers import job_line, minutes_text
+from ..taxonomy import QueryType
+from .base import Branch, Capability, Data, Phrases, say
+
+PHRASES: Phrases = {
+    "head": {"en": "{job}: today compared with yesterday —", "pt": "{job}: hoje comparado com ontem —"},
+    "same": {"en": "- {field}: {value} (unchanged)", "pt": "- {field}: {value} (sem mudança)"},
+    "changed": {"en": "- {field}: {before} → {after}", "pt": "- {field}: {before} → {after}"},
+    "missing": {
+        "en": "{job} has no instance yesterday to compare with.",
+        "pt": "{job} não tem instância ontem para comparar.",
+    },
+}
+FIELDS = {
+    "status": {"en": "status", "pt": "status"},
+    "return_code": {"en": "return code", "pt": "código de retorno"},
+    "workstation": {"en": "workstation", "pt": "estação"},
+    "duration": {"en": "duration", "pt": "duração"},
+    "start": {"en": "start", "pt": "início"},
+    "runs": {"en": "runs (reruns included)", "pt": "execuções (com reexecuções)"},
+}
+
+
+def _facts(job: dict[str, Any]) -> dict[str, Any]:
+    took = None
+    if job.get("started") and job.get("ended"):
+        took = minutes_text(
+            (datetime.fromisoformat(job["ended"]) - datetime.fromisoformat(job["started"])).total_seconds()
+        )
+    return {
+        "status": job.get("status"),
+        "return_code": job.get("return_code"),
+        "workstation": job.get("workstation"),
+        "duration": took,
+        "start": (job.get("started") or "")[11:16] or None,
+        "runs": job.get("runs"),
+    }
+
+
+def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
+    today = {j["job"]: j for d in data.get("status", []) for j in d.get("jobs", [])[:1]}
+    before = {j["job"]: j for d in data.get("status_yesterday", []) for j in d.get("jobs", [])[:1]}
+    out = []
+    for name, now in today.items():
+        out.append(job_line(now, lang))
+        if name not in before:
+            out.append(say(PHRASES, "missing", lang, job=name))
+            continue
+        a, b = _facts(before[name]), _facts(now)
+        lines = [
+            say(PHRASES, "same", lang, field=FIELDS[k][lang], value=b[k])
+            if a[k] == b[k]
+            else say(PHRASES, "changed", lang, field=FIELDS[k][lang], before=a[k], after=b[k])
+            for k in FIELDS
+        ]
+        out.append(say(PHRASES, "head", lang, job=name) + "\n" + "\n".join(lines))
+    return out
+
+
+CAPABILITY = Capability(
+    kind=QueryType.CHANGES,
+    signals=(
+        r"\b(what('?s| has| is)? (changed|different)|any (change|difference)s?|changes? since|compared? (to|"
+        r"with) (yesterday|the day before)|"
+        r"differen\w* (from|than|to|between)|vs\.? yesterday|versus yesterday)\b",
+        r"\b(o que mudou|mudou (algo|alguma coisa|desde|de ontem)|mudanca\w*|diferen\w* (de|do|entre|em relacao|pra|"
+        r"para)|"
+        r"comparad\w* (a|com) ontem|comparando com ontem|versus ontem|vs\.? ontem)\b",
+    ),
+    weight=5.0,
+    reads=("status", "status_yesterday"),
+    compose=compose,
+    branches={
+        "status": Branch("get_job_status", lambda e, q: [{"job_name": j} for j in (e.get("jobs") or [])[:2]]),
+        "status_yesterday": Branch(
+            "get_job_status", lambda e, q: [{"job_name": j, "day": "yesterday"} for j in (e.get("jobs") or [])[:2]]
+        ),
+    },
+    about_a_job=True,
+    eval_tag="what-changed",
+)

@@ -1,0 +1,56 @@
+"""The shift handover: what the next shift must know, from the engine — failures still open and
+those a rerun recovered (today's production day), critical jobs at risk and late streams, long
+runners, prompts waiting, workstations down. Each part says where it comes from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models.answers import critical_list, failed_list, health_lines
+from ..taxonomy import QueryType
+from .base import Branch, Capability, Data, Phrases, say
+from .long_runners import compose as long_runners
+from .prompts import compose as prompts
+
+PHRASES: Phrases = {
+    "title": {"en": "Shift handover ({now}):", "pt": "Passagem de turno ({now}):"},
+    "open": {
+        "en": "Still failed now — act on these first: {names}.",
+        "pt": "Ainda com falha agora — tratar primeiro: {names}.",
+    },
+    "none_open": {"en": "Nothing is still failed now.", "pt": "Nada está com falha agora."},
+}
+
+
+def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
+    parts = [say(PHRASES, "title", lang, now=meta.get("now") or "?")]
+    failed = data.get("failed", [])
+    still = sorted({j["job"] for f in failed for j in f.get("jobs", []) if j.get("still_failed")})
+    parts.append(say(PHRASES, "open", lang, names=", ".join(still)) if still else say(PHRASES, "none_open", lang))
+    parts += failed_list(failed, lang)
+    parts += critical_list(data.get("critical", []), lang)
+    parts += long_runners(data, lang, meta)
+    parts += prompts(data, lang, meta)
+    parts += health_lines(data.get("health", []), [], lang)
+    return parts
+
+
+CAPABILITY = Capability(
+    kind=QueryType.HANDOVER,
+    signals=(
+        r"\b(handover|hand over|hand-off|handoff|shift (change|summary|report|handover|notes)|next shift|"
+        r"incoming shift)\b",
+        r"\b(passagem de turno|passar o turno|proximo turno|troca de turno|turno seguinte|virada de turno|plantao)\b",
+        r"\b(resumo|resumao|brief\w*|summary|recap)\b.*\b(turno|shift|plantao)\b",
+        r"\b(what should|o que) .{0,30}\b(know|saber)\b.*\b(shift|turno|plantao)\b",
+    ),
+    weight=6.0,
+    reads=("failed", "critical", "long", "prompts", "health"),
+    compose=compose,
+    branches={
+        "failed": Branch("get_failed_jobs", lambda e, q: [{"hours": 24, "day": "today"}]),
+        "long": Branch("get_long_runners", lambda e, q: [{}]),
+        "prompts": Branch("get_prompts", lambda e, q: [{}]),
+    },
+    eval_tag="handover",
+)

@@ -1,0 +1,70 @@
+"""Which failed job first: the named jobs ranked by what waits on them — critical jobs blocked, jobs
+blocked downstream, their own criticality — each with its state ("qual eu ataco primeiro, X ou Y?")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models.answers import job_line
+from ..taxonomy import QueryType
+from .base import Capability, Data, Phrases, per_job, say
+
+PHRASES: Phrases = {
+    "first": {
+        "en": "Start with {job}: it blocks {blocked} job(s) downstream, {critical} of them critical{own}.",
+        "pt": "Comece pelo {job}: ele bloqueia {blocked} job(s) adiante, {critical} deles críticos{own}.",
+    },
+    "then": {
+        "en": "Then {job}: {blocked} job(s) downstream, {critical} critical{own}.",
+        "pt": "Depois o {job}: {blocked} job(s) adiante, {critical} críticos{own}.",
+    },
+    "own": {"en": "; it is critical itself", "pt": "; ele mesmo é crítico"},
+}
+
+
+def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
+    status = {j["job"]: j for d in data.get("status", []) for j in d.get("jobs", [])[:1]}
+    impact = {i.get("job"): i for i in data.get("kg", [])}
+    ranked = sorted(
+        status,
+        key=lambda name: (
+            -len((impact.get(name) or {}).get("critical") or []),
+            -int((impact.get(name) or {}).get("blocked_jobs") or 0),
+            not status[name].get("critical"),
+        ),
+    )
+    out = [job_line(status[name], lang) for name in ranked]
+    for index, name in enumerate(ranked):
+        found = impact.get(name) or {}
+        own = PHRASES["own"][lang] if status[name].get("critical") else ""
+        out.append(
+            say(
+                PHRASES,
+                "first" if index == 0 else "then",
+                lang,
+                job=name,
+                blocked=found.get("blocked_jobs", 0),
+                critical=len(found.get("critical") or []),
+                own=own,
+            )
+        )
+    return out
+
+
+CAPABILITY = Capability(
+    kind=QueryType.PRIORITISE,
+    signals=(
+        r"\b(which (one )?(first|before)|what first|prioriti[sz]\w*|priority order|more (urgent|important|critical)|"
+        r"most (urgent|important|critical)|tackle first|start with)\b",
+        r"\b(qual (deles |dos dois )?(primeiro|antes)|por (qual|onde) (eu )?comec\w*|qual (e |eh )?mais (urgente|"
+        r"importante|critico)|"
+        r"prioriz\w*|prioridade|ataco primeiro|resolvo primeiro|olho primeiro)\b",
+    ),
+    weight=5.0,
+    reads=("status", "kg"),
+    compose=compose,
+    branches={"kg": per_job("get_impact", limit=4), "status": per_job("get_job_status", limit=4)},
+    boost=lambda e, folded: 1.0 if len(e.get("jobs") or []) >= 2 else 0.0,
+    about_a_job=True,
+    eval_tag="prioritise",
+)

@@ -1,0 +1,73 @@
+"""A job stream's state: its newest instance's status, deadline and lateness, its jobs by status,
+the failed ones and those not started ("como está o BILLING_DAILY?", "is the payroll stream done?")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models.answers import critical_list, job_line
+from ..taxonomy import QueryType
+from .base import Branch, Capability, Data, Phrases, say
+
+PHRASES: Phrases = {
+    "line": {
+        "en": "Job stream {stream} ({ws}, scheduled {at}) is {status}{deadline}.",
+        "pt": "O job stream {stream} ({ws}, agendado {at}) está em {status}{deadline}.",
+    },
+    "deadline": {"en": "; deadline {at}", "pt": "; prazo {at}"},
+    "late": {"en": " — LATE: past its deadline and not complete", "pt": " — ATRASADO: passou do prazo sem terminar"},
+    "counts": {"en": "Its jobs: {counts}.", "pt": "Seus jobs: {counts}."},
+    "failed": {"en": "Failed in it:", "pt": "Com falha nele:"},
+    "waiting": {"en": "Not started yet: {names}.", "pt": "Ainda não começaram: {names}."},
+}
+
+
+def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for found in data.get("stream_status", [])[:2]:
+        deadline = say(PHRASES, "deadline", lang, at=found["deadline"]) if found.get("deadline") else ""
+        deadline += PHRASES["late"][lang] if found.get("late") else ""
+        out.append(
+            say(
+                PHRASES,
+                "line",
+                lang,
+                stream=found["stream"],
+                ws=found.get("workstation"),
+                at=found.get("scheduled"),
+                status=found.get("status"),
+                deadline=deadline,
+            )
+        )
+        counts = ", ".join(f"{k} {v}" for k, v in sorted((found.get("jobs_by_status") or {}).items()))
+        out.append(say(PHRASES, "counts", lang, counts=counts or "-"))
+        if found.get("failed"):
+            out.append(
+                say(PHRASES, "failed", lang) + "\n" + "\n".join(f"- {job_line(j, lang)}" for j in found["failed"][:8])
+            )
+        if found.get("not_started"):
+            out.append(say(PHRASES, "waiting", lang, names=", ".join(found["not_started"][:12])))
+    if not out:
+        out += critical_list(data.get("critical", []), lang)
+    return out
+
+
+CAPABILITY = Capability(
+    kind=QueryType.STREAM,
+    signals=(
+        r"\b(block\w*|stuck|holding up|bloque\w*|trav\w*|parad[oa])\b.*\b(stream|jobstream|fluxo|cadeia)\b",
+        r"\b(stream|jobstream|job stream|fluxo|cadeia)\b.*\b(block\w*|stuck|bloque\w*|trav\w*|parad[oa]|status|done|"
+        r"terminou|acabou|finished|complete\w*|late|atrasad\w*|deadline|prazo|how is|como (esta|ta))\b",
+    ),
+    weight=2.7,
+    reads=("stream_status", "critical"),
+    compose=compose,
+    branches={
+        "stream_status": Branch(
+            "get_job_stream_status", lambda e, q: [{"stream": s} for s in (e.get("job_streams") or [])[:2]]
+        ),
+    },
+    weights={"stream_status": 1.0, "critical": 0.6},
+    boost=lambda e, folded: 2.5 if e.get("job_streams") and not e.get("jobs") and not e.get("action") else 0.0,
+    eval_tag="stream",
+)
