@@ -192,7 +192,9 @@ async def failed_jobs(world: World, spec: dict[str, Any]) -> Expectation:
     """Jobs with a run that ended ABEND/FAIL on the production day (reruns included), on one
     workstation, or (``exclude_workstation``) on the others only."""
     day = spec.get("day", "today")
-    since = world.now - timedelta(hours=int(spec["hours"])) if "hours" in spec else None  # the older form
+    if spec["fact"] == "failed_job" and "day" not in spec:  # the older kind: a window of hours (24 by default)
+        spec = {**spec, "hours": spec.get("hours", 24)}
+    since = world.now - timedelta(hours=int(spec["hours"])) if "hours" in spec else None
     failed: dict[str, set[str]] = {}
     for job in await world.jobs() if since else await world.on_day(day):
         for run in job.jobruns:

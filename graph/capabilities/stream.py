@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models.answers import critical_list, job_line
+from ..models.answers import critical_list, failed_list, job_line
 from ..taxonomy import QueryType
 from .base import Branch, Capability, Data, Phrases, say
 
@@ -47,8 +47,8 @@ def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
             )
         if found.get("not_started"):
             out.append(say(PHRASES, "waiting", lang, names=", ".join(found["not_started"][:12])))
-    if not out:
-        out += critical_list(data.get("critical", []), lang)
+    if not out:  # no stream named exactly: what fails and what is at risk in the plan
+        out += failed_list(data.get("failed", []), lang) + critical_list(data.get("critical", []), lang)
     return out
 
 
@@ -60,14 +60,14 @@ CAPABILITY = Capability(
         r"terminou|acabou|finished|complete\w*|late|atrasad\w*|deadline|prazo|how is|como (esta|ta))\b",
     ),
     weight=2.7,
-    reads=("stream_status", "critical"),
+    reads=("stream_status", "failed", "critical"),
     compose=compose,
     branches={
         "stream_status": Branch(
             "get_job_stream_status", lambda e, q: [{"stream": s} for s in (e.get("job_streams") or [])[:2]]
         ),
     },
-    weights={"stream_status": 1.0, "critical": 0.6},
+    weights={"stream_status": 1.0, "failed": 0.8, "critical": 0.6},
     boost=lambda e, folded: 2.5 if e.get("job_streams") and not e.get("jobs") and not e.get("action") else 0.0,
     eval_tag="stream",
 )
