@@ -42,6 +42,9 @@ def language_of(text: str) -> Language:
     return detect_language(NAME_TOKEN.sub(" ", text), PT_MARKERS, EN_MARKERS)
 
 
+VAGUE = {QueryType.OTHER, QueryType.STATUS, QueryType.HEALTH}  # kinds that say nothing about a day
+
+
 def classify_text(text: str, entities: Entities) -> tuple[QueryType, float]:
     folded = fold(text)
     scores: dict[QueryType, float] = {}
@@ -66,8 +69,12 @@ def classify_text(text: str, entities: Entities) -> tuple[QueryType, float]:
     if not scores:
         if entities.jobs or entities.job_streams:
             return QueryType.STATUS, 0.4
+        if entities.day:  # "e essa noite?", "how did yesterday go": that production day's digest
+            return QueryType.DIGEST, 0.5
         return QueryType.OTHER, 0.3
     best = max(scores, key=lambda q: scores[q])
+    if entities.day and best in VAGUE and not (entities.jobs or entities.job_streams or entities.workstations):
+        return QueryType.DIGEST, 0.5
     total = sum(scores.values())
     return best, round(scores[best] / total, 2)
 

@@ -119,9 +119,9 @@ def _parts(query_type: str, lang: str, data: dict[str, list[dict[str, Any]]], me
     if query_type == "diagnose":  # a pasted job log, read by the one diagnosis
         parts.extend(pasted(data.get("pasted", []), lang, CATEGORY_WORDS))
     if query_type == "digest":  # the watcher's records; the plain failure list when it found nothing
-        parts.extend(
-            digest(data.get("investigations", []), lang, CATEGORY_WORDS) or failed_list(data.get("failed", []), lang)
-        )
+        recap = digest(data.get("investigations", []), lang, CATEGORY_WORDS)
+        investigated = any(d.get("investigations") for d in data.get("investigations", []))
+        parts.extend(recap if investigated else recap + failed_list(data.get("failed", []), lang))
     if query_type == "health" or (query_type == "status" and not status):
         parts.extend(health_lines(data.get("health", []), data.get("workstations", []), lang))
     if query_type in {"howto", "troubleshoot"}:
@@ -328,15 +328,17 @@ def minutes_text(seconds: float) -> str:
 
 
 def _history(items: list[dict[str, Any]], lang: str) -> list[str]:
+    """Runs, failures, and the usual duration (median and p90 of the successful runs) with its trend."""
     out = []
     for history in items[:2]:
         runs = history.get("runs") or []
         if not runs:
             out.append(t("history_none", lang, job=history.get("job"), days=history.get("days")))
             continue
-        durations = sorted(d for d in (run_seconds(r) for r in runs) if d is not None)
-        median = minutes_text(durations[len(durations) // 2]) if durations else "?"
-        p90 = minutes_text(durations[min(len(durations) - 1, int(len(durations) * 0.9))]) if durations else "?"
+        ok = [d for r in runs if r.get("status") == "SUCC" and (d := run_seconds(r)) is not None]  # newest first
+        ordered = sorted(ok)
+        median = minutes_text(ordered[len(ordered) // 2]) if ordered else "?"
+        p90 = minutes_text(ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))]) if ordered else "?"
         out.append(
             t(
                 "history_runs",
@@ -348,14 +350,30 @@ def _history(items: list[dict[str, Any]], lang: str) -> list[str]:
                 median=median,
                 p90=p90,
             )
+            + _trend(ok, lang)
         )
         recent = [
             f"- {r.get('started_at') or '?'} {r.get('status')}"
             + (f" rc {r['return_code']}" if r.get("return_code") not in (None, 0) else "")
+            + (f" ({minutes_text(d)})" if (d := run_seconds(r)) is not None else "")
             for r in runs[:5]
         ]
         out.append(t("history_last", lang) + "\n" + "\n".join(recent))
     return out
+
+
+def _trend(newest_first: list[float], lang: str) -> str:
+    """ " Getting slower: …" when the last three successful runs took over 15% more than the ones before."""
+    if len(newest_first) < 4:
+        return ""
+    recent, earlier = newest_first[:3], newest_first[3:]
+    before = sorted(earlier)[len(earlier) // 2]
+    now = sorted(recent)[1]
+    if before and abs(now - before) / before > 0.15:
+        return " " + t(
+            "trend_up" if now > before else "trend_down", lang, now=minutes_text(now), before=minutes_text(before)
+        )
+    return " " + t("trend_flat", lang)
 
 
 def run_seconds(run: dict[str, Any]) -> float | None:

@@ -17,6 +17,10 @@ WHY = {
         "en": "it waits for the job stream {names} to complete.",
         "pt": "espera o job stream {names} terminar.",
     },
+    "stream": {
+        "en": "nothing of its own is unresolved: its job stream {stream} waits for {names}.",
+        "pt": "nada dele mesmo está pendente: o job stream {stream} espera {names}.",
+    },
     "operator_hold": {
         "en": "an operator put it on hold (priority 0): it will not start until someone releases it.",
         "pt": "um operador o colocou em hold (prioridade 0): não começa até alguém liberá-lo.",
@@ -49,12 +53,16 @@ def wait_text(job: dict[str, Any], lang: str) -> str:
     if not waiting:
         return ""
     reason = waiting.get("reason")
-    same = [w for w in waiting.get("waiting_for") or [] if w.get("kind") == reason]
+    pending = waiting.get("waiting_for") or []
+    same = pending if reason == "stream" else [w for w in pending if w.get("kind") == reason]
     if reason not in WHY:
         return f"{job.get('status')}: " + UNNAMED[lang].format(substatus=waiting.get("substatus") or "?")
     prompt = same[0].get("text") if same and reason == "prompt" else None
     at = waiting.get("start_time")
     text = WHY[reason][lang].format(
-        names=_names(same), at=f" ({at})" if at else "", text=f": “{prompt}”" if prompt else ""
+        names=_names(same),
+        at=f" ({at})" if at else "",
+        text=f": “{prompt}”" if prompt else "",
+        stream=waiting.get("stream") or job.get("job_stream") or "?",
     )
     return f"{job.get('status')}: {text}"

@@ -11,10 +11,10 @@ from tools.registry import ToolInputError, ToolPermission, tool
 from tools.store.investigations import InvestigationStore, split_cascades
 
 from .common import iso, now_iso
-from .schemas import FailedJobsInput
+from .schemas import HoursInput
 
 
-@tool(permission=ToolPermission.READ_ONLY, input_schema=FailedJobsInput, tags=["monitoring", "failures", "digest"])
+@tool(permission=ToolPermission.READ_ONLY, input_schema=HoursInput, tags=["monitoring", "failures", "digest"])
 async def get_investigations(hours: int, ctx: ToolContext) -> dict[str, Any]:
     """What went wrong in the last N hours as the watcher investigated it before anyone asked: each
     root failure (cause category, severity, what it blocks, the next step) with the failures and late

@@ -26,8 +26,11 @@ class JobStatusInput(JobInput):
     day: Day | None = Field(None, description="the instance of that production day; default: the newest")
 
 
-class FailedJobsInput(Strict):
+class HoursInput(Strict):
     hours: int = Field(24, ge=1, le=24 * 14, description="look back this many hours")
+
+
+class FailedJobsInput(HoursInput):
     day: Day | None = Field(None, description="instead of hours: one production day (today: so far)")
     workstation: str | None = Field(None, description="only runs on this workstation, e.g. AGT1", pattern=WORKSTATION)
 

@@ -6,6 +6,7 @@ An operator's hold is one reason among several; HOLD alone means "dependencies n
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from tools.hwa import HWAClient, JobInPlan
@@ -58,7 +59,8 @@ def wait_reason(job: JobInPlan) -> dict[str, Any]:
     substatus = composite.substatus if composite else None
     pending = [open_dependency(d) for d in job.dependencies or [] if d.dependency_status != "SATISFIED"]
     start = job.time_restrictions.start_time if job.time_restrictions else None
-    reason = SUBSTATUS_REASON.get(substatus or "") or (pending[0]["kind"] if pending else ("time" if start else None))
+    ahead = start is not None and start > datetime.now(UTC)  # a start time already past holds nothing back
+    reason = SUBSTATUS_REASON.get(substatus or "") or (pending[0]["kind"] if pending else ("time" if ahead else None))
     return {
         "reason": reason,
         "substatus": substatus,
@@ -68,7 +70,15 @@ def wait_reason(job: JobInPlan) -> dict[str, Any]:
 
 
 async def reasons(client: HWAClient, jobs: list[JobInPlan], limit: int = 3) -> dict[str, dict[str, Any]]:
-    """The wait reason of each waiting job among ``jobs`` (the first ``limit``), by job id."""
+    """The wait reason of each waiting job among ``jobs`` (the first ``limit``), by job id. A job with
+    nothing of its own unresolved waits for its job stream: the stream's unresolved dependencies."""
     waiting = [j for j in jobs if waits(j)][:limit]
     detailed = await asyncio.gather(*(client.get_job(j.id) for j in waiting))
-    return {job.id: wait_reason(job) for job in detailed}
+    found = {job.id: wait_reason(job) for job in detailed}
+    for job in detailed:
+        if not found[job.id]["waiting_for"] and job.job_stream_id and found[job.id]["reason"] in (None, "predecessor"):
+            stream = await client.get_job_stream(job.job_stream_id)
+            pending = [open_dependency(d) for d in stream.dependencies or [] if d.dependency_status != "SATISFIED"]
+            if pending:
+                found[job.id] |= {"reason": "stream", "stream": stream.name, "waiting_for": pending[:6]}
+    return found
