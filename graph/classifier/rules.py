@@ -42,6 +42,10 @@ def language_of(text: str) -> Language:
     return detect_language(NAME_TOKEN.sub(" ", text), PT_MARKERS, EN_MARKERS)
 
 
+FAILURE_TALK = re.compile(  # talk of a failure (a named job's, when one is named)
+    r"\b(abend\w*|fail(ed|ing|s)?|falh\w*|caiu|cairam|quebr\w*|deu (pau|erro|problema)|crash\w*|broke\w*|"
+    r"erro|error|o que (houve|rolou)|what happened|what'?s wrong|qual (e |foi )?o problema)\b"
+)
 VAGUE = {QueryType.OTHER, QueryType.STATUS, QueryType.HEALTH}  # kinds that say nothing about a day
 
 
@@ -66,6 +70,10 @@ def classify_text(text: str, entities: Entities) -> tuple[QueryType, float]:
         scores[QueryType.HOWTO] += 1.0
     if entities.message_ids and entities.jobs:  # an error on a named job is troubleshooting
         scores[QueryType.TROUBLESHOOT] = scores.get(QueryType.TROUBLESHOOT, 0.0) + 1.0
+    if entities.jobs and FAILURE_TALK.search(folded):  # "X abended again, what happened?": that job's failure
+        scores[QueryType.TROUBLESHOOT] = scores.get(QueryType.TROUBLESHOOT, 0.0) + 2.5
+    if entities.jobs and entities.day and QueryType.OUTCOME in scores:  # a day's run of a job is the engine's fact
+        scores[QueryType.STATUS] = scores.get(QueryType.STATUS, 0.0) + scores.pop(QueryType.OUTCOME)
     if not scores:
         if entities.jobs or entities.job_streams:
             return QueryType.STATUS, 0.4

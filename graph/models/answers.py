@@ -124,7 +124,8 @@ def _parts(query_type: str, lang: str, data: dict[str, list[dict[str, Any]]], me
         parts.extend(recap if investigated else recap + failed_list(data.get("failed", []), lang))
     if query_type == "health" or (query_type == "status" and not status):
         parts.extend(health_lines(data.get("health", []), data.get("workstations", []), lang))
-    if query_type in {"howto", "troubleshoot"}:
+    failing = any(j.get("status") in {"ABEND", "FAIL"} for j in status) or not status
+    if query_type == "howto" or (query_type == "troubleshoot" and failing):  # a waiting job: the engine's reason
         parts.extend(_howto(data.get("knowledge", []), lang, brief=query_type == "troubleshoot", keywords=keywords))
     if query_type == "action":
         parts.extend(_action(meta, lang))
@@ -427,6 +428,10 @@ def _action(meta: dict[str, Any], lang: str) -> list[str]:
         ]
     if meta.get("missing_job"):
         return [t("which_job", lang, action=ACTION_WORDS[meta["missing_job"]][lang])]
+    entities = meta.get("entities") or {}
+    if not results and entities.get("job_streams") and entities.get("action") and not entities.get("jobs"):
+        verb = ACTION_WORDS.get(entities["action"], {}).get(lang, entities["action"])
+        return [t("stream_nothing", lang, stream=", ".join(entities["job_streams"]), verb=verb)]
     out = []
     for result in results:
         outcome = result.get("outcome")

@@ -35,8 +35,20 @@ ACTION_TOOLS = {
 }
 
 
-def stream_failures(context: list[dict[str, Any]], streams: list[str]) -> list[str]:
-    """Jobs of these streams whose failure is not recovered, from the gathered failed runs."""
+STREAM_WIDE = {"hold": "not_started", "release": "held"}  # the stream's jobs a stream-wide request acts on
+
+
+def stream_targets(context: list[dict[str, Any]], streams: list[str], action: str) -> list[str]:
+    """The jobs a stream-wide request acts on: a hold, the stream's jobs that have not started; a
+    release, those an operator held (from its state); otherwise its jobs whose failure is not
+    recovered (from the failed runs)."""
+    if action in STREAM_WIDE:
+        return [
+            name
+            for item in context
+            if item.get("branch") == "stream_jobs" and (item.get("data") or {}).get("stream") in streams
+            for name in (item.get("data") or {}).get(STREAM_WIDE[action], [])
+        ]
     runs = [
         run
         for item in context
@@ -102,7 +114,7 @@ class OfflineChatModel(BaseChatModel):
         entities = meta.get("entities", {})
         action, jobs = entities.get("action"), entities.get("jobs") or []
         if action and not jobs and entities.get("job_streams"):  # the stream's jobs that are still failed
-            jobs = stream_failures(meta.get("context", []), entities["job_streams"])
+            jobs = stream_targets(meta.get("context", []), entities["job_streams"], action)
             calls = [self._call(action, job, {}, meta) for job in jobs[:10]]
             calls = [c for c in calls if c["name"] in available]
             if calls:

@@ -114,6 +114,12 @@ T: dict[str, dict[str, str]] = {
         "pt": "Nenhum job falhou {day} (dia de produção {start} – {end}){where}.",
     },
     "on_workstation": {"en": " on {ws}", "pt": " em {ws}"},
+    "stream_nothing": {
+        "en": "Nothing was requested: {stream} has no job to {verb} now (hold acts on the jobs not started yet, "
+        "release on those an operator held).",
+        "pt": "Nada foi pedido: {stream} não tem job para {verb} agora (segurar vale para os jobs que não "
+        "começaram, liberar para os que um operador segurou).",
+    },
     "failed_before": {
         "en": "Before that, this instance failed {n} time(s) ({runs}) and was rerun.",
         "pt": "Antes disso, esta instância falhou {n} vez(es) ({runs}) e foi reexecutada.",

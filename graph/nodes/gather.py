@@ -81,6 +81,13 @@ BRANCHES: dict[str, Branch] = {
     "stream_failed": Branch(
         "get_failed_jobs", lambda e, q: [{"hours": 24}] if e.get("job_streams") and not e.get("jobs") else []
     ),
+    # "hold every job of the billing stream": the stream's jobs that have not started
+    "stream_jobs": Branch(
+        "get_job_stream_status",
+        lambda e, q: [{"stream": e["job_streams"][0]}]
+        if e.get("job_streams") and not e.get("jobs") and e.get("action") in {"hold", "release"}
+        else [],
+    ),
     "pasted": Branch("diagnose_log", lambda e, q: [{"log": q}] if q.strip() else []),
     "workstations": Branch(
         "get_workstation_status", lambda e, q: [{"name": w} for w in (e.get("workstations") or [])[:3]]
@@ -94,7 +101,7 @@ PLAN: dict[str, list[str]] = {
     "logs": ["status", "logs"],
     "dependencies": ["status", "dependencies", "kg"],
     "health": ["health", "workstations"],
-    "action": ["status", "stream_failed"],
+    "action": ["status", "stream_failed", "stream_jobs"],
     "howto": ["knowledge"],
     "outcome": ["outcomes"],
     "impact": ["status", "dependencies", "kg"],

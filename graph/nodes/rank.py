@@ -31,7 +31,7 @@ WEIGHTS: dict[str, dict[str, float]] = {
     "logs": {"logs": 1.0, "status": 0.6},
     "dependencies": {"dependencies": 1.0, "kg": 0.9, "status": 0.6},
     "health": {"health": 1.0, "workstations": 0.9},
-    "action": {"status": 1.0, "stream_failed": 1.0},
+    "action": {"status": 1.0, "stream_failed": 1.0, "stream_jobs": 1.0},
     "howto": {"knowledge": 1.0},
     "outcome": {"outcomes": 1.0},
     "impact": {"dependencies": 1.0, "kg": 1.0, "status": 0.9},

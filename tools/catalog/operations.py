@@ -156,6 +156,7 @@ async def get_job_stream_status(stream: str, ctx: ToolContext) -> dict[str, Any]
         "jobs_by_status": counts,
         "failed": [compact_job(j) for j in jobs if j.status in FAILED][:10],
         "not_started": [j.name for j in jobs if waits.waits(j)][:20],
+        "held": [j.name for j in jobs if waits.waits(j) and j.priority == 0][:20],  # an operator's hold
         "_fetched_at": now_iso(),
     }
 
