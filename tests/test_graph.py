@@ -171,7 +171,7 @@ CASES = [
     ("quando não devo reexecutar um job?", "howto", "pt", ["Segundo os runbooks", "reexecucao-e-dependencias.md"]),
     ("hello", "other", "en", ["I am Resync"]),
     ("oi, tudo bem?", "other", "pt", ["Sou o Resync"]),
-    ("how long does PAYROLL_NIGHTLY usually take?", "history", "en", ["PAYROLL_NIGHTLY:", "duration median"]),
+    ("how long does PAYROLL_NIGHTLY usually take?", "history", "en", ["PAYROLL_NIGHTLY:", "usual duration (successful runs) median"]),
     ("quais jobs críticos estão atrasados?", "sla", "pt", ["crítico"]),
     ("whats blocking the billing stream", "stream", "en", ["BILLING_INVOICE_GEN"]),
     ("status of GL_TRIAL_BALANCE", "status", "en", ["is PEND", "waits for an operator to confirm it"]),
@@ -223,16 +223,26 @@ def test_a_stream_written_as_a_word_is_resolved_only_when_it_is_one() -> None:
     assert billing.query_type == "stream" and billing.entities.job_streams == [] and not billing.entities.inferred
 
 
-WHAT_IF = [
-    ("o que acontece se eu cancelar o ETL_SALES_LOAD_DW?", "pt", ["Nada foi alterado", "cancelar ETL_SALES_LOAD_DW"]),
-    ("can I just cancel BILLING_INVOICE_GEN so the CRM sync can start?", "en", ["Nothing was changed", "It blocks"]),
-    ("what would happen if I killed ETL_SALES_LOAD_DW?", "en", ["Nothing was changed"]),
+WHAT_IF = [  # TWS semantics: a cancel releases the successors (they run without its output); a kill does not
+    (
+        "o que acontece se eu cancelar o ETL_SALES_LOAD_DW?",
+        "pt",
+        ["Nada foi alterado", "cancelar ETL_SALES_LOAD_DW", "sucessores são liberados"],
+        ["bloqueia"],
+    ),
+    (
+        "can I just cancel BILLING_INVOICE_GEN so the CRM sync can start?",
+        "en",
+        ["Nothing was changed", "successors are released at once", "without its"],
+        ["It blocks"],
+    ),
+    ("what would happen if I killed ETL_SALES_LOAD_DW?", "en", ["Nothing was changed", "NOT released"], []),
 ]
 
 
-@pytest.mark.parametrize(("text", "language", "expected"), WHAT_IF, ids=[c[0] for c in WHAT_IF])
+@pytest.mark.parametrize(("text", "language", "expected", "wrong"), WHAT_IF, ids=[c[0] for c in WHAT_IF])
 async def test_a_question_about_an_action_explains_and_never_acts(
-    read_svc: Parts, text: str, language: str, expected: list[str]
+    read_svc: Parts, text: str, language: str, expected: list[str], wrong: list[str]
 ) -> None:
     graph = build_graph().compile(checkpointer=InMemorySaver())
     out = await ask(graph, read_svc, text, role="admin")
@@ -240,6 +250,8 @@ async def test_a_question_about_an_action_explains_and_never_acts(
     assert not out.get("__interrupt__") and not out.get("tool_calls")  # no write tool was even called
     for fragment in expected:
         assert fragment in out["answer"], (fragment, out["answer"])
+    for fragment in wrong:
+        assert fragment not in out["answer"], (fragment, out["answer"])
 
 
 IMPERATIVES = [

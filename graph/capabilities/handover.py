@@ -4,6 +4,7 @@ runners, prompts waiting, workstations down. Each part says where it comes from.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..models.answers import critical_list, failed_list, health_lines
@@ -35,6 +36,9 @@ def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
     return parts
 
 
+HOW_TO = re.compile(r"^\s*(how (do|can|should|to|would)|como (eu )?(faco|fazer|devo|lidar|tratar|proceder))\b")
+
+
 CAPABILITY = Capability(
     kind=QueryType.HANDOVER,
     signals=(
@@ -52,5 +56,6 @@ CAPABILITY = Capability(
         "long": Branch("get_long_runners", lambda e, q: [{}]),
         "prompts": Branch("get_prompts", lambda e, q: [{}]),
     },
+    boost=lambda e, folded: -7.0 if HOW_TO.search(folded) else 0.0,  # how to do a handover: the runbooks
     eval_tag="handover",
 )

@@ -199,8 +199,8 @@ def time_window(folded: str) -> int | None:
     if match:
         amount, unit = int(match.group(1)), match.group(2)
         return amount * 24 if unit.startswith("d") else amount
-    if re.search(r"\b(24h|last day)\b", folded):
-        return 24
+    if re.search(r"\b(yesterday|ontem|last night|today|hoje|tonight|24h|last day)\b", folded):
+        return 24  # the classify contract's window; the production day itself is ``Entities.day``
     match = SHORT_HOURS.search(folded)
     return int(match.group(1)) if match else None
 

@@ -36,7 +36,8 @@ def failed_args(entities: dict[str, Any]) -> Args:
     stations = entities.get("workstations") or []
     return {
         "hours": min(entities.get("time_window_hours") or 24, 336),
-        **({"day": entities["day"]} if entities.get("day") and not entities.get("time_window_hours") else {}),
+        # an explicit window ("last 6 hours") wins over the day word beside it
+        **({"day": entities["day"]} if entities.get("day") and entities.get("time_window_hours") in (None, 24) else {}),
         **({"workstation": stations[0]} if len(stations) == 1 else {}),
     }
 
@@ -84,9 +85,11 @@ BRANCHES: dict[str, Branch] = {
     # "hold every job of the billing stream": the stream's jobs that have not started
     "stream_jobs": Branch(
         "get_job_stream_status",
-        lambda e, q: [{"stream": e["job_streams"][0]}]
-        if e.get("job_streams") and not e.get("jobs") and e.get("action") in {"hold", "release"}
-        else [],
+        lambda e, q: (
+            [{"stream": e["job_streams"][0]}]
+            if e.get("job_streams") and not e.get("jobs") and e.get("action") in {"hold", "release"}
+            else []
+        ),
     ),
     "pasted": Branch("diagnose_log", lambda e, q: [{"log": q}] if q.strip() else []),
     "workstations": Branch(
