@@ -171,7 +171,7 @@ CASES = [
     ("quando não devo reexecutar um job?", "howto", "pt", ["Segundo os runbooks", "reexecucao-e-dependencias.md"]),
     ("hello", "other", "en", ["I am Resync"]),
     ("oi, tudo bem?", "other", "pt", ["Sou o Resync"]),
-    ("how long does PAYROLL_NIGHTLY usually take?", "history", "en", ["PAYROLL_NIGHTLY:", "usual duration (successful runs) median"]),
+    ("how long does PAYROLL_NIGHTLY usually take?", "history", "en", ["PAYROLL_NIGHTLY:", "usual duration"]),
     ("quais jobs críticos estão atrasados?", "sla", "pt", ["crítico"]),
     ("whats blocking the billing stream", "stream", "en", ["BILLING_INVOICE_GEN"]),
     ("status of GL_TRIAL_BALANCE", "status", "en", ["is PEND", "waits for an operator to confirm it"]),
