@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from .hwa.models import FAILED_STATUSES
 from .store.kg import KnowledgeGraph
 
 RECENT = 10
 PAST = timedelta(hours=24)  # deadlines missed longer ago than this are history, not risk
 DEFAULT_SECONDS = 300.0  # a job never seen to succeed: five minutes (said so in the answer)
 DONE = {"SUCC", "CANCL", "CANCEL", "SUPPR"}  # the engine says CANCL; SUPPR: suppressed, will not run
-FAILED = {"ABEND", "FAIL"}
 
 
 @dataclass
@@ -192,6 +192,6 @@ class _Paths:
             return max(job["started_at"] + timedelta(seconds=estimate.seconds), self.now + timedelta(minutes=1)), [step]
         before = [self.memo.get(p, (self.now, [])) for p in self.preds.get(job_id, [])]
         start, path = max(before, key=lambda b: b[0]) if before else (self.now, [])
-        if job["status"] in FAILED:
+        if job["status"] in FAILED_STATUSES:
             step["note"] = "failed: a rerun from now"
         return max(start, self.now) + timedelta(seconds=estimate.seconds), [*path, step]

@@ -24,6 +24,7 @@ from .diagnosis import Diagnosis, diagnose
 from .diagnosis_model import refined
 from .hwa import HWAClient
 from .hwa.errors import HWANotFound
+from .hwa.models import FAILED_STATUSES
 from .store.incidents import IncidentStore
 from .store.investigations import Investigation, InvestigationStore
 from .store.kg import Impact, KnowledgeGraph
@@ -32,7 +33,6 @@ log = logging.getLogger(__name__)
 
 MARK = "failures"
 OVERLAP = timedelta(hours=1)  # runs whose end the engine reports late are read again (records are idempotent)
-FAILED = {"ABEND", "FAIL"}
 LATE_CATEGORY: dict[str, Category] = {"HOLD": "dependency", "WAIT": "dependency", "READY": "agent", "EXEC": "timeout"}
 
 
@@ -134,7 +134,7 @@ class Watcher:
             upstream = [n for n in await self.kg.upstream(job_id, depth=10) if n.kind == "job"]
         except (KeyError, ValueError):
             return None, []
-        failed = [n for n in upstream if n.status in FAILED or n.id in failed_now]
+        failed = [n for n in upstream if n.status in FAILED_STATUSES or n.id in failed_now]
         if not failed:
             return None, []
         root = max(failed, key=lambda n: n.depth)
@@ -209,7 +209,7 @@ class Watcher:
     async def _late_job(self, job: dict[str, Any], now: datetime) -> Investigation | None:
         current = await self.client.get_job(job["id"])  # the engine's word, not the graph's last sync
         status = current.status or ""
-        if status in {"SUCC", "CANCL", "CANCEL", "SUPPR"} | FAILED:  # done (or a failure: investigated as one)
+        if status in {"SUCC", "CANCL", "CANCEL", "SUPPR"} | FAILED_STATUSES:  # done (or a failure: investigated as one)
             return None
         category = LATE_CATEGORY.get(status, "unknown")
         impact = await self._impact(job["id"])

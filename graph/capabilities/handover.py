@@ -9,9 +9,8 @@ from typing import Any
 
 from ..models.answers import critical_list, failed_list, health_lines
 from ..taxonomy import QueryType
+from . import long_runners, prompts
 from .base import Branch, Capability, Data, Phrases, say
-from .long_runners import compose as long_runners
-from .prompts import compose as prompts
 
 PHRASES: Phrases = {
     "title": {"en": "Shift handover ({now}):", "pt": "Passagem de turno ({now}):"},
@@ -30,8 +29,8 @@ def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
     parts.append(say(PHRASES, "open", lang, names=", ".join(still)) if still else say(PHRASES, "none_open", lang))
     parts += failed_list(failed, lang)
     parts += critical_list(data.get("critical", []), lang)
-    parts += long_runners(data, lang, meta)
-    parts += prompts(data, lang, meta)
+    parts += long_runners.compose(data, lang, meta)
+    parts += prompts.compose(data, lang, meta)
     parts += health_lines(data.get("health", []), [], lang)
     return parts
 
@@ -53,8 +52,8 @@ CAPABILITY = Capability(
     compose=compose,
     branches={
         "failed": Branch("get_failed_jobs", lambda e, q: [{"hours": 24, "day": "today"}]),
-        "long": Branch("get_long_runners", lambda e, q: [{}]),
-        "prompts": Branch("get_prompts", lambda e, q: [{}]),
+        "long": long_runners.CAPABILITY.branches["long"],
+        "prompts": prompts.CAPABILITY.branches["prompts"],
     },
     boost=lambda e, folded: -7.0 if HOW_TO.search(folded) else 0.0,  # how to do a handover: the runbooks
     eval_tag="handover",

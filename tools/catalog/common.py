@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from tools.cache import Kind
 from tools.context import ToolContext
 from tools.hwa import JobInPlan
-from tools.hwa.models import JobRun
+from tools.hwa.models import FAILED_STATUSES, JobRun
 from tools.language import estimate_tokens
 from tools.memo import MemoClient
 from tools.registry import ToolInputError
@@ -65,13 +65,10 @@ def compact_job(job: JobInPlan) -> dict[str, Any]:
         "failed_before": [  # this instance's earlier runs that failed (a rerun followed each)
             {"status": r.status, "return_code": r.return_code, "ended": iso(_ended(r))}
             for r in job.jobruns
-            if r is not run and r.status in FAILED_RUN
+            if r is not run and r.status in FAILED_STATUSES
         ][:5],
         "critical": bool(job.job_options and job.job_options.critical),
     }
-
-
-FAILED_RUN = frozenset({"ABEND", "FAIL"})
 
 
 def pick_run(
@@ -111,7 +108,7 @@ def failed_runs(jobs: list[JobInPlan], since: datetime) -> list[dict[str, Any]]:
         ordered = sorted(job.jobruns, key=lambda r: _ended(r) or datetime.min.replace(tzinfo=UTC))
         for index, run in enumerate(ordered):
             ended = _ended(run)
-            if run.status not in FAILED_RUN or ended is None or ended < since:
+            if run.status not in FAILED_STATUSES or ended is None or ended < since:
                 continue
             after = ordered[index + 1] if index + 1 < len(ordered) else None
             info = run.time_info

@@ -13,13 +13,13 @@ from tools.cache import static_key
 from tools.context import ToolContext
 from tools.diagnosis import diagnose
 from tools.hwa import JobInPlan, oql
+from tools.hwa.models import FAILED_STATUSES
 from tools.registry import ToolInputError, ToolPermission, tool
 
 from . import waits
 from .common import cached, compact_job, iso, now_iso, on_day, raw_tokens
 from .schemas import LongRunnersInput, MessageInput, NoInput, StreamInput, WorkstationNameInput
 
-FAILED = {"ABEND", "FAIL"}
 RUN_STATUS = "jobruns.compositeStatus.status"  # a job's own status is its runs' (v2 has no top-level one)
 
 
@@ -154,7 +154,7 @@ async def get_job_stream_status(stream: str, ctx: ToolContext) -> dict[str, Any]
         "deadline": iso(deadline),
         "late": late,
         "jobs_by_status": counts,
-        "failed": [compact_job(j) for j in jobs if j.status in FAILED][:10],
+        "failed": [compact_job(j) for j in jobs if j.status in FAILED_STATUSES][:10],
         "not_started": [j.name for j in jobs if waits.waits(j)][:20],
         "held": [j.name for j in jobs if waits.waits(j) and j.priority == 0][:20],  # an operator's hold
         "_fetched_at": now_iso(),
@@ -168,7 +168,7 @@ async def find_message(message_id: str, ctx: ToolContext) -> dict[str, Any]:
     wanted = message_id.upper()
     since, _ = await ctx.parts.days.bounds(2)
     jobs = await ctx.client.jobs_with_failed_runs(since)
-    runs = [(j, r) for j in jobs for r in j.jobruns if r.status in FAILED][:40]
+    runs = [(j, r) for j in jobs for r in j.jobruns if r.status in FAILED_STATUSES][:40]
     logs = await asyncio.gather(*(ctx.client.job_log(r.id) for _, r in runs), return_exceptions=True)
     hits = []
     for (job, run), log in zip(runs, logs, strict=True):

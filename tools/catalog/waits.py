@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tools.hwa import HWAClient, JobInPlan
-from tools.hwa.models import Dependency
+from tools.hwa.models import WAITING_STATUSES, Dependency
 
-NOT_STARTED = frozenset({"HOLD", "READY", "WAIT", "INTRO", "ADD"})
+NOT_STARTED = WAITING_STATUSES | {"INTRO", "ADD"}  # waiting, or not yet waiting
 SUBSTATUS_REASON = {  # the substatus's reason, when the dependencies do not name it
     "HOLD_PRIORITY_ZERO": "operator_hold",
     "HOLD_WAITING_FOR_PREDECESSOR": "predecessor",
@@ -75,10 +75,16 @@ async def reasons(client: HWAClient, jobs: list[JobInPlan], limit: int = 3) -> d
     waiting = [j for j in jobs if waits(j)][:limit]
     detailed = await asyncio.gather(*(client.get_job(j.id) for j in waiting))
     found = {job.id: wait_reason(job) for job in detailed}
-    for job in detailed:
-        if not found[job.id]["waiting_for"] and job.job_stream_id and found[job.id]["reason"] in (None, "predecessor"):
-            stream = await client.get_job_stream(job.job_stream_id)
-            pending = [open_dependency(d) for d in stream.dependencies or [] if d.dependency_status != "SATISFIED"]
-            if pending:
-                found[job.id] |= {"reason": "stream", "stream": stream.name, "waiting_for": pending[:6]}
+    unexplained = [
+        j
+        for j in detailed
+        if not found[j.id]["waiting_for"] and j.job_stream_id and found[j.id]["reason"] in (None, "predecessor")
+    ]
+    stream_ids = list(dict.fromkeys(str(j.job_stream_id) for j in unexplained))  # each stream read once
+    streams = dict(zip(stream_ids, await asyncio.gather(*(client.get_job_stream(i) for i in stream_ids)), strict=True))
+    for job in unexplained:
+        stream = streams[str(job.job_stream_id)]
+        pending = [open_dependency(d) for d in stream.dependencies or [] if d.dependency_status != "SATISFIED"]
+        if pending:
+            found[job.id] |= {"reason": "stream", "stream": stream.name, "waiting_for": pending[:6]}
     return found
