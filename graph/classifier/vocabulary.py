@@ -252,19 +252,6 @@ SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
         ),
     ),
     (
-        QueryType.HISTORY,
-        3.0,
-        (
-            r"\b(how long|usually take|take on average|average (duration|runtime|time)|duration of|run history|"
-            r"past runs|previous runs|runtime of|long runner\w*)\b",
-            r"\b(quanto tempo|costuma (levar|demorar|rodar)|dura(cao|ção)|media de tempo|historico de execu\w*|"
-            r"execucoes anteriores|tempo medio)\b",
-            r"\b(normal(ly)?|usual(ly)?|typical(ly)?|on average|em media|normalmente|geralmente|de costume)\b.*"
-            r"\b(takes?|runs?|runtime|duration|leva|demora|dura|roda)\b",
-            r"\b(p90|percentil|trend|tendencia|getting (slower|faster)|ficando (mais )?(lento|rapido))\b",
-        ),
-    ),
-    (
         QueryType.SLA,
         2.6,
         (

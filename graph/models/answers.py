@@ -133,8 +133,6 @@ def _parts(query_type: str, lang: str, data: dict[str, list[dict[str, Any]]], me
         parts.extend(_outcomes(data.get("outcomes", []), lang))
     if query_type == "impact":
         parts.extend(_what_if(meta.get("entities") or {}, status, data, lang))
-    if query_type == "history":
-        parts.extend(_history(data.get("history", []), lang))
     if query_type == "sla":
         parts.extend(critical_list(data.get("critical", []), lang))
     if query_type == "other":
@@ -326,55 +324,6 @@ def minutes_text(seconds: float) -> str:
         return f"{seconds:.0f} s"
     minutes = round(seconds / 60)
     return f"{minutes} min" if minutes < 90 else f"{minutes // 60} h {minutes % 60:02d} min"
-
-
-def _history(items: list[dict[str, Any]], lang: str) -> list[str]:
-    """Runs, failures, and the usual duration (median and p90 of the successful runs) with its trend."""
-    out = []
-    for history in items[:2]:
-        runs = history.get("runs") or []
-        if not runs:
-            out.append(t("history_none", lang, job=history.get("job"), days=history.get("days")))
-            continue
-        ok = [d for r in runs if r.get("status") == "SUCC" and (d := run_seconds(r)) is not None]  # newest first
-        ordered = sorted(ok)
-        median = minutes_text(ordered[len(ordered) // 2]) if ordered else "?"
-        p90 = minutes_text(ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))]) if ordered else "?"
-        out.append(
-            t(
-                "history_runs",
-                lang,
-                job=history.get("job"),
-                n=len(runs),
-                days=history.get("days"),
-                failures=history.get("failures", 0),
-                median=median,
-                p90=p90,
-            )
-            + _trend(ok, lang)
-        )
-        recent = [
-            f"- {r.get('started_at') or '?'} {r.get('status')}"
-            + (f" rc {r['return_code']}" if r.get("return_code") not in (None, 0) else "")
-            + (f" ({minutes_text(d)})" if (d := run_seconds(r)) is not None else "")
-            for r in runs[:5]
-        ]
-        out.append(t("history_last", lang) + "\n" + "\n".join(recent))
-    return out
-
-
-def _trend(newest_first: list[float], lang: str) -> str:
-    """ " Getting slower: …" when the last three successful runs took over 15% more than the ones before."""
-    if len(newest_first) < 4:
-        return ""
-    recent, earlier = newest_first[:3], newest_first[3:]
-    before = sorted(earlier)[len(earlier) // 2]
-    now = sorted(recent)[1]
-    if before and abs(now - before) / before > 0.15:
-        return " " + t(
-            "trend_up" if now > before else "trend_down", lang, now=minutes_text(now), before=minutes_text(before)
-        )
-    return " " + t("trend_flat", lang)
 
 
 def run_seconds(run: dict[str, Any]) -> float | None:

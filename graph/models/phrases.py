@@ -20,26 +20,6 @@ T: dict[str, dict[str, str]] = {
         "pt": 'Nada foi alterado: isto só explica o efeito. Para fazer, peça (ex.: "{verb} {job}"); '
         "o pedido aguardará a aprovação de um operador.",
     },
-    "history_runs": {
-        "en": "{job}: {n} run(s) in the last {days} days, {failures} failed; usual duration (successful runs) median "
-        "{median}, p90 {p90}.",
-        "pt": "{job}: {n} execução(ões) nos últimos {days} dias, {failures} com falha; duração usual (execuções com "
-        "sucesso) mediana {median}, p90 {p90}.",
-    },
-    "history_none": {
-        "en": "{job}: no recorded run in the last {days} days.",
-        "pt": "{job}: nenhuma execução registrada nos últimos {days} dias.",
-    },
-    "history_last": {"en": "Recent runs:", "pt": "Execuções recentes:"},
-    "trend_up": {
-        "en": "Getting slower: the last runs took {now}, against {before} before.",
-        "pt": "Ficando mais lento: as últimas execuções levaram {now}, contra {before} antes.",
-    },
-    "trend_down": {
-        "en": "Getting faster: the last runs took {now}, against {before} before.",
-        "pt": "Ficando mais rápido: as últimas execuções levaram {now}, contra {before} antes.",
-    },
-    "trend_flat": {"en": "Steady lately.", "pt": "Estável nas últimas execuções."},
     "critical_head": {
         "en": "{at_risk} of {total} critical job(s) are failed, late or still waiting:",
         "pt": "{at_risk} de {total} job(s) crítico(s) estão com falha, atrasados ou esperando:",

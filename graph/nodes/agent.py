@@ -96,7 +96,6 @@ ANSWERED_BY_GATHER = frozenset(
         "howto",
         "outcome",
         "impact",
-        "history",
         "digest",
         "diagnose",
     }
@@ -104,7 +103,7 @@ ANSWERED_BY_GATHER = frozenset(
 
 
 # kinds whose reads are about a named job: without one, the reads answered nothing
-ABOUT_A_JOB = frozenset({"status", "troubleshoot", "logs", "dependencies", "impact", "history"})
+ABOUT_A_JOB = frozenset({"status", "troubleshoot", "logs", "dependencies", "impact"})
 
 
 def route_after_rank(state: State) -> str:

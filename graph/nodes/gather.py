@@ -108,7 +108,6 @@ PLAN: dict[str, list[str]] = {
     "howto": ["knowledge"],
     "outcome": ["outcomes"],
     "impact": ["status", "dependencies", "kg"],
-    "history": ["status", "history"],
     "sla": ["critical"],
     "digest": ["investigations", "failed"],
     "diagnose": ["pasted"],

@@ -35,7 +35,6 @@ WEIGHTS: dict[str, dict[str, float]] = {
     "howto": {"knowledge": 1.0},
     "outcome": {"outcomes": 1.0},
     "impact": {"dependencies": 1.0, "kg": 1.0, "status": 0.9},
-    "history": {"history": 1.0, "status": 0.7},
     "sla": {"critical": 1.0},
     "digest": {"investigations": 1.0, "failed": 0.8},
     "diagnose": {"pasted": 1.0},
