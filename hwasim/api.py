@@ -92,6 +92,32 @@ def paginate(
     return body
 
 
+class ListQuery:
+    """What every list route of the spec takes — ``oql``, ``plan_filter``, ``limit``, ``offset`` and the
+    ``Include-Count`` header — and the page of items it asks for."""
+
+    def __init__(
+        self,
+        request: Request,
+        oql: str | None = None,
+        plan_filter: str | None = None,
+        limit: LimitParam = 10_000,
+        offset: OffsetParam = 0,
+        include_count: Annotated[str | None, Header()] = None,
+    ) -> None:
+        self.request, self.oql, self.plan_filter = request, oql, plan_filter
+        self.limit, self.offset, self.include_count = limit, offset, include_count
+
+    def page(
+        self, items: Sequence[T], fields: dict[str, Any], kind: str, serializer: Callable[[T], dict[str, Any]]
+    ) -> dict[str, Any]:
+        chosen = select(items, fields, self.oql, self.plan_filter, kind)
+        return paginate(self.request, chosen, serializer, self.limit, self.offset, self.include_count)
+
+
+ListDep = Annotated[ListQuery, Depends()]
+
+
 def find_job(plan: Plan, job_id: str) -> Job:
     job = plan.jobs_by_id.get(job_id)
     if job is None:
@@ -105,24 +131,8 @@ def justification(request: Request) -> dict[str, str]:
 
 # ---------------------------------------------------------------------------- jobs
 @router.get("/plan/job")
-async def query_jobs(
-    request: Request,
-    plan: PlanDep,
-    oql: str | None = None,
-    plan_filter: str | None = None,
-    limit: LimitParam = 10_000,
-    offset: OffsetParam = 0,
-    include_count: Annotated[str | None, Header()] = None,
-) -> dict[str, Any]:
-    jobs = select(plan.jobs, JOB_FIELDS, oql, plan_filter, "job")
-    return paginate(
-        request,
-        jobs,
-        lambda j: serialize.job(j, plan.now, with_dependencies=False),
-        limit,
-        offset,
-        include_count,
-    )
+async def query_jobs(query: ListDep, plan: PlanDep) -> dict[str, Any]:
+    return query.page(plan.jobs, JOB_FIELDS, "job", lambda j: serialize.job(j, plan.now, with_dependencies=False))
 
 
 @router.get("/plan/job/count")
@@ -328,23 +338,9 @@ async def job_action(
 
 # ---------------------------------------------------------------------------- job streams
 @router.get("/plan/jobstream")
-async def query_job_streams(
-    request: Request,
-    plan: PlanDep,
-    oql: str | None = None,
-    plan_filter: str | None = None,
-    limit: LimitParam = 10_000,
-    offset: OffsetParam = 0,
-    include_count: Annotated[str | None, Header()] = None,
-) -> dict[str, Any]:
-    streams = select(plan.streams, STREAM_FIELDS, oql, plan_filter, "jobstream")
-    return paginate(
-        request,
-        streams,
-        lambda s: serialize.job_stream(s, plan.now, with_details=False),
-        limit,
-        offset,
-        include_count,
+async def query_job_streams(query: ListDep, plan: PlanDep) -> dict[str, Any]:
+    return query.page(
+        plan.streams, STREAM_FIELDS, "jobstream", lambda s: serialize.job_stream(s, plan.now, with_details=False)
     )
 
 
@@ -362,17 +358,8 @@ async def get_job_stream(jobstream_id: str, plan: PlanDep) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------------- workstations, engine
 @router.get("/plan/workstation")
-async def query_workstations(
-    request: Request,
-    plan: PlanDep,
-    oql: str | None = None,
-    plan_filter: str | None = None,
-    limit: LimitParam = 10_000,
-    offset: OffsetParam = 0,
-    include_count: Annotated[str | None, Header()] = None,
-) -> dict[str, Any]:
-    stations = select(plan.workstations, WORKSTATION_FIELDS, oql, plan_filter, "workstation")
-    return paginate(request, stations, serialize.workstation, limit, offset, include_count)
+async def query_workstations(query: ListDep, plan: PlanDep) -> dict[str, Any]:
+    return query.page(plan.workstations, WORKSTATION_FIELDS, "workstation", serialize.workstation)
 
 
 @router.get("/plan/workstation/{workstation_id}")

@@ -8,21 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict
 
 from . import serialize
-from .api import (
-    LimitParam,
-    OffsetParam,
-    PlanDep,
-    WriterDep,
-    bad_request,
-    get_principal,
-    justification,
-    paginate,
-    select,
-)
+from .api import ListDep, PlanDep, WriterDep, bad_request, get_principal, justification
 from .engine import ActionError, Plan
 from .errors import EngineError
 from .fields import RESOURCE_FIELDS
@@ -65,19 +55,9 @@ def _find(plan: Plan, resource_id: str) -> Resource:
 
 
 @router.get("/plan/resource")
-async def query_resources(
-    request: Request,
-    plan: PlanDep,
-    oql: str | None = None,
-    plan_filter: str | None = None,
-    limit: LimitParam = 10_000,
-    offset: OffsetParam = 0,
-    include_count: Annotated[str | None, Header()] = None,
-) -> dict[str, Any]:
-    pools = select(
-        sorted(plan.builder.resources.values(), key=lambda r: r.name), RESOURCE_FIELDS, oql, plan_filter, "resource"
-    )
-    return paginate(request, pools, lambda r: serialize.resource(r, plan.now), limit, offset, include_count)
+async def query_resources(query: ListDep, plan: PlanDep) -> dict[str, Any]:
+    pools = sorted(plan.builder.resources.values(), key=lambda r: r.name)
+    return query.page(pools, RESOURCE_FIELDS, "resource", lambda r: serialize.resource(r, plan.now))
 
 
 @router.get("/plan/resource/{resource_id}")
