@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -135,30 +136,34 @@ async def get_job_stream_status(stream: str, ctx: ToolContext) -> dict[str, Any]
     """A job stream's newest instance: its status, deadline (and whether it is late), and its jobs
     counted by status with the failed and waiting ones named."""
     name = stream.upper()
-    found = [s async for s in ctx.client.iter_job_streams(oql.query(oql.field("name").eq(name)))]
-    if not found:
+
+    async def fetch() -> dict[str, Any] | None:
+        found = [s async for s in ctx.client.iter_job_streams(oql.query(oql.field("name").eq(name)))]
+        if not found:
+            return None
+        newest = max(found, key=lambda s: s.sched_time or datetime.min.replace(tzinfo=UTC))
+        jobs = [j async for j in ctx.client.iter_jobs(oql.query(oql.field("jobStreamName").eq(name)))]
+        jobs = [j for j in jobs if j.job_stream_id == newest.id] or jobs
+        deadline = newest.time_restrictions.deadline_time if newest.time_restrictions else None
+        late = bool(deadline and deadline < datetime.now(UTC) and newest.status not in {"SUCC", "CANCL"})
+        return {
+            "stream": newest.name,
+            "workstation": (newest.workstation or "").lstrip("/"),
+            "status": newest.status,
+            "scheduled": iso(newest.sched_time),
+            "deadline": iso(deadline),
+            "late": late,
+            "jobs_by_status": dict(Counter(str(j.status) for j in jobs)),
+            "failed": [compact_job(j) for j in jobs if j.status in FAILED_STATUSES][:10],
+            "not_started": [j.name for j in jobs if waits.waits(j)][:20],
+            "held": [j.name for j in jobs if waits.waits(j) and j.priority == 0][:20],  # an operator's hold
+            "_fetched_at": now_iso(),
+        }
+
+    result: dict[str, Any] | None = await cached(ctx, static_key(f"stream:{name}"), "job_status", fetch)
+    if result is None:
         raise ToolInputError(f"no job stream named {stream} in the plan")
-    newest = max(found, key=lambda s: s.sched_time or datetime.min.replace(tzinfo=UTC))
-    jobs = [j async for j in ctx.client.iter_jobs(oql.query(oql.field("jobStreamName").eq(name)))]
-    jobs = [j for j in jobs if j.job_stream_id == newest.id] or jobs
-    counts: dict[str, int] = {}
-    for job in jobs:
-        counts[str(job.status)] = counts.get(str(job.status), 0) + 1
-    deadline = newest.time_restrictions.deadline_time if newest.time_restrictions else None
-    late = bool(deadline and deadline < datetime.now(UTC) and newest.status not in {"SUCC", "CANCL"})
-    return {
-        "stream": newest.name,
-        "workstation": (newest.workstation or "").lstrip("/"),
-        "status": newest.status,
-        "scheduled": iso(newest.sched_time),
-        "deadline": iso(deadline),
-        "late": late,
-        "jobs_by_status": counts,
-        "failed": [compact_job(j) for j in jobs if j.status in FAILED_STATUSES][:10],
-        "not_started": [j.name for j in jobs if waits.waits(j)][:20],
-        "held": [j.name for j in jobs if waits.waits(j) and j.priority == 0][:20],  # an operator's hold
-        "_fetched_at": now_iso(),
-    }
+    return result
 
 
 @tool(permission=ToolPermission.READ_ONLY, input_schema=MessageInput, tags=["troubleshooting", "messages"])
@@ -166,23 +171,29 @@ async def find_message(message_id: str, ctx: ToolContext) -> dict[str, Any]:
     """What a message id (AWSxxxxxE, ORA-nnnnn, SQLSTATE…) means, and which jobs' failed runs of the
     last three production days printed it (the line and the run)."""
     wanted = message_id.upper()
-    since, _ = await ctx.parts.days.bounds(2)
-    jobs = await ctx.client.jobs_with_failed_runs(since)
-    runs = [(j, r) for j in jobs for r in j.jobruns if r.status in FAILED_STATUSES][:40]
-    logs = await asyncio.gather(*(ctx.client.job_log(r.id) for _, r in runs), return_exceptions=True)
-    hits = []
-    for (job, run), log in zip(runs, logs, strict=True):
-        line = next((ln for ln in log.splitlines() if wanted in ln.upper()), None) if isinstance(log, str) else None
-        if line:
-            hits.append({"job": job.name, "run_id": run.id, "status": run.status, "line": line.strip()[:300]})
-    reading = diagnose(hits[0]["line"] if hits else wanted)
-    return {
-        "message_id": wanted,
-        "meaning": reading.meaning_en if reading.category != "unknown" or hits else None,
-        "meaning_pt": reading.meaning_pt if reading.category != "unknown" or hits else None,
-        "category": reading.category,
-        "rerun_helps": reading.rerun_helps,
-        "jobs": hits[:15],
-        "searched_runs": len(runs),
-        "_fetched_at": now_iso(),
-    }
+
+    async def fetch() -> dict[str, Any]:
+        since, _ = await ctx.parts.days.bounds(2)
+        jobs = await ctx.client.jobs_with_failed_runs(since)
+        runs = [(j, r) for j in jobs for r in j.jobruns if r.status in FAILED_STATUSES][:40]
+        logs = await asyncio.gather(*(ctx.client.job_log(r.id) for _, r in runs), return_exceptions=True)
+        hits = []
+        for (job, run), log in zip(runs, logs, strict=True):
+            line = next((ln for ln in log.splitlines() if wanted in ln.upper()), None) if isinstance(log, str) else None
+            if line:
+                hits.append({"job": job.name, "run_id": run.id, "status": run.status, "line": line.strip()[:300]})
+        reading = diagnose(hits[0]["line"] if hits else wanted)
+        known = reading.category != "unknown" or bool(hits)
+        return {
+            "message_id": wanted,
+            "meaning": reading.meaning_en if known else None,
+            "meaning_pt": reading.meaning_pt if known else None,
+            "category": reading.category,
+            "rerun_helps": reading.rerun_helps,
+            "jobs": hits[:15],
+            "searched_runs": len(runs),
+            "_fetched_at": now_iso(),
+        }
+
+    result: dict[str, Any] = await cached(ctx, static_key(f"message:{wanted}"), "logs", fetch)
+    return result
