@@ -49,8 +49,12 @@ bench-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
 	  else echo "the HTTP benchmarks need wrk: sudo apt-get install wrk" >&2; exit 1; fi; }
 
+# a crash of the interpreter (not a failed test) names the test it was in: the end of the log is what CI shows
 test: lint system-deps
-	$(BIN)/pytest
+	@rm -f .pytest-last-started
+	@$(BIN)/pytest; rc=$$?; \
+	  if [ $$rc -gt 5 ] && [ -f .pytest-last-started ]; then echo "pytest crashed (exit $$rc) in $$(cat .pytest-last-started)" >&2; fi; \
+	  exit $$rc
 
 # the offline evaluation: every end-to-end case, the product's baseline against everything gathered
 # (ranking) and against brief answers; reports in evals/reports/<timestamp>/

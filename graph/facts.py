@@ -40,6 +40,7 @@ class RunFacts(TypedDict):
     denied: NotRequired[Denied]
     missing_job: NotRequired[str]
     style: NotRequired[str]  # brief: the essentials in a few lines
+    model_failure: NotRequired[dict[str, str]]  # the configured model did not answer: {kind, detail}
 
 
 def render_item(item: GatheredItem) -> str:

@@ -35,7 +35,7 @@ def build_graph() -> StateGraph[Any, Any, Any, Any]:
     builder.add_conditional_edges("understand", route_gather, ["gather_branch", "rank_context"])
     builder.add_edge("gather_branch", "rank_context")
     builder.add_conditional_edges("rank_context", route_after_rank, ["agent", "draft"])
-    builder.add_conditional_edges("agent", route_after_agent, ["tools", "draft"])
+    builder.add_conditional_edges("agent", route_after_agent, ["tools", "draft", "agent"])
     builder.add_edge("tools", "agent")
     builder.add_edge("draft", END)
     return builder

@@ -72,6 +72,10 @@ class State(InputState, total=False):
     tokens_after: int
     tool_calls: Annotated[list[ToolCallRecord], per_turn]
     tool_rounds: int
+    corrections: int  # times this turn's tool calls went back to the model as unusable (one is allowed)
+    correcting: bool  # the agent sent its unusable calls back: it is asked again
+    model_seconds: float  # this turn's time in model calls so far (the budget is for the whole turn)
+    model_failure: dict[str, str] | None  # the model gave no usable answer this turn: {kind, detail}
     answer: str
     sources: list[str]
     usage: Annotated[list[dict[str, Any]], per_turn]
@@ -87,3 +91,4 @@ class OutputState(TypedDict, total=False):
     tool_calls: list[ToolCallRecord]
     errors: list[BranchError]
     ranked_context: list[GatheredItem]
+    model_failure: dict[str, str] | None

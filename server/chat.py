@@ -1,6 +1,7 @@
 """One chat run as a stream of events, shared by POST /api/v2/chat, the SSE stream and the WebSocket:
 ``metadata`` (run and thread ids) first, then ``query`` (type, entities), ``token``, ``tool_call``,
-``approval_request``, and ``end`` (or ``error``) last."""
+``reset`` (the model failed mid-answer: drop the tokens so far, the composed answer follows),
+``approval_request``, and ``end`` (or ``error``) last; ``end.message`` is the whole answer."""
 
 from __future__ import annotations
 
@@ -113,6 +114,8 @@ async def run_events(
                 )
             elif mode == "custom" and chunk.get("event") == "tool_call":
                 yield "tool_call", {k: v for k, v in chunk.items() if k != "event"}
+            elif mode == "custom" and chunk.get("event") == "reset":  # the model failed mid-answer
+                yield "reset", {"reason": chunk.get("reason")}
             elif mode == "messages":
                 message, meta = chunk
                 if meta.get("langgraph_node") == "draft" and isinstance(message, AIMessageChunk) and message.content:
@@ -146,6 +149,7 @@ async def run_events(
             ],
             "sources": values.get("sources") or [],
             "errors": values.get("errors") or [],
+            "model_failure": values.get("model_failure"),  # {kind, detail} when the answer was composed without it
             "pending_approval": interrupts[0].value.get("approval_id") if interrupts else None,
             "variant": context.variant,
             **({"context": values.get("ranked_context") or []} if with_context else {}),

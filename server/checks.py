@@ -133,7 +133,8 @@ async def check_embeddings(settings: Settings) -> Check:
         active = await asyncio.to_thread(embeddings_for, settings)
     except Exception as exc:  # a missing optional extra or a bad model name
         return Check("embeddings", "FAIL", str(exc))
-    return Check("embeddings", "OK", f"{active.description}, {active.dimensions} dimensions")
+    level: Level = "WARN" if active.fallback_from else "OK"  # start-up uses the same embedder
+    return Check("embeddings", level, f"{active.description}, {active.dimensions} dimensions")
 
 
 CHECKS: list[Callable[[Settings], Awaitable[Check]]] = [

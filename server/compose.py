@@ -150,7 +150,8 @@ async def open_store(settings: Settings, ingest_starter: bool = True) -> Store:
             if applied:
                 log.info("database migrated: %s", ", ".join(f"{m.version:04d}_{m.name}" for m in applied))
             with unbounded():  # the document tables and the vectors' backfill: schema work
-                documents = await DocumentStore(pool, url, embeddings_for(settings)).open()
+                embedder = await asyncio.to_thread(embeddings_for, settings)  # may probe the model server once
+                documents = await DocumentStore(pool, url, embedder).open()
             if ingest_starter and not await documents.sources() and settings.knowledge_dir.is_dir():
                 report = await documents.ingest([settings.knowledge_dir])
                 log.info("starter knowledge base ingested: %d files, %d chunks", len(report.ingested), report.chunks)
@@ -273,6 +274,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
                 client=client,
                 catalog=catalog,
                 chat_model=chat_model(settings),  # type: ignore[arg-type]
+                model_budget_seconds=settings.llm_timeout_seconds,
                 reader=reader_for(settings),
                 days=ProductionDays(client, parse_start(settings.production_day_start)),
                 kg=store.kg,

@@ -105,6 +105,14 @@ class SummaryResponse(BaseModel):
     has_context: bool
 
 
+class ModelFailureOut(BaseModel):
+    kind: str = Field(
+        description="timeout | rate_limited | server_error | unreachable | rejected | malformed | cut_stream"
+        " | empty | refusal | echo"
+    )
+    detail: str
+
+
 class ChatResponse(BaseModel):
     thread_id: str
     message: str
@@ -116,6 +124,9 @@ class ChatResponse(BaseModel):
     pending_approval: str | None = None
     run_id: str | None = Field(None, description="this answer's run (POST /api/v2/feedback rates it)")
     variant: str | None = Field(None, description="the configuration (A/B variant) that produced the answer")
+    model_failure: ModelFailureOut | None = Field(
+        None, description="the model gave no usable answer: the message was composed from the gathered facts"
+    )
 
 
 class FeedbackIn(BaseModel):

@@ -74,7 +74,13 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(None, description="base URL of an OpenAI-compatible server")
     llm_model: str = Field("gpt-4o-mini", description="chat model name")
     llm_temperature: float = Field(0.1, ge=0, le=2, description="sampling temperature of the chat model")
-    llm_timeout_seconds: float = Field(60, gt=0, le=600, description="seconds to wait for the chat model")
+    llm_timeout_seconds: float = Field(
+        60,
+        gt=0,
+        le=600,
+        description="seconds for all of a turn's chat model calls together (retries included); past it the"
+        " answer is composed from the gathered facts",
+    )
     prompt_version: str = Field(
         "v2", pattern=r"^v\d+$", description="system prompt version (graph/prompts), per request too"
     )

@@ -160,3 +160,11 @@ def api(
     )
     with LiveServer(create_api(settings)) as server:
         yield server
+
+
+LAST_STARTED = Path(__file__).resolve().parents[1] / ".pytest-last-started"
+
+
+def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    """Name the running test in a file, so a crash of the interpreter (a C extension's abort) says where it was."""
+    LAST_STARTED.write_text(nodeid + "\n")

@@ -273,22 +273,3 @@ async def test_the_openapi_document_is_the_contract(api: LiveServer) -> None:
             assert error.endswith("/ErrorBody"), (method, path)
     assert docs.status_code == 200 and redoc.status_code == 200 and "cdn" not in docs.text + redoc.text
     assert assets and all(a.status_code == 200 for a in assets)
-
-
-async def test_a_failed_turn_is_not_half_saved(
-    fresh_now_sim: LiveServer, pg_url: str, session_redis: Any, tmp_path: Path, keys: dict[str, str], pool: Any
-) -> None:
-    """The model server is unreachable: the turn answers an error and leaves no checkpoint behind."""
-    settings = app_settings(
-        fresh_now_sim, pg_url, session_redis, tmp_path, openai_base_url="http://127.0.0.1:9/v1", openai_api_key="x"
-    )
-    with LiveServer(create_app(settings)) as api:
-        async with client(api, keys["viewer"]) as http:
-            failed = await http.post(
-                f"{V2}/chat", json={"message": "why did PAYROLL_NIGHTLY fail?", "thread_id": "t-x1"}
-            )
-    assert failed.status_code >= 500 and not any(leak in failed.text for leak in NO_LEAKS)
-    async with pool.connection() as conn:
-        cur = await conn.execute("SELECT count(*) AS n FROM checkpoints WHERE thread_id = 't-x1'")
-        row = await cur.fetchone()
-    assert row["n"] == 0

@@ -3,15 +3,10 @@
 
 from __future__ import annotations
 
-import json
-import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, StreamingResponse
 from langchain_core.messages import HumanMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
@@ -20,77 +15,15 @@ from graph.graph import build_graph
 from graph.models import make_chat_model
 from tests.graphing import services
 from tests.live import LiveServer
+from tests.model_server import Script, model_app
 from tools.context import Parts
-
-
-def stub_app(seen: list[dict[str, Any]]) -> FastAPI:
-    app = FastAPI()
-
-    def reply(body: dict[str, Any]) -> tuple[str | None, list[dict[str, Any]]]:
-        messages = body["messages"]
-        has_tool_result = any(m["role"] == "tool" for m in messages)
-        tools = {t["function"]["name"] for t in body.get("tools", [])}
-        if "get_job_status" in tools and not has_tool_result:
-            call = {
-                "id": "call_stub_1",
-                "type": "function",
-                "function": {"name": "get_job_status", "arguments": json.dumps({"job_name": "PAYROLL_NIGHTLY"})},
-            }
-            return None, [call]
-        if tools:
-            return "", []
-        context = messages[0]["content"]
-        status = "ABEND" if '"status": "ABEND"' in context else "unknown"
-        return f"Stub model: PAYROLL_NIGHTLY is {status} [log PAYROLL_NIGHTLY].", []
-
-    @app.post("/v1/chat/completions")
-    async def completions(request: Request) -> Any:
-        body = await request.json()
-        seen.append(body)
-        content, calls = reply(body)
-        usage = {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
-        base = {"id": f"chatcmpl-{uuid.uuid4().hex[:8]}", "created": int(time.time()), "model": body["model"]}
-        finish = "tool_calls" if calls else "stop"
-        if not body.get("stream"):
-            message = {"role": "assistant", "content": content, **({"tool_calls": calls} if calls else {})}
-            return JSONResponse(
-                {
-                    **base,
-                    "object": "chat.completion",
-                    "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-                    "usage": usage,
-                }
-            )
-
-        def events() -> Iterator[str]:
-            def chunk(delta: dict[str, Any], reason: str | None = None) -> str:
-                data = {
-                    **base,
-                    "object": "chat.completion.chunk",
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": reason}],
-                }
-                return f"data: {json.dumps(data)}\n\n"
-
-            yield chunk({"role": "assistant", "content": ""})
-            if calls:
-                yield chunk({"tool_calls": [{"index": 0, **calls[0]}]})
-            else:
-                for word in (content or "").split(" "):
-                    yield chunk({"content": word + " "})
-            yield chunk({}, finish)
-            yield f"data: {json.dumps({**base, 'object': 'chat.completion.chunk', 'choices': [], 'usage': usage})}\n\n"
-            yield "data: [DONE]\n\n"
-
-        return StreamingResponse(events(), media_type="text/event-stream")
-
-    return app
 
 
 @pytest.fixture
 def stub() -> Iterator[tuple[LiveServer, list[dict[str, Any]]]]:
-    seen: list[dict[str, Any]] = []
-    with LiveServer(stub_app(seen)) as server:
-        yield server, seen
+    script = Script()
+    with LiveServer(model_app(script)) as server:
+        yield server, script.seen
 
 
 @pytest.fixture

@@ -106,6 +106,7 @@ class Parts:
     actions: ActionExecutor | None = None
     reader: BaseChatModel | None = None  # a configured model that refines unsure diagnoses (None: the catalogue)
     days: ProductionDays = field(default_factory=ProductionDays)  # where "today" and "yesterday" begin
+    model_budget_seconds: float = 60.0  # all of a turn's chat model calls together (LLM_TIMEOUT_SECONDS)
 
     def __post_init__(self) -> None:
         if self.days.client is None:  # the engine's start of day, unless one was configured

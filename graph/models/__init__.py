@@ -14,9 +14,10 @@ def make_chat_model(
     api_key: str | None = None,
     temperature: float = 0.1,
     timeout: float = 60.0,
-    max_retries: int = 1,
+    max_retries: int = 0,
 ) -> BaseChatModel:
-    """``ChatOpenAI`` for any OpenAI-compatible server (key and/or base URL given), else offline."""
+    """``ChatOpenAI`` for any OpenAI-compatible server (key and/or base URL given), else offline. The
+    client does not retry by default: ``guard.ask`` is the one retry layer, within the turn's budget."""
     if not (base_url or api_key):
         return OfflineChatModel()
     from langchain_openai import ChatOpenAI

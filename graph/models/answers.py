@@ -13,7 +13,7 @@ from tools.diagnosis import diagnose
 from ..classifier.rules import language_of
 from .digest import digest
 from .pasted import pasted, said
-from .phrases import ACTION_WORDS, CATEGORY_WORDS, DAY_WORDS, T, in_language, outage_reason, t
+from .phrases import ACTION_WORDS, CATEGORY_WORDS, DAY_WORDS, T, in_language, model_down, outage_reason, t
 from .waiting import wait_text
 
 
@@ -157,6 +157,8 @@ def _finish(parts: list[str], query_type: str, lang: str, meta: dict[str, Any]) 
         parts.append(t("partial", lang, what=", ".join(failed_branches)))
     if meta.get("style") == "brief":  # the essentials: the first two parts, three lines each
         parts = ["\n".join(p.splitlines()[:3]) for p in parts if p][:2]
+    if meta.get("model_failure"):  # composed here because the configured model did not answer
+        parts.insert(0, model_down(meta["model_failure"], lang))
     return "\n\n".join(p for p in parts if p)
 
 

@@ -36,6 +36,11 @@ T: dict[str, dict[str, str]] = {
     "times": {"en": "; it ran from {start} to {end}", "pt": "; rodou de {start} até {end}"},
     "started": {"en": "; running since {start}", "pt": "; rodando desde {start}"},
     "no_job": {"en": "I could not find that job in the plan.", "pt": "Não encontrei esse job no plano."},
+    "model_down": {
+        "en": "(The language model did not answer: {why}. This answer is composed from the facts Resync gathered.)",
+        "pt": "(O modelo de linguagem não respondeu: {why}. Esta resposta foi composta com os fatos que o Resync"
+        " reuniu.)",
+    },
     "engine_down": {
         "en": "The scheduler did not answer ({why}) — I could not check {job}.",
         "pt": "O scheduler não respondeu ({why}) — não consegui verificar {job}.",
@@ -219,6 +224,31 @@ ACTION_WORDS = {
     "kill": {"en": "kill", "pt": "matar"},
     "confirm": {"en": "confirm", "pt": "confirmar"},
 }
+
+
+# why the model did not answer, by the kind of failure (graph.models.guard.FailureKind)
+MODEL_FAILURE_WORDS: dict[str, dict[str, str]] = {
+    "timeout": {"en": "it did not reply in time", "pt": "não respondeu a tempo"},
+    "rate_limited": {"en": "it was busy (HTTP 429)", "pt": "estava ocupado (HTTP 429)"},
+    "server_error": {"en": "it failed ({status})", "pt": "falhou ({status})"},
+    "unreachable": {"en": "it could not be reached", "pt": "não foi possível alcançá-lo"},
+    "rejected": {"en": "it refused the request ({status})", "pt": "recusou o pedido ({status})"},
+    "malformed": {"en": "its reply was not readable", "pt": "a resposta veio ilegível"},
+    "cut_stream": {"en": "its reply stopped midway", "pt": "a resposta foi interrompida no meio"},
+    "empty": {"en": "its reply was empty", "pt": "a resposta veio vazia"},
+    "refusal": {"en": "it declined to answer", "pt": "recusou-se a responder"},
+    "echo": {
+        "en": "it repeated its instructions instead of answering",
+        "pt": "repetiu as instruções em vez de responder",
+    },
+}
+
+
+def model_down(failure: dict[str, Any], lang: str) -> str:
+    """The one line that says the model did not answer, and why, in the user's language."""
+    words = MODEL_FAILURE_WORDS.get(str(failure.get("kind")), MODEL_FAILURE_WORDS["malformed"])[lang]
+    status = re.search(r"HTTP \d{3}", str(failure.get("detail", "")))
+    return t("model_down", lang, why=words.format(status=status.group(0) if status else "HTTP 5xx"))
 
 
 def t(key: str, lang: str, **values: Any) -> str:

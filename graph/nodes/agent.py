@@ -3,6 +3,7 @@ registry; write tools pause for approval inside ``catalog.execute``)."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,9 +11,12 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.config import get_config, get_stream_writer
 from langgraph.runtime import Runtime
 
+from tools.registry import ToolPermission, ToolResult
+
 from ..capabilities import REGISTRY
 from ..context import Context, identity
 from ..facts import RunFacts, system_text
+from ..models.guard import ModelUnavailable, ask
 from ..prompts import system_prompt
 from ..state import State
 
@@ -31,6 +35,8 @@ def run_facts(state: State, phase: str, style: str = "full", **notes: Any) -> Ru
         facts["denied"] = notes["denied"]
     if notes.get("missing_job"):
         facts["missing_job"] = notes["missing_job"]
+    if notes.get("model_failure"):
+        facts["model_failure"] = notes["model_failure"]
     if style != "full":
         facts["style"] = style
     facts["now"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -69,18 +75,52 @@ def this_turn(state: State) -> list[BaseMessage]:
 
 
 async def agent_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Decide the tool calls; a reply without tool calls is dropped (the draft writes the answer)."""
+    """Decide the tool calls; a reply without tool calls is dropped (the draft writes the answer).
+    Calls whose arguments cannot be parsed go back to the model once, as errors; after that only the
+    usable ones run. A model that gives no usable reply ends the tool rounds (the draft answers)."""
     context = runtime.context
-    if state.get("tool_rounds", 0) >= context.max_tool_rounds:
-        return {}
+    rounds = state.get("tool_rounds", 0)
+    if rounds >= context.max_tool_rounds or state.get("corrections", 0) > 1 or state.get("model_failure"):
+        return {"correcting": False}
     parts = await context.get_parts()
     tools = parts.catalog.tool_schemas(identity(context).role)
     model = parts.model().bind_tools(tools).with_config(tags=["nostream"])
-    reply = await model.ainvoke(prompt_messages(state, context, "agent"))
-    assert isinstance(reply, AIMessage)
-    usage = [dict(reply.usage_metadata)] if reply.usage_metadata else []
-    keep = [reply] if reply.tool_calls else []
-    return {"messages": keep, "tool_rounds": state.get("tool_rounds", 0) + 1, "usage": usage}
+    spent = state.get("model_seconds", 0.0)
+    started = time.monotonic()
+    update: dict[str, Any] = {"tool_rounds": rounds + 1, "correcting": False}
+    try:
+        reply = await ask(
+            model,
+            prompt_messages(state, context, "agent"),
+            budget_seconds=parts.model_budget_seconds - spent,
+            phase="agent",
+        )
+    except ModelUnavailable as exc:
+        return {**update, "model_failure": exc.failure.as_dict(), "model_seconds": spent + time.monotonic() - started}
+    update["model_seconds"] = spent + time.monotonic() - started
+    update["usage"] = [dict(reply.usage_metadata)] if reply.usage_metadata else []
+    if reply.invalid_tool_calls:
+        corrections = state.get("corrections", 0) + 1
+        update["corrections"] = corrections
+        if corrections == 1:  # once: the model sees why and may call again
+            return {**update, "messages": [reply, *unparseable(reply)], "correcting": True}
+        reply = reply.model_copy(update={"invalid_tool_calls": []})  # again: only the usable calls run
+    return {**update, "messages": [reply] if reply.tool_calls else []}
+
+
+def unparseable(reply: AIMessage) -> list[ToolMessage]:
+    """The answer to each call whose arguments were not valid JSON (every call id needs one)."""
+    return [
+        ToolMessage(
+            content=f"Error: the arguments of {call.get('name')} are not valid JSON"
+            f" ({call.get('error') or 'unparseable'}). Call the tool again with JSON arguments that match"
+            " its schema, or answer without it.",
+            tool_call_id=call.get("id") or "",
+            name=call.get("name") or "",
+            status="error",
+        )
+        for call in reply.invalid_tool_calls
+    ]
 
 
 # question kinds whose gathered reads are the whole answer: the agent step has nothing to decide, so
@@ -126,6 +166,8 @@ def route_after_rank(state: State) -> str:
 
 
 def route_after_agent(state: State) -> str:
+    if state.get("correcting"):
+        return "agent"
     last = state["messages"][-1]
     if isinstance(last, AIMessage) and last.tool_calls:
         return "tools"
@@ -146,7 +188,11 @@ async def tools_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     for index, call in enumerate(last.tool_calls):
         ctx = parts.for_caller(who.caller, who.role, thread_id, call["id"], scope=f"{task}#{index}", memo=context.memo)
         writer({"event": "tool_call", "name": call["name"], "args": call["args"], "status": "started"})
-        result = await parts.catalog.execute(call["name"], call["args"], ctx)
+        spec = parts.catalog.tools.get(call["name"])
+        if spec is not None and spec.permission is ToolPermission.WRITE and state.get("query_type") != "action":
+            result = ToolResult(call["name"], "invalid", error=NOT_ASKED)  # a question is not an order
+        else:
+            result = await parts.catalog.execute(call["name"], call["args"], ctx)
         writer(
             {
                 "event": "tool_call",
@@ -174,4 +220,11 @@ async def tools_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                 "approval_id": result.approval_id,
             }
         )
-    return {"messages": messages, "tool_calls": calls}
+    wrong = any(c["outcome"] == "invalid" for c in calls)  # a wrong tool, or wrong arguments
+    return {"messages": messages, "tool_calls": calls, "corrections": state.get("corrections", 0) + int(wrong)}
+
+
+NOT_ASKED = (
+    "not done: the user asked a question, not for a change. Answer the question; a change is proposed only"
+    " when the user asks for it."
+)

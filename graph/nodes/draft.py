@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.messages import AIMessage
+from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 
 from ..context import Context, identity
+from ..models.guard import ModelUnavailable, ask
+from ..models.offline import OfflineChatModel
 from ..state import State
 from .agent import prompt_messages
 
@@ -52,11 +55,31 @@ def action_notes(state: State, context: Context) -> dict[str, Any]:
 
 
 async def draft_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """The answer from the model; when the model gives none (a failure of any kind, this turn), the
+    answer composed from the same facts by the offline model, opening with one line that says so."""
     context = runtime.context
     parts = await context.get_parts()
-    reply = await parts.model().ainvoke(prompt_messages(state, context, "draft", **action_notes(state, context)))
-    assert isinstance(reply, AIMessage)
-    answer = reply.text if hasattr(reply, "text") and isinstance(reply.text, str) else str(reply.content)
+    notes = action_notes(state, context)
+    failure = state.get("model_failure")
+    reply: AIMessage | None = None
+    if failure is None:
+        try:
+            reply = await ask(
+                parts.model(),
+                prompt_messages(state, context, "draft", **notes),
+                budget_seconds=parts.model_budget_seconds - state.get("model_seconds", 0.0),
+                phase="draft",
+            )
+        except ModelUnavailable as exc:
+            failure = exc.failure.as_dict()
+            get_stream_writer()({"event": "reset", "reason": failure["kind"]})  # what it streamed is not the answer
+    if reply is None:
+        composed = await OfflineChatModel().ainvoke(
+            prompt_messages(state, context, "draft", model_failure=failure, **notes)
+        )
+        assert isinstance(composed, AIMessage)
+        reply = composed
+    answer = reply.text if isinstance(reply.text, str) else str(reply.content)
     usage = [dict(reply.usage_metadata)] if reply.usage_metadata else []
     # the reply itself (same id as the streamed chunks, so it is not streamed twice)
-    return {"messages": [reply], "answer": answer, "sources": sources(state), "usage": usage}
+    return {"messages": [reply], "answer": answer, "sources": sources(state), "usage": usage, "model_failure": failure}

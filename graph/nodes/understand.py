@@ -119,6 +119,10 @@ async def understand_node(state: State, runtime: Runtime[Context]) -> dict[str, 
         "tool_calls": [RESET],
         "usage": [RESET],
         "tool_rounds": 0,
+        "corrections": 0,
+        "correcting": False,
+        "model_seconds": 0.0,
+        "model_failure": None,
         "answer": "",  # a turn that pauses for approval has no stale answer or sources of the turn before
         "sources": [],
     }

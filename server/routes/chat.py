@@ -229,5 +229,6 @@ def ws_frame(event: str, data: dict[str, Any]) -> dict[str, Any]:
         "pending_approval": data["pending_approval"],
         "run_id": data["run_id"],
         "variant": data["variant"],
+        "model_failure": data.get("model_failure"),
         "is_final": True,
     }

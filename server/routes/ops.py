@@ -72,13 +72,29 @@ async def full_health(app: Running, principal: Viewer) -> dict[str, Any]:
         return str(health["detail"])
 
     async def model() -> str:
-        return type(app.parts.chat_model).__name__
+        settings = app.settings
+        if not settings.llm_configured:
+            return "offline model (answers composed from the gathered facts)"
+        return f"{settings.llm_model} at {settings.openai_base_url or 'api.openai.com'}"
+
+    async def embeddings() -> str:
+        embedder = app.documents.embedder
+        if embedder.fallback_from:
+            raise RuntimeError(embedder.description)
+        return embedder.description
 
     deps = {}
-    for name, probe in (("scheduler", scheduler()), ("postgresql", postgres()), ("redis", redis()), ("model", model())):
+    probes = {
+        "scheduler": scheduler(),
+        "postgresql": postgres(),
+        "redis": redis(),
+        "model": model(),
+        "embeddings": embeddings(),
+    }
+    for name, probe in probes.items():
         status, latency, detail = await _timed(probe)
         deps[name] = {
-            "status": "degraded" if name == "redis" and status == "down" else status,
+            "status": "degraded" if name in {"redis", "embeddings"} and status == "down" else status,
             "latency_ms": latency,
             "detail": detail,
         }

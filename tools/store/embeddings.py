@@ -9,7 +9,7 @@ import itertools
 import logging
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from langchain_core.embeddings import Embeddings
@@ -71,6 +71,7 @@ class ActiveEmbeddings:
     dimensions: int
     description: str
     max_distance: float = 0.8  # cosine distance beyond which a vector hit is not evidence of relevance
+    fallback_from: str | None = None  # the embedder asked for could not be used: why (health shows it)
 
 
 def make_embeddings(
@@ -93,9 +94,20 @@ def make_embeddings(
             check_embedding_ctx_length=False,  # no tiktoken: it would download its encodings
             dimensions=dimensions if model.startswith("text-embedding-3") else None,
             max_retries=1,
+            request_timeout=30,
         )
-        return ActiveEmbeddings(
+        active = ActiveEmbeddings(
             client, f"openai_{_slug(model)}", dimensions, f"OpenAI-compatible {model} ({base_url or 'api.openai.com'})"
+        )
+        problem = None if kind == "openai" else unusable_endpoint(client)
+        if problem is None:
+            return active
+        fallback = make_embeddings("auto")  # a chat-only server: the local embedder, or hashing
+        log.warning("the OpenAI-compatible server gives no embeddings (%s): %s instead", problem, fallback.description)
+        return replace(
+            fallback,
+            description=f"{fallback.description}, because the OpenAI-compatible server gives no embeddings ({problem})",
+            fallback_from=problem,
         )
     if kind in {"local", "auto"}:
         try:
@@ -107,6 +119,16 @@ def make_embeddings(
                 raise RuntimeError("local embeddings need the extra: uv sync --extra local-embeddings") from exc
             log.info("sentence-transformers not installed: hashing embeddings")
     return ActiveEmbeddings(HashingEmbeddings(384), "hashing", 384, "hashing embedder (offline fallback, lexical)", 0.9)
+
+
+def unusable_endpoint(client: Embeddings) -> str | None:
+    """Why an embeddings endpoint cannot be used (one probe: many servers serve chat only), or None."""
+    try:
+        vector = client.embed_query("probe")
+    except Exception as exc:  # 404 on a chat-only server, refused, timed out: each a reason, not a crash
+        status = getattr(exc, "status_code", None)
+        return f"HTTP {status}" if status else f"{type(exc).__name__}: {str(exc)[:120]}"
+    return None if vector else "an empty vector"
 
 
 def _slug(text: str) -> str:
