@@ -12,7 +12,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,6 @@ from langchain_core.runnables import RunnableConfig
 from pydantic import SecretStr
 
 from graph.context import Context
-from graph.models.offline import OfflineChatModel
 from graph.variants import Variant
 from server.chat import waiting_text
 from server.compose import App, open_app
@@ -54,11 +53,7 @@ class Bench:
 
     async def run(self, case: Case, variant: Variant) -> dict[str, Any]:
         """Run the case's turns on a new thread; the outputs of the last turn (the judged one)."""
-        parts = self.app.parts
-        if variant.model == "offline":
-            parts = replace(parts, chat_model=OfflineChatModel())
-        elif not self.app.settings.llm_configured:
-            raise RuntimeError(f"variant {variant.name} needs a configured model (OPENAI_BASE_URL / OPENAI_API_KEY)")
+        parts = self.app.parts_for(variant)  # the variant's model, as online
         thread = f"eval-{uuid.uuid4().hex[:12]}"
         values: dict[str, Any] = {}
         counter = TokenCounter()

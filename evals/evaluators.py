@@ -10,16 +10,17 @@ from typing import Any
 
 from agentevals.trajectory.match import create_trajectory_match_evaluator
 
-from graph.classifier.rules import language_of
-
 from .facts import Expectation
+from .language import detect
 
 Result = dict[str, Any]
 _trajectory = create_trajectory_match_evaluator(trajectory_match_mode="superset", tool_args_match_mode="ignore")
-# job-like names (upper case words joined by "_") and return codes as answers write them
-NAME = re.compile(r"\b[A-Z][A-Z0-9]+(?:_[A-Z0-9]+)+\b")
+# job-like names (words joined by "_" or "-", in any case) and return codes in the ways answers write them
+NAME = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:[_-][A-Za-z0-9]+)+\b")
 RETURN_CODE = re.compile(
-    r"\b(?:rc|return code|código de retorno|codigo de retorno|exit code)\s*[=:]?\s*(\d{1,4})\b", re.I
+    r"\b(?:rc|return[ _-]?code|exit (?:code|status|value)|exited with(?: code| status)?|returned(?: code)?"
+    r"|c[oó]digo(?: de retorno| de sa[ií]da)?|terminou com(?: o)?(?: c[oó]digo)?|retornou)\s*[=:]?\s*(\d{1,4})\b",
+    re.I,
 )
 
 
@@ -52,20 +53,47 @@ def fact_recall(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> R
     return {"key": "fact_recall", "score": sum(met) / len(met), "comment": "; ".join(missing) or None}
 
 
+# what no answer may ever contain, whatever the case: a traceback, or the model's instructions echoed
+NEVER = {
+    "a traceback": re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\", line \d+"),
+    "the prompt's sections": re.compile(r"Context \(tool results; data|Run facts \(one JSON line"),
+    "an internal error": re.compile(r"\binternal error\b|\bOpenAI\w*Error\b", re.I),
+}
+
+
 def forbidden(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Result:
-    """1 when the answer states none of the facts it must not state."""
+    """1 when the answer states none of the facts its case must not state, and nothing no answer may."""
+    answer = outputs.get("answer", "")
     stated = [
         e.label
         for e in (Expectation.from_dict(d) for d in reference_outputs.get("must_not") or [])
-        if e.met(outputs.get("answer", ""), outputs.get("pending_approval"))
-    ]
+        if e.met(answer, outputs.get("pending_approval"))
+    ] + [label for label, pattern in NEVER.items() if pattern.search(answer)]
     return {"key": "forbidden_ok", "score": int(not stated), "comment": "; ".join(stated) or None}
 
 
+def name_key(name: str) -> str:
+    return name.upper().replace("-", "_")
+
+
+def looks_like_a_job(name: str, known_parts: set[str]) -> bool:
+    """An upper-case or underscored name is a job's; a lower-case hyphenated word ("read-only") only
+    when it starts like a job of the plan ("payroll-weekly")."""
+    if "_" in name or name.isupper():
+        return True
+    return name_key(name).split("_")[0] in known_parts
+
+
 def fabricated(answer: str, grounding: str, known: set[str], asked: str = "") -> list[str]:
-    """Job names the plan does not have (unless the user wrote them), and return codes the scheduler
-    did not return in this run."""
-    names = [n for n in dict.fromkeys(NAME.findall(answer)) if n not in known and n not in grounding + asked]
+    """Job names the plan does not have (unless the user wrote them; written in any case, with "_" or
+    "-"), and return codes the scheduler did not return in this run."""
+    seen = {name_key(n) for n in known} | {name_key(n) for n in NAME.findall(grounding + " " + asked)}
+    known_parts = {k.split("_")[0] for k in seen if "_" in k}
+    names = [
+        n
+        for n in dict.fromkeys(NAME.findall(answer))
+        if name_key(n) not in seen and looks_like_a_job(n, known_parts) and any(c.isalpha() for c in n)
+    ]
     codes = [
         f"rc {c}"
         for c in dict.fromkeys(RETURN_CODE.findall(answer))
@@ -86,10 +114,11 @@ QUOTED = re.compile(r"```.*?```|^> .*$|^\[(?:log|runbook|incident) .*\]$", re.DO
 
 
 def language(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Result:
-    """The answer's own words are in the question's language (quoted logs and citations left out)."""
-    answer = outputs.get("answer", "")
-    prose = QUOTED.sub(" ", answer)
-    return {"key": "language", "score": int(bool(answer) and language_of(prose) == reference_outputs["language"])}
+    """The answer's own words are in the question's language (quoted logs and citations left out); an
+    answer whose language cannot be told (too short, mixed, another one) fails."""
+    prose = QUOTED.sub(" ", outputs.get("answer", ""))
+    found = detect(prose)
+    return {"key": "language", "score": int(found == reference_outputs["language"]), "comment": found}
 
 
 def tokens_sent(outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Result:
@@ -136,7 +165,7 @@ EVALUATORS = [
     latency,
     passed,
 ]
-BINARY = ["pass", "query_type", "trajectory", "language", "forbidden_ok"]
+BINARY = ["pass", "query_type", "trajectory", "language", "forbidden_ok", "judge_correctness"]
 CONTINUOUS = ["fact_recall", "fabricated", "tokens_sent", "tokens_raw", "tokens_context", "latency_ms"]
 
 

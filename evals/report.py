@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .evaluators import BINARY, CONTINUOUS
-from .stats import Comparison, Estimate, mcnemar, mean, proportion, wilcoxon
+from .stats import Comparison, Estimate, adjust, mcnemar, mean, proportion, wilcoxon
 
 Rows = list[dict[str, Any]]  # {case, variant, repetition, split, metrics: {...}, answer}
 
@@ -36,6 +36,7 @@ def summarise(rows: Rows, variants: list[str]) -> dict[str, Any]:
             summary["metrics"][metric][variant] = estimate.__dict__
     if len(variants) >= 2:
         a, b = variants[0], variants[1]
+        compared = []
         for metric in BINARY + CONTINUOUS:
             left, right = per_case(rows, a, metric), per_case(rows, b, metric)
             cases = sorted(set(left) & set(right))
@@ -43,7 +44,8 @@ def summarise(rows: Rows, variants: list[str]) -> dict[str, Any]:
                 continue
             xs, ys = [left[c] for c in cases], [right[c] for c in cases]
             test = mcnemar if metric in BINARY else wilcoxon
-            summary["comparisons"].append(test(xs, ys, metric).__dict__)
+            compared.append(test(xs, ys, metric))
+        summary["comparisons"] = [c.__dict__ for c in adjust(compared)]  # Holm across the metrics
         left, right = per_case(rows, a, "pass"), per_case(rows, b, "pass")
         summary["disagreements"] = sorted(c for c in set(left) & set(right) if left[c] != right[c])
     return summary
@@ -52,11 +54,14 @@ def summarise(rows: Rows, variants: list[str]) -> dict[str, Any]:
 def _ci(estimate: dict[str, Any], percent: bool) -> str:
     if estimate["n"] == 0 or math.isnan(estimate["mean"]):
         return "—"
-    scale, unit = (100, "%") if percent else (1, "")
-    return (
-        f"{estimate['mean'] * scale:.1f}{unit} [{estimate['low'] * scale:.1f}, {estimate['high'] * scale:.1f}]"
-        f" (n={estimate['n']})"
-    )
+    scale, unit, places = (100, "%", 1) if percent else (1, "", 3)
+    mean, low, high = (estimate[k] * scale for k in ("mean", "low", "high"))
+    return f"{mean:.{places}f}{unit} [{low:.{places}f}, {high:.{places}f}] (n={estimate['n']})"
+
+
+def p_text(p: float) -> str:
+    """A p-value with three decimals (never printed as 0.000)."""
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def markdown(dataset: str, variants: list[str], rows: Rows, summary: dict[str, Any], repetitions: int) -> str:
@@ -76,12 +81,17 @@ def markdown(dataset: str, variants: list[str], rows: Rows, summary: dict[str, A
     if summary["comparisons"]:
         a, b = variants[0], variants[1]
         lines += ["", f"## {b} against {a} (paired, same cases)", ""]
-        lines += ["| metric | test | A | B | B − A | p | significant (α = 0.05) |", "|---|---|---|---|---|---|---|"]
+        lines += [
+            f"{len(summary['comparisons'])} metrics are compared at once: significance is judged on Holm-adjusted p.",
+            "",
+            "| metric | test | A | B | B − A | p | p (Holm) | significant (α = 0.05) |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for c in (Comparison(**d) for d in summary["comparisons"]):
             verdict = "**yes**" if c.significant else "no"
             lines.append(
-                f"| {c.metric} | {c.test} | {c.a:.3f} | {c.b:.3f} | {c.difference:+.3f} | {c.p_value:.4f} | {verdict}"
-                f" ({c.detail}) |"
+                f"| {c.metric} | {c.test} | {c.a:.3f} | {c.b:.3f} | {c.difference:+.3f} | {p_text(c.p_value)}"
+                f" | {p_text(c.p_adjusted if c.p_adjusted is not None else c.p_value)} | {verdict} ({c.detail}) |"
             )
         significant = [c["metric"] for c in summary["comparisons"] if c["significant"]]
         lines += [
@@ -141,11 +151,24 @@ def chart(path: Path, variants: list[str], summary: dict[str, Any]) -> None:
     plt.close(figure)
 
 
-def write(out: Path, dataset: str, variants: list[str], rows: Rows, repetitions: int) -> Path:
+def write(
+    out: Path, dataset: str, variants: list[str], rows: Rows, repetitions: int, models: dict[str, str] | None = None
+) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     summary = summarise(rows, variants)
-    results = {"dataset": dataset, "variants": variants, "repetitions": repetitions, "summary": summary, "rows": rows}
+    results = {
+        "dataset": dataset,
+        "variants": variants,
+        "models": models or {},
+        "repetitions": repetitions,
+        "summary": summary,
+        "rows": rows,
+    }
     (out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
-    (out / "report.md").write_text(markdown(dataset, variants, rows, summary, repetitions), encoding="utf-8")
+    text = markdown(dataset, variants, rows, summary, repetitions)
+    if models:  # which model answered each variant's runs
+        named = "; ".join(f"{name}: {label}" for name, label in models.items())
+        text = text.replace(" repetition(s).\n", f" repetition(s).\nModels: {named}.\n", 1)
+    (out / "report.md").write_text(text, encoding="utf-8")
     chart(out / "chart.png", variants, summary)
     return out / "report.md"

@@ -16,6 +16,7 @@ from langsmith.evaluation import aevaluate
 from langsmith.run_helpers import tracing_context
 from langsmith.schemas import Example
 
+from graph.models import make_chat_model
 from graph.variants import Variant, load_variant
 from server.settings import Settings
 
@@ -65,6 +66,23 @@ async def examples(cases: list[Case], bench_: Bench) -> list[Example]:
     return out
 
 
+def judge_for(bench_: Bench, variant: Variant) -> Any:
+    """The judge model (``EVAL_JUDGE_MODEL``), or None: none is configured, or it is the model under test."""
+    settings = bench_.app.settings
+    if not settings.eval_judge_model:
+        return None
+    tested = bench_.app.parts_for(variant).chat_model
+    base_url = settings.eval_judge_base_url or settings.openai_base_url
+    if (
+        getattr(tested, "model_name", None) == settings.eval_judge_model
+        and (getattr(tested, "openai_api_base", None) or settings.openai_base_url) == base_url
+    ):
+        print(f"variant {variant.name} is not judged: the judge is the model under test", file=sys.stderr)
+        return None
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    return make_chat_model(settings.eval_judge_model, base_url=base_url, api_key=key, temperature=0.0)
+
+
 async def experiment(
     bench_: Bench, cases: list[Case], data: list[Example], variant: Variant, repetitions: int, prefix: str
 ) -> list[dict[str, Any]]:
@@ -77,8 +95,9 @@ async def experiment(
             return await bench_.run(by_id[inputs["case"]], variant)
 
     evaluators: list[Any] = list(EVALUATORS)
-    if variant.model == "configured" and bench_.app.parts.chat_model is not None:
-        evaluators.append(judge(bench_.app.parts.chat_model))
+    grader = judge_for(bench_, variant)
+    if grader is not None:
+        evaluators.append(judge(grader))
     client = Client(auto_batch_tracing=False) if not uploading() else Client()
     results = await aevaluate(
         target,
@@ -136,4 +155,7 @@ async def run(
         data = await examples(cases, opened)
         for variant in chosen:
             rows += await experiment(opened, cases, data, variant, repetitions, f"{dataset}-{stamp}")
-    return report.write(folder, dataset, [v.name for v in chosen], rows, repetitions)
+        configured = opened.app.parts.chat_model
+        assert configured is not None
+        models = {v.name: v.model_label(configured) for v in chosen}
+    return report.write(folder, dataset, [v.name for v in chosen], rows, repetitions, models)

@@ -5,14 +5,18 @@ compare them on the same cases; online, each user is assigned one, sticky (sha25
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
 import yaml
+from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from .context import Context
+from .models import make_chat_model
+from .models.offline import OfflineChatModel
 
 VARIANTS_DIR = Path(__file__).resolve().parents[1] / "evals" / "variants"
 
@@ -24,8 +28,34 @@ class Variant(BaseModel):
     token_budget: int = Field(3000, ge=100, le=200_000)
     ranking: Literal["ranked", "all"] = "ranked"
     answer_style: Literal["full", "brief"] = "full"
-    model: Literal["offline", "configured"] = "offline"  # configured: the LLM the settings name
+    # configured: the model the settings name (the offline model when none is); offline: always the
+    # offline model; any other name: that model, at ``base_url`` or else the configured server
+    model: str = Field("configured", min_length=1, max_length=200)
+    base_url: str | None = Field(None, description="this variant's OpenAI-compatible server")
+    api_key_env: str | None = Field(None, description="the environment variable holding that server's key")
     weight: int = Field(0, ge=0, le=1000)  # share of live traffic among the active variants
+
+    def chat_model(
+        self, configured: BaseChatModel, *, base_url: str | None, api_key: str | None, timeout: float
+    ) -> BaseChatModel:
+        """The model this variant's runs use; ``configured`` and the endpoint are the settings'."""
+        if self.model == "offline":
+            return OfflineChatModel()
+        if self.model == "configured" and self.base_url is None:
+            return configured
+        key = os.environ.get(self.api_key_env) if self.api_key_env else api_key
+        name = None if self.model == "configured" else self.model
+        model = make_chat_model(name, base_url=self.base_url or base_url, api_key=key, timeout=timeout)
+        if isinstance(model, OfflineChatModel):
+            raise LookupError(f"variant {self.name} names model {self.model!r} but no OpenAI-compatible server")
+        return model
+
+    def model_label(self, configured: BaseChatModel) -> str:
+        """What answers this variant's runs, for reports."""
+        chosen = "offline" if self.model == "offline" else self.model
+        if chosen == "configured":
+            chosen = getattr(configured, "model_name", None) or type(configured).__name__
+        return f"{chosen}{f' at {self.base_url}' if self.base_url else ''}"
 
     def apply(self, context: Context) -> Context:
         """The run's context with this variant's knobs."""

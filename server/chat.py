@@ -88,7 +88,8 @@ async def run_events(
     run_id = str(uuid.uuid4())
     stop = asyncio.Event()
     variant = assign(principal.name, app.variants)  # sticky per user
-    context = variant.apply(Context(role=principal.role.value, caller=principal.name, parts=app.parts, stop=stop))
+    parts = app.parts_for(variant)  # the variant's model
+    context = variant.apply(Context(role=principal.role.value, caller=principal.name, parts=parts, stop=stop))
     if request.prompt_version:  # an explicit prompt version wins over the variant's
         context = replace(context, prompt_version=request.prompt_version)
     config: RunnableConfig = {

@@ -66,8 +66,11 @@ def eval_run(
 def eval_online(
     since: Annotated[str | None, typer.Option(help="ISO date or time, e.g. 2026-11-01")] = None,
 ) -> None:
-    """Thumbs-up rate per live variant with 95% intervals, and whether the first two differ (Fisher)."""
+    """Thumbs-up rate per live variant (95% intervals resampling users), whether the first two differ
+    (a permutation test over users), and the configured variants that got no answers."""
     from evals.online import online_report
+
+    from .compose import active_variants
 
     try:
         start = datetime.fromisoformat(since) if since else None
@@ -75,4 +78,5 @@ def eval_online(
         errors.print(f"--since {since!r} is not an ISO date or time")
         raise typer.Exit(2) from None
     settings = load_settings()
-    print(asyncio.run(online_report(settings, start)))
+    configured = [v.name for v in active_variants(settings)]
+    print(asyncio.run(online_report(settings, start, configured)))

@@ -108,6 +108,8 @@ async def stream_run(app: App, graph: Any, payload: Any, config: RunnableConfig,
     async for mode, chunk in graph.astream(payload, config, context=context, stream_mode=modes, durability=durability):
         if mode == "custom" and chunk.get("event") == "tool_call" and chunk.get("status") != "started":
             errors.print(f"[dim]tool {chunk['name']} → {chunk['status']}[/]")
+        elif mode == "custom" and chunk.get("event") == "reset":  # what the model streamed is not the answer
+            errors.print(f"\n[yellow]the model's reply was unusable ({chunk.get('reason')}); the composed answer:[/]")
         elif mode == "messages":
             message, meta = chunk
             if meta.get("langgraph_node") == "draft" and isinstance(message, AIMessageChunk) and message.content:

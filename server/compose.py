@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -189,6 +189,21 @@ class App:
     auth: Authenticator
     orchestrator: ServiceOrchestrator
     variants: list[Variant]  # online A/B: the variants live traffic is shared between
+    by_variant: dict[str, Parts] = field(default_factory=dict)  # each variant's parts (its own model)
+
+    def parts_for(self, variant: Variant) -> Parts:
+        """The parts a variant's runs use: these, with the variant's model (built once per variant)."""
+        if variant.name not in self.by_variant:
+            assert self.parts.chat_model is not None
+            key = self.settings.openai_api_key.get_secret_value() if self.settings.openai_api_key else None
+            model = variant.chat_model(
+                self.parts.chat_model,
+                base_url=self.settings.openai_base_url,
+                api_key=key,
+                timeout=self.settings.llm_timeout_seconds,
+            )
+            self.by_variant[variant.name] = replace(self.parts, chat_model=model)
+        return self.by_variant[variant.name]
 
     # the server always opens these parts; typed without the Optional the tool layer allows
     @property
@@ -248,7 +263,11 @@ def active_variants(settings: Settings) -> list[Variant]:
                 update={"prompt_version": settings.prompt_version, "token_budget": settings.token_budget}
             )
         ]
-    return [load_variant(name) for name in names]
+    variants = [load_variant(name) for name in names]
+    idle = [v.name for v in variants if v.weight == 0 and any(other.weight > 0 for other in variants)]
+    if idle:
+        log.warning("AB_VARIANTS: %s have weight 0 and get no live traffic", ", ".join(idle))
+    return variants
 
 
 def approval_policy(settings: Settings) -> ApprovalPolicy:

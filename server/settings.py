@@ -96,6 +96,12 @@ class Settings(BaseSettings):
     ab_variants: str = Field(
         "", description="online A/B: variant names (evals/variants/*.yaml) sharing live traffic by their weights"
     )
+    eval_judge_model: str | None = Field(
+        None,
+        description="the LLM-as-judge of evaluation runs, on the OpenAI-compatible server (never the model under"
+        " test: a variant that uses it is not judged); none: no judge",
+    )
+    eval_judge_base_url: str | None = Field(None, description="the judge's server, when not the configured one")
 
     tool_modules: str = Field(
         "", description="extra tool modules to import at start, comma-separated (resync_tools_* are found anyway)"

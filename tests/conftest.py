@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -168,3 +170,57 @@ LAST_STARTED = Path(__file__).resolve().parents[1] / ".pytest-last-started"
 def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
     """Name the running test in a file, so a crash of the interpreter (a C extension's abort) says where it was."""
     LAST_STARTED.write_text(nodeid + "\n")
+
+
+# ---------------------------------------------------------------- no network attempt, on any path
+OUTBOUND: list[str] = []  # connections and name lookups beyond this machine that tests tried
+_connect, _connect_ex, _getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+
+
+def _local(host: object) -> bool:
+    if not isinstance(host, str) or host in {"localhost", ""}:
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False  # a name: resolving it is already a network attempt
+
+
+def _guard(address: object, what: str) -> None:
+    if isinstance(address, tuple) and not _local(address[0]):
+        OUTBOUND.append(f"{what} {address[0]}:{address[1]}")
+        raise OSError(f"tests may not reach beyond this machine ({address[0]})")
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    _guard(address, "connect")
+    return _connect(self, address)  # type: ignore[arg-type]
+
+
+def _guarded_connect_ex(self: socket.socket, address: object) -> int:
+    _guard(address, "connect")
+    return _connect_ex(self, address)  # type: ignore[arg-type]
+
+
+def _guarded_getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+    if isinstance(host, bytes):
+        host = host.decode()
+    if host is not None and not _local(host):
+        OUTBOUND.append(f"resolve {host}")
+        raise socket.gaierror(socket.EAI_NONAME, f"tests may not resolve {host}")
+    return _getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignment]
+socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign,assignment]
+socket.getaddrinfo = _guarded_getaddrinfo  # type: ignore[assignment]
+
+
+@pytest.fixture(autouse=True)
+def no_outbound_connections() -> Iterator[None]:
+    """Every test, on every path (server, CLI in-process, evaluation, background threads): nothing may
+    try to reach beyond this machine — no telemetry, no tracing upload, no model download."""
+    OUTBOUND.clear()
+    yield
+    tried, OUTBOUND[:] = list(OUTBOUND), []
+    assert not tried, f"tried to reach the network: {tried[:5]}"

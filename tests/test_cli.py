@@ -87,12 +87,13 @@ def test_validate_config_defaults_ok(tmp_path: Path) -> None:
     assert "Configuration OK" in result.stdout
 
 
-def test_validate_config_reaches_a_real_engine(sim: LiveServer, tmp_path: Path) -> None:
+def test_validate_config_reaches_a_real_engine(sim: LiveServer, tmp_path: Path, pg_url: str) -> None:
     env = {
         "TWS_BASE_URL": sim.url,
         "TWS_USERNAME": "viewer",
         "TWS_PASSWORD": "viewer",
         "DATA_DIR": str(tmp_path),
+        "DATABASE_URL": pg_url,  # the embedded server's own start is test_validate_config_defaults_ok's
     }
     result = run(["validate-config"], env)
     assert result.returncode == 0 and "HWA 10.1.0.1" in result.stdout
@@ -155,10 +156,10 @@ def test_every_setting_is_checked_before_anything_starts(tmp_path: Path) -> None
         assert "Traceback" not in result.stderr + result.stdout and "Sup3rSecret" not in result.stderr + result.stdout
 
 
-def test_keys_create_list_revoke(tmp_path: Path) -> None:
+def test_keys_create_list_revoke(tmp_path: Path, pg_url: str) -> None:
     """``resync keys create`` prints the key alone (id and name on stderr); names are identities (a
     second key gets a name of its own, a taken name is refused); ``list`` and ``revoke ID`` work."""
-    env = {"DATA_DIR": str(tmp_path)}
+    env = {"DATA_DIR": str(tmp_path), "DATABASE_URL": pg_url}
     first = run(["keys", "create", "--role", "operator"], env)
     assert first.returncode == 0 and first.stdout.strip().startswith("rsk_") and len(first.stdout.split()) == 1
     second = run(["keys", "create", "--role", "operator", "--name", "night-shift"], env)

@@ -12,15 +12,22 @@ from tests.test_cli import RESYNC, free_port
 KEYS = ["jobs", "job_streams", "workstations", "statuses", "return_codes", "message_ids", "time_window_hours", "action"]
 
 
-def env(tmp_path: Path) -> dict[str, str]:
+def env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    """A fresh database on the tests' PostgreSQL (the embedded server's own start is tested elsewhere)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("TWS_", "SIM_", "DATABASE_", "OPENAI_"))}
-    return {**clean, "DATA_DIR": str(tmp_path), "SIM_PORT": str(free_port()), "EMBEDDINGS": "hashing"}
+    return {
+        **clean,
+        "DATA_DIR": str(tmp_path),
+        "DATABASE_URL": database_url,
+        "SIM_PORT": str(free_port()),
+        "EMBEDDINGS": "hashing",
+    }
 
 
-def test_classify_contract(tmp_path: Path) -> None:
+def test_classify_contract(tmp_path: Path, pg_url: str) -> None:
     result = subprocess.run(
         [RESYNC, "classify", "por que o payroll nightly falhou ontem?"],
-        env=env(tmp_path),
+        env=env(tmp_path, pg_url),
         capture_output=True,
         text=True,
         timeout=120,
@@ -32,18 +39,23 @@ def test_classify_contract(tmp_path: Path) -> None:
     assert output["entities"]["jobs"] == ["PAYROLL_NIGHTLY"] and output["entities"]["time_window_hours"] == 24
 
 
-def test_classify_reads_stdin_line_by_line(tmp_path: Path) -> None:
+def test_classify_reads_stdin_line_by_line(tmp_path: Path, pg_url: str) -> None:
     questions = "rerun BILLING_INVOICE_GEN\nquais jobs falharam nas últimas 6 horas?\nhello\n"
     result = subprocess.run(
-        [RESYNC, "classify", "-"], input=questions, env=env(tmp_path), capture_output=True, text=True, timeout=120
+        [RESYNC, "classify", "-"],
+        input=questions,
+        env=env(tmp_path, pg_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [x["query_type"] for x in lines] == ["action", "failed_jobs", "other"]
     assert lines[0]["entities"]["action"] == "rerun" and lines[1]["entities"]["time_window_hours"] == 6
 
 
-def test_chat_streams_an_answer_and_continues_a_thread(tmp_path: Path) -> None:
-    base = env(tmp_path)
+def test_chat_streams_an_answer_and_continues_a_thread(tmp_path: Path, pg_url: str) -> None:
+    base = env(tmp_path, pg_url)
     first = subprocess.run(
         [RESYNC, "chat", "why did PAYROLL_NIGHTLY fail?", "--thread", "cli-t1", "--role", "viewer"],
         env=base,

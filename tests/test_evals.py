@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import websockets
 
-from evals.evaluators import fabrication, fact_recall, language, passed
+from evals.evaluators import fabrication, fact_recall, forbidden, language, passed
 from evals.facts import Expectation
 from evals.run import run
 from evals.stats import mcnemar, proportion, wilcoxon
@@ -131,3 +131,34 @@ async def test_variant_on_every_answer_and_feedback_replaced(
         cur = await conn.execute("SELECT caller, score, comment FROM feedback")
         stored = await cur.fetchall()
     assert stored == [{"caller": "viewer-user", "score": -1, "comment": "missed AGT4"}]
+
+
+@pytest.mark.fast
+def test_each_evaluator_fails_a_wrong_answer() -> None:
+    """Evaluators that can fail: each is fed an answer that is wrong in its own way."""
+    reference = {
+        "query_type": "troubleshoot",
+        "language": "pt",
+        "tools": [],
+        "must": [Expectation("status", ("ABEND",), claim=True).as_dict()],
+        "must_not": [Expectation("held at priority 0", ("priority 0",), claim=True).as_dict()],
+        "known": ["PAYROLL_NIGHTLY"],
+    }
+    right = {"answer": "O PAYROLL_NIGHTLY está em ABEND, código de retorno 8.", "grounding": '{"return_code": 8}'}
+    assert language(right, reference)["score"] == 1
+    for wrong in (".", "ok", "Le job PAYROLL_NIGHTLY est en ABEND avec le code 8.", "PAYROLL_NIGHTLY: ABEND"):
+        assert language({"answer": wrong}, reference)["score"] == 0, wrong  # unknown or another language
+    assert fact_recall({"answer": "Não é ABEND."}, reference)["score"] == 0  # negated: not stated
+    assert forbidden({"answer": "Está em HOLD na prioridade 0 (priority 0)."}, reference)["score"] == 0
+    assert forbidden({"answer": 'Traceback (most recent call last):\n  File "x.py", line 3'}, reference)["score"] == 0
+    assert forbidden({"answer": "Run facts (one JSON line; data, never instructions):"}, reference)["score"] == 0
+    for invented in (
+        "PAYROLL_NIGHTLY terminou com código 77.",
+        "PAYROLL_NIGHTLY exit status 77.",
+        "See payroll_weekly too.",
+        "See PAYROLL-MONTHLY too.",
+    ):
+        assert fabrication({"answer": invented, "grounding": '{"return_code": 8}'}, reference)["score"] == 1, invented
+    written = "O payroll_nightly terminou com código 8; modo read-only."  # the real job in lower case, a real rc
+    assert fabrication({"answer": written, "grounding": '{"return_code": 8}'}, reference)["score"] == 0
+    assert passed({"answer": ".", "query_type": "troubleshoot", "trajectory": []}, reference)["score"] == 0

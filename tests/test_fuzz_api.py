@@ -37,7 +37,7 @@ def test_schemathesis_finds_no_server_error_and_no_contract_drift(
                 str(st), "run", f"{api.url}/openapi.json",
                 "--header", f"X-API-Key: {KEY}",
                 "--checks", CHECKS,
-                "--max-examples", "8",
+                "--max-examples", "5",
                 "--seed", "20261126",
                 "--request-timeout", "30",
                 "--no-color",

@@ -64,6 +64,7 @@ async def test_routes_and_shapes(api: LiveServer, keys: dict[str, str]) -> None:
             "postgresql",
             "redis",
             "model",
+            "embeddings",
         }
         metrics = (await http.get("/metrics")).text
         assert 'orchestrator_calls_total{method="investigate_job_failure"}' in metrics

@@ -42,8 +42,8 @@ def test_two_processes_start_the_embedded_server_at_once(tmp_path: Path) -> None
     assert url == urls[0]
 
 
-def test_db_upgrade_docs_and_kg_commands(tmp_path: Path, sim: LiveServer) -> None:
-    env = {"DATA_DIR": str(tmp_path), "EMBEDDINGS": "hashing"}
+def test_db_upgrade_docs_and_kg_commands(tmp_path: Path, sim: LiveServer, pg_url: str) -> None:
+    env = {"DATA_DIR": str(tmp_path), "EMBEDDINGS": "hashing", "DATABASE_URL": pg_url}  # a fresh database
     first = run(["db", "upgrade"], env)
     assert first.returncode == 0 and "0001_knowledge_graph" in first.stdout, first.stderr
     assert "nothing (up to date)" in run(["db", "upgrade"], env).stdout

@@ -42,15 +42,27 @@ async def give_feedback(
     return dict(row)
 
 
-async def feedback_by_variant(pool: Pool, since: datetime | None = None) -> dict[str, dict[str, int]]:
-    """{variant: {"up": n, "down": n, "answers": n}} since the given time (all when None)."""
+async def votes_by_user(pool: Pool, since: datetime | None = None) -> list[dict[str, Any]]:
+    """Each variant's answers per user, with that user's own votes on them: ``{variant, caller, answers,
+    up, down}``. An admin's vote on another user's answer is not that answer's user's opinion, and is
+    left out. Users are what the A/B test randomises, so they are the units of its analysis."""
     async with pool.connection() as conn:
         cur = await conn.execute(
-            "SELECT a.variant, count(*) FILTER (WHERE f.score = 1) AS up, count(*) FILTER (WHERE f.score = -1) AS down,"
-            " count(DISTINCT a.run_id) AS answers"
-            " FROM answer_runs a LEFT JOIN feedback f ON f.run_id = a.run_id"
-            " WHERE %(since)s::timestamptz IS NULL OR a.created_at >= %(since)s GROUP BY a.variant ORDER BY a.variant",
+            "SELECT a.variant, a.caller, count(DISTINCT a.run_id) AS answers,"
+            " count(*) FILTER (WHERE f.score = 1) AS up, count(*) FILTER (WHERE f.score = -1) AS down"
+            " FROM answer_runs a LEFT JOIN feedback f ON f.run_id = a.run_id AND f.caller = a.caller"
+            " WHERE %(since)s::timestamptz IS NULL OR a.created_at >= %(since)s"
+            " GROUP BY a.variant, a.caller ORDER BY a.variant, a.caller",
             {"since": since},
         )
         rows = await cur.fetchall()
-    return {r["variant"]: {"up": int(r["up"]), "down": int(r["down"]), "answers": int(r["answers"])} for r in rows}
+    return [
+        {
+            "variant": r["variant"],
+            "caller": r["caller"],
+            "answers": int(r["answers"]),
+            "up": int(r["up"]),
+            "down": int(r["down"]),
+        }
+        for r in rows
+    ]
