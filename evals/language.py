@@ -8,18 +8,25 @@ import re
 from collections import Counter
 
 FUNCTION_WORDS = {
-    "pt": "o os a as de do da dos das em no na nos nas um uma e é está estão foi não com para pelo pela ao aos"
+    "pt": "o os de da dos das em no na nos nas um uma e é está estão foi não com para pelo pela ao aos"
     " que seu sua também já então isso este esta mas ou quando onde depois antes ainda porque rodou código"
-    " retorno falhou rodando aguardando esperando",
+    " retorno falhou rodando aguardando esperando ele ela eles até espera bloqueia adiante nada nenhum nenhuma"
+    " agora há são foram será pode deve quer hoje ontem",
     "en": "the is are was were and of to in on at with for not it its this that by from be has have had"
     " will which after before when there been but or than then still because ran return code failed running"
-    " waiting",
+    " waiting it's there's nothing none now today yesterday should can must",
     "es": "el la los las de del en un una y es está están fue no con para por al que su también ya entonces"
     " esto este esta pero o cuando donde después antes todavía porque código falló",
     "fr": "le la les de du des en un une et est sont été ne pas avec pour par au aux que qui son sa ses aussi"
     " déjà alors ceci cette mais ou quand où après avant encore parce il elle",
 }
-WORDS = {lang: frozenset(text.split()) for lang, text in FUNCTION_WORDS.items()}
+_LISTED = {lang: frozenset(text.split()) for lang, text in FUNCTION_WORDS.items()}
+# a word of two languages' lists tells neither apart ("de", "que", "está"): only a language's own count
+# (Portuguese "a", "as", "do" are left out too: they are English words as well)
+WORDS = {
+    lang: frozenset(w for w in words if not any(w in other for o, other in _LISTED.items() if o != lang))
+    for lang, words in _LISTED.items()
+}
 LETTERS = {"pt": re.compile(r"[ãõç]|ção\b|ções\b"), "es": re.compile(r"[ñ¿¡]|ción\b")}
 TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
 MIN_HITS = 2  # fewer function words than this: too little text to tell
