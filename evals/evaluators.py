@@ -169,8 +169,10 @@ BINARY = ["pass", "query_type", "trajectory", "language", "forbidden_ok", "judge
 CONTINUOUS = ["fact_recall", "fabricated", "tokens_sent", "tokens_raw", "tokens_context", "latency_ms"]
 
 
-def judge(model: Any) -> Any:
-    """An LLM-as-judge of correctness against the facts (openevals), for runs with a configured model."""
+def judge(model: Any, traced: bool = False) -> Any:
+    """An LLM-as-judge of correctness against the facts (openevals), with the judge model
+    (``EVAL_JUDGE_MODEL``); its calls are traced only when the run uploads (``traced``)."""
+    from langsmith.run_helpers import tracing_context
     from openevals.llm import create_llm_as_judge
     from openevals.prompts import CORRECTNESS_PROMPT
 
@@ -178,6 +180,7 @@ def judge(model: Any) -> Any:
 
     def judge_correctness(inputs: dict[str, Any], outputs: dict[str, Any], reference_outputs: dict[str, Any]) -> Any:
         facts = "; ".join(e["label"] + ": " + "/".join(e["any_of"]) for e in reference_outputs.get("must") or [])
-        return grade(inputs=inputs["turns"][-1], outputs=outputs.get("answer", ""), reference_outputs=facts)
+        with tracing_context(enabled=traced):
+            return grade(inputs=inputs["turns"][-1], outputs=outputs.get("answer", ""), reference_outputs=facts)
 
     return judge_correctness

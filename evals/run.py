@@ -13,7 +13,6 @@ from typing import Any
 
 from langsmith import Client
 from langsmith.evaluation import aevaluate
-from langsmith.run_helpers import tracing_context
 from langsmith.schemas import Example
 
 from graph.models import make_chat_model
@@ -25,6 +24,7 @@ from .bench import Bench, bench
 from .cases import Case, load_cases
 from .evaluators import EVALUATORS, judge
 from .facts import resolve_all
+from .interleave import measure
 
 REPORTS = Path(__file__).resolve().parent / "reports"
 
@@ -84,20 +84,27 @@ def judge_for(bench_: Bench, variant: Variant) -> Any:
 
 
 async def experiment(
-    bench_: Bench, cases: list[Case], data: list[Example], variant: Variant, repetitions: int, prefix: str
+    bench_: Bench,
+    cases: list[Case],
+    data: list[Example],
+    variant: Variant,
+    repetitions: int,
+    prefix: str,
+    measured: dict[tuple[str, str], list[dict[str, Any]]] | None = None,
 ) -> list[dict[str, Any]]:
+    """One variant as a LangSmith experiment; ``measured``: its outputs, already run interleaved with
+    the other variants' (offline), else the graph runs here (uploading: its traces join the experiment)."""
     by_id = {case.id: case for case in cases}
 
     async def target(inputs: dict[str, Any]) -> dict[str, Any]:
-        if uploading():  # the graph's own runs become the experiment's traces
-            return await bench_.run(by_id[inputs["case"]], variant)
-        with tracing_context(enabled=False):  # offline: nothing of the graph is sent anywhere
-            return await bench_.run(by_id[inputs["case"]], variant)
+        if measured is not None:
+            return measured[(variant.name, inputs["case"])].pop(0)
+        return await bench_.run(by_id[inputs["case"]], variant)
 
     evaluators: list[Any] = list(EVALUATORS)
     grader = judge_for(bench_, variant)
     if grader is not None:
-        evaluators.append(judge(grader))
+        evaluators.append(judge(grader, traced=uploading()))
     client = Client(auto_batch_tracing=False) if not uploading() else Client()
     results = await aevaluate(
         target,
@@ -153,8 +160,14 @@ async def run(
     rows: list[dict[str, Any]] = []
     async with bench(settings) as opened:
         data = await examples(cases, opened)
+        kept = {str((e.inputs or {})["case"]) for e in data}
+        # offline, every run first, interleaved (no variant gains from going first); uploading, each
+        # experiment runs its own graph so its traces are attached
+        measured = (
+            None if uploading() else await measure(opened, [c for c in cases if c.id in kept], chosen, repetitions)
+        )
         for variant in chosen:
-            rows += await experiment(opened, cases, data, variant, repetitions, f"{dataset}-{stamp}")
+            rows += await experiment(opened, cases, data, variant, repetitions, f"{dataset}-{stamp}", measured)
         configured = opened.app.parts.chat_model
         assert configured is not None
         models = {v.name: v.model_label(configured) for v in chosen}

@@ -76,6 +76,7 @@ class State(InputState, total=False):
     correcting: bool  # the agent sent its unusable calls back: it is asked again
     model_seconds: float  # this turn's time in model calls so far (the budget is for the whole turn)
     model_failure: dict[str, str] | None  # the model gave no usable answer this turn: {kind, detail}
+    drafted: str | None  # the agent step answered in words (no tool call): the answer, not asked twice
     answer: str
     sources: list[str]
     usage: Annotated[list[dict[str, Any]], per_turn]

@@ -60,6 +60,8 @@ def scripted_reply(step: str, body: dict[str, Any]) -> tuple[str | None, list[di
         return "", []
     if step == "bad_args":
         return None, [call("get_job_status", '{"job_name": PAYROLL_NIGHTLY}')]  # not JSON: a bare word
+    if step == "agent_text":  # answers in words although it may call tools
+        return "PAYROLL_NIGHTLY ended ABEND; its deadline is at risk [log PAYROLL_NIGHTLY].", []
     if step == "write_tool":
         return None, [call("cancel_job", json.dumps({"job_name": "PAYROLL_NIGHTLY"}))]
     return good_reply(body)

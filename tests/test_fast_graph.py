@@ -113,10 +113,12 @@ async def test_the_agent_step_runs_only_when_there_is_something_to_decide(parts:
         ("why did PAYROLL_NIGHTLY fail and can you rerun it?", "operator"),  # a question with an order in it
         ("why did the nightly payroll thing fail?", "viewer"),  # no job found: the reads answered nothing
     ):
-        two = ScriptedModel(script=[AIMessage(content=""), AIMessage(content="ok")])
+        two = ScriptedModel(script=[AIMessage(content=""), AIMessage(content="It is ABEND.")])
         await run(parts, two, question, role=role)
         phases = ['"phase": "agent"' in text for text in two.system_texts()]
-        assert phases == [True, False], question
+        # the operator's order is proposed (the rules read it when the model proposes nothing): it
+        # pauses for approval before any draft
+        assert phases == ([True] if role == "operator" else [True, False]), (question, phases)
 
 
 def call(name: str, args: dict[str, Any]) -> AIMessage:

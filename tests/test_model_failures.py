@@ -185,3 +185,28 @@ async def test_a_failed_agent_step_is_not_retried_by_the_draft(parts: Parts, scr
     assert len(script.seen) == 2 and values["model_failure"]["kind"] == "server_error"
     assert not [m for m in values["messages"] if isinstance(m, ToolMessage)]
     assert values["answer"].startswith("(The language model did not answer: it failed (HTTP 500).")
+
+
+@pytest.mark.parametrize("steps", [["500", "500"], []], ids=["model-failed", "model-proposed-nothing"])
+async def test_an_action_request_is_proposed_when_the_model_does_not(
+    parts: Parts, script: Script, steps: list[str]
+) -> None:
+    """"rerun X": the understood request becomes a proposal waiting for approval even when the model
+    fails or lets it pass — never executed without the approval."""
+    script.steps.extend(steps)
+    values, _ = await turn(parts, "rerun PAYROLL_NIGHTLY", role="operator")
+    interrupts = values.get("__interrupt__") or ()
+    assert interrupts, values.get("answer")
+    request = interrupts[0].value
+    assert request["action"] == "rerun" and request["target"]["job"].endswith(".PAYROLL_NIGHTLY")
+    assert parts.approvals is not None
+    approval = await parts.approvals.get(request["approval_id"])
+    assert approval is not None and approval.status == "pending"
+
+
+async def test_an_answer_given_at_the_tool_step_is_not_asked_for_twice(parts: Parts, script: Script) -> None:
+    script.steps.extend(["ok", "agent_text"])  # a status read, then an answer in words
+    values, events = await turn(parts, DECIDE)
+    assert len(script.seen) == 2 and all(body.get("tools") for body in script.seen)  # no draft call
+    assert values["answer"].strip() == "PAYROLL_NIGHTLY ended ABEND; its deadline is at risk [log PAYROLL_NIGHTLY]."
+    assert "token" in events  # still streamed to the client

@@ -88,3 +88,24 @@ async def test_a_chat_only_server_is_checked_without_starting(tmp_path: Path) ->
         for base in (f"{model.url}/v1", "http://127.0.0.1:9/v1"):
             check = await check_embeddings(Settings(openai_base_url=base, openai_api_key="x", data_dir=tmp_path))
             assert check.level == "WARN" and "gives no embeddings" in check.detail, check
+
+
+async def test_an_evaluation_with_a_configured_model_and_a_judge_sends_nothing_elsewhere(tmp_path: Path) -> None:
+    """The configured model answers the cases, a separate judge model grades them, the report names the
+    model; and nothing tries to reach LangSmith or anywhere else (the suite's guard fails the test)."""
+    from evals.run import run
+
+    script = Script()
+    with LiveServer(model_app(script)) as model:
+        settings = Settings(
+            data_dir=tmp_path / "data",
+            embeddings="hashing",
+            openai_base_url=f"{model.url}/v1",
+            openai_api_key="x",
+            llm_model="model-under-test",
+            eval_judge_model="judge-model",
+        )
+        report = await run("smoke", ["baseline"], out=tmp_path / "report", settings=settings)
+    assert "Models: baseline: model-under-test." in report.read_text()
+    asked = {body["model"] for body in script.seen}
+    assert asked == {"model-under-test", "judge-model"}, asked

@@ -16,7 +16,8 @@ from tools.registry import ToolPermission, ToolResult
 from ..capabilities import REGISTRY
 from ..context import Context, identity
 from ..facts import RunFacts, system_text
-from ..models.guard import ModelUnavailable, ask
+from ..models.guard import ModelUnavailable, ask, from_a_server, unusable
+from ..models.offline import OfflineChatModel
 from ..prompts import system_prompt
 from ..state import State
 
@@ -88,16 +89,17 @@ async def agent_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     spent = state.get("model_seconds", 0.0)
     started = time.monotonic()
     update: dict[str, Any] = {"tool_rounds": rounds + 1, "correcting": False}
+    messages = prompt_messages(state, context, "agent")
+    writes = {name for name, spec in parts.catalog.tools.items() if spec.permission is ToolPermission.WRITE}
     try:
-        reply = await ask(
-            model,
-            prompt_messages(state, context, "agent"),
-            budget_seconds=parts.model_budget_seconds - spent,
-            phase="agent",
-        )
+        reply = await ask(model, messages, budget_seconds=parts.model_budget_seconds - spent, phase="agent")
     except ModelUnavailable as exc:
-        return {**update, "model_failure": exc.failure.as_dict(), "model_seconds": spent + time.monotonic() - started}
+        update |= {"model_failure": exc.failure.as_dict(), "model_seconds": spent + time.monotonic() - started}
+        proposed = await rules_proposal(state, messages, tools, writes)  # an action request is still proposed
+        return {**update, "messages": [proposed] if proposed and proposed.tool_calls else []}
     update["model_seconds"] = spent + time.monotonic() - started
+    if not reply.tool_calls and not reply.invalid_tool_calls:  # a request for an action the model let pass
+        reply = await rules_proposal(state, messages, tools, writes) or reply
     update["usage"] = [dict(reply.usage_metadata)] if reply.usage_metadata else []
     if reply.invalid_tool_calls:
         corrections = state.get("corrections", 0) + 1
@@ -105,7 +107,25 @@ async def agent_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         if corrections == 1:  # once: the model sees why and may call again
             return {**update, "messages": [reply, *unparseable(reply)], "correcting": True}
         reply = reply.model_copy(update={"invalid_tool_calls": []})  # again: only the usable calls run
-    return {**update, "messages": [reply] if reply.tool_calls else []}
+    if reply.tool_calls:
+        return {**update, "messages": [reply]}
+    if unusable(reply, messages, from_server=from_a_server(model), an_answer=True) is None:
+        update["drafted"] = reply.text  # an answer from the same prompt and facts: the draft keeps it
+    return update
+
+
+async def rules_proposal(
+    state: State, messages: list[BaseMessage], tools: list[dict[str, Any]], writes: set[str]
+) -> AIMessage | None:
+    """The write the understanding read in the request ("rerun PAYROLL_NIGHTLY"), when the model
+    proposed none (or failed): the offline model's choice from the same text (the question, without
+    the model's reads) — exact names only, once per turn, and only a proposal: it waits for approval
+    like any other."""
+    if state.get("query_type") != "action" or any(c["name"] in writes for c in state.get("tool_calls") or []):
+        return None
+    asked = [m for m in messages if not isinstance(m, ToolMessage) and not (isinstance(m, AIMessage) and m.tool_calls)]
+    decided = await OfflineChatModel().bind_tools(tools).ainvoke(asked)
+    return decided if isinstance(decided, AIMessage) and decided.tool_calls else None
 
 
 def unparseable(reply: AIMessage) -> list[ToolMessage]:

@@ -62,7 +62,9 @@ async def draft_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     notes = action_notes(state, context)
     failure = state.get("model_failure")
     reply: AIMessage | None = None
-    if failure is None:
+    if failure is None and state.get("drafted") and not notes:  # the agent step answered already
+        reply = AIMessage(content=state["drafted"])
+    elif failure is None:
         try:
             reply = await ask(
                 parts.model(),

@@ -123,6 +123,7 @@ async def understand_node(state: State, runtime: Runtime[Context]) -> dict[str, 
         "correcting": False,
         "model_seconds": 0.0,
         "model_failure": None,
+        "drafted": None,
         "answer": "",  # a turn that pauses for approval has no stale answer or sources of the turn before
         "sources": [],
     }
