@@ -191,7 +191,7 @@ async def test_a_failed_agent_step_is_not_retried_by_the_draft(parts: Parts, scr
 async def test_an_action_request_is_proposed_when_the_model_does_not(
     parts: Parts, script: Script, steps: list[str]
 ) -> None:
-    """"rerun X": the understood request becomes a proposal waiting for approval even when the model
+    """ "rerun X": the understood request becomes a proposal waiting for approval even when the model
     fails or lets it pass — never executed without the approval."""
     script.steps.extend(steps)
     values, _ = await turn(parts, "rerun PAYROLL_NIGHTLY", role="operator")
