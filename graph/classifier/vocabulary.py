@@ -372,7 +372,13 @@ STATUS_WORDS = {
     "CANCL": r"\bcancl\b",
     "PEND": r"\bpend\b",
 }
-MESSAGE_ID = re.compile(r"\b(AWS[A-Z]{3}\d{3,4}[EWI])\b", re.IGNORECASE)
+# message ids and codes as they appear in job logs: TWS/HWA (AWSBHT023E, AWKxxx), z/OS TWS (EQQ…),
+# Oracle (ORA-00060), DB2 (SQL0911N), z/OS system messages (IEC141I) and SQLSTATE codes (40P01)
+MESSAGE_ID = re.compile(
+    r"\b(AW[SK][A-Z]{3}\d{3,4}[EWI]|EQQ[A-Z0-9]{3,6}[EWI]|ORA-\d{5}|SQL\d{4,5}[NWC]|IE[A-Z]\d{3,4}[AEIW])\b"
+    r"|\bSQLSTATE[\s:=]*([0-9A-Z]{5})\b",
+    re.IGNORECASE,
+)
 RETURN_CODE = re.compile(
     r"\b(?:rc|return code|exit code|exit status|codigo de retorno|cod\. retorno|retorno)\s*[=:]?\s*(\d{1,3})\b"
 )
