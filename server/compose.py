@@ -249,6 +249,7 @@ def chat_model(settings: Settings) -> object:
         api_key=key,
         temperature=settings.llm_temperature,
         timeout=settings.llm_timeout_seconds,
+        max_tokens=settings.llm_max_tokens,
     )
 
 

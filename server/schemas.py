@@ -108,7 +108,7 @@ class SummaryResponse(BaseModel):
 class ModelFailureOut(BaseModel):
     kind: str = Field(
         description="timeout | rate_limited | server_error | unreachable | rejected | malformed | cut_stream"
-        " | empty | refusal | echo"
+        " | too_long | empty | refusal | echo"
     )
     detail: str
 

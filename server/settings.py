@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(None, description="base URL of an OpenAI-compatible server")
     llm_model: str = Field("gpt-4o-mini", description="chat model name")
     llm_temperature: float = Field(0.1, ge=0, le=2, description="sampling temperature of the chat model")
+    llm_max_tokens: int = Field(
+        1024, ge=16, le=32_000, description="most tokens a model reply may have (a runaway reply is cut, not awaited)"
+    )
     llm_timeout_seconds: float = Field(
         60,
         gt=0,

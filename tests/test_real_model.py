@@ -23,7 +23,7 @@ from tests.apiclient import V2, app_settings, client, sse_events
 from tests.live import LiveServer
 from tests.test_cli import free_port
 
-pytestmark = pytest.mark.llm
+pytestmark = [pytest.mark.llm, pytest.mark.timeout(1800)]
 LEAKS = ("Traceback", "OpenAIError", "Run facts (one JSON line", "Context (tool results")
 SEEN: list[str] = []  # what each turn ended as, printed at the end for the closing note
 
@@ -82,7 +82,8 @@ async def test_a_real_small_model_behind_every_interface(
         openai_base_url=llama,
         openai_api_key="none",
         llm_model="gemma-3-270m",
-        llm_timeout_seconds=90,
+        llm_timeout_seconds=120,  # the whole turn's model budget on 2 CPU cores
+        llm_max_tokens=400,  # a small model can loop until stopped
         embeddings="auto",  # llama-server serves chat only here: the fallback embedder starts
     )
     with LiveServer(create_app(settings)) as api:
@@ -112,7 +113,7 @@ async def test_a_real_small_model_behind_every_interface(
             )
             assert decided.status_code == 200, decided.text
             shown = (await http.get(f"{V2}/approvals/{approval_id}")).json()
-            assert shown["status"] == "executed", shown
+            assert shown["status"] == "done", shown
 
         url = api.url.replace("http", "ws") + "/ws/tws-agent"
         async with websockets.connect(url, additional_headers={"X-API-Key": keys["viewer"]}) as ws:

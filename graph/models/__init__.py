@@ -15,6 +15,7 @@ def make_chat_model(
     temperature: float = 0.1,
     timeout: float = 60.0,
     max_retries: int = 0,
+    max_tokens: int | None = None,
 ) -> BaseChatModel:
     """``ChatOpenAI`` for any OpenAI-compatible server (key and/or base URL given), else offline. The
     client does not retry by default: ``guard.ask`` is the one retry layer, within the turn's budget."""
@@ -29,5 +30,6 @@ def make_chat_model(
         temperature=temperature,
         timeout=timeout,
         max_retries=max_retries,
+        max_completion_tokens=max_tokens,
         stream_usage=True,
     )

@@ -34,6 +34,7 @@ FailureKind = Literal[
     "rejected",  # another 4xx: a wrong model name, key or request
     "malformed",  # a reply that is not the protocol's JSON
     "cut_stream",  # the reply stopped before its end
+    "too_long",  # the reply ran into LLM_MAX_TOKENS (a runaway, often repeating itself)
     "empty",  # no usable text
     "refusal",  # "I'm sorry, I can't help with that"
     "echo",  # the reply repeats its instructions
@@ -121,8 +122,11 @@ def unusable(
 ) -> ModelFailure | None:
     """Why a reply cannot be used, or None: cut before its end (its tool calls may be partial too);
     when it is to be the answer (``an_answer``), also empty, an echo of the prompt or a refusal."""
-    if from_server and not reply.response_metadata.get("finish_reason"):
+    finish = reply.response_metadata.get("finish_reason")
+    if from_server and not finish:
         return ModelFailure("cut_stream", "the reply ended without a finish reason")
+    if finish == "length":
+        return ModelFailure("too_long", "the reply reached the token limit")
     if not an_answer:  # the agent step: no tool calls and no text means nothing to call
         return None
     text = reply.text if isinstance(reply.text, str) else str(reply.content)

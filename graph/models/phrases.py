@@ -235,6 +235,7 @@ MODEL_FAILURE_WORDS: dict[str, dict[str, str]] = {
     "rejected": {"en": "it refused the request ({status})", "pt": "recusou o pedido ({status})"},
     "malformed": {"en": "its reply was not readable", "pt": "a resposta veio ilegível"},
     "cut_stream": {"en": "its reply stopped midway", "pt": "a resposta foi interrompida no meio"},
+    "too_long": {"en": "its reply ran past the length limit", "pt": "a resposta passou do limite de tamanho"},
     "empty": {"en": "its reply was empty", "pt": "a resposta veio vazia"},
     "refusal": {"en": "it declined to answer", "pt": "recusou-se a responder"},
     "echo": {
