@@ -22,7 +22,6 @@ from langchain_core.outputs import LLMResult
 from langchain_core.runnables import RunnableConfig
 from pydantic import SecretStr
 
-from graph.context import Context
 from graph.variants import Variant
 from server.chat import waiting_text
 from server.compose import App, open_app
@@ -53,13 +52,12 @@ class Bench:
 
     async def run(self, case: Case, variant: Variant) -> dict[str, Any]:
         """Run the case's turns on a new thread; the outputs of the last turn (the judged one)."""
-        parts = self.app.parts_for(variant)  # the variant's model, as online
         thread = f"eval-{uuid.uuid4().hex[:12]}"
         values: dict[str, Any] = {}
         counter = TokenCounter()
         started = time.perf_counter()
         for turn in case.turns:
-            context = variant.apply(Context(role=case.role, caller=f"eval-{case.id}", parts=parts))  # one per run
+            context = self.app.turn_context(f"eval-{case.id}", case.role, variant)  # as a live turn
             counter.calls.clear()
             started = time.perf_counter()
             config: RunnableConfig = {"configurable": {"thread_id": thread}, "callbacks": [counter]}

@@ -11,7 +11,6 @@ import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -21,9 +20,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command, StreamMode
 from pydantic import BaseModel, Field, field_validator
 
-from graph.context import Context
 from graph.prompts import available_versions
-from graph.variants import assign
 from tools.registry import Role
 from tools.store.access import claim_thread as store_claim
 from tools.store.approvals import Approval
@@ -87,11 +84,9 @@ async def run_events(
     thread_id = request.thread_id
     run_id = str(uuid.uuid4())
     stop = asyncio.Event()
-    variant = assign(principal.name, app.variants)  # sticky per user
-    parts = app.parts_for(variant)  # the variant's model
-    context = variant.apply(Context(role=principal.role.value, caller=principal.name, parts=parts, stop=stop))
-    if request.prompt_version:  # an explicit prompt version wins over the variant's
-        context = replace(context, prompt_version=request.prompt_version)
+    context = app.turn_context(  # the user's sticky variant; an explicit prompt version wins over its own
+        principal.name, principal.role.value, stop=stop, prompt_version=request.prompt_version
+    )
     config: RunnableConfig = {
         "configurable": {"thread_id": thread_id},
         "run_id": uuid.UUID(run_id),

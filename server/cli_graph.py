@@ -60,7 +60,6 @@ def chat_command(
     ] = None,
 ) -> None:
     """Run the whole graph and stream the answer; --thread continues a conversation."""
-    from graph.context import Context
     from graph.prompts import available_versions
     from tools.hwa import HWAError
     from tools.store.db import DatabaseUnavailable
@@ -74,19 +73,18 @@ def chat_command(
     if version not in available_versions():
         errors.print(f"unknown prompt version {version!r}; available: {', '.join(available_versions())}")
         raise typer.Exit(2)
-    context = Context(role=role, caller=caller, prompt_version=version, token_budget=settings.token_budget)
     try:
-        asyncio.run(_chat(settings, question, thread_id, context))
+        asyncio.run(_chat(settings, question, thread_id, caller, role, version))
     except (DatabaseUnavailable, HWAError) as exc:
         errors.print(f"[bold red]{exc}[/]")
         raise typer.Exit(1) from None
 
 
-async def _chat(settings: Any, question: str, thread_id: str, context: Context) -> None:
+async def _chat(settings: Any, question: str, thread_id: str, caller: str, role: str, version: str) -> None:
     from .compose import open_app
 
     async with open_app(settings) as app:
-        context.parts = app.parts
+        context = app.turn_context(caller, role, prompt_version=version)  # as the server makes a turn's
         graph = app.graph
         config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
         await stream_run(app, graph, {"messages": [("user", question)]}, config, context)

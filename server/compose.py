@@ -20,10 +20,11 @@ from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.graph.state import CompiledStateGraph
 
 from graph.classifier import KnownNames
+from graph.context import Context
 from graph.facade import ServiceOrchestrator
 from graph.graph import build_graph
 from graph.models import make_chat_model
-from graph.variants import Variant, load_variant
+from graph.variants import Variant, assign, load_variant
 from tools.cache import CacheManager, CacheTTLs, configure_cache_manager
 from tools.context import Parts
 from tools.days import ProductionDays, parse_start
@@ -190,6 +191,22 @@ class App:
     orchestrator: ServiceOrchestrator
     variants: list[Variant]  # online A/B: the variants live traffic is shared between
     by_variant: dict[str, Parts] = field(default_factory=dict)  # each variant's parts (its own model)
+
+    def turn_context(
+        self,
+        caller: str,
+        role: str,
+        variant: Variant | None = None,
+        *,
+        stop: asyncio.Event | None = None,
+        prompt_version: str | None = None,
+    ) -> Context:
+        """The context of one turn — the same for the server, the CLI and evaluations: who asks, the
+        variant's knobs and model (the caller's assigned variant when none is given), and an explicit
+        prompt version over the variant's."""
+        chosen = variant or assign(caller, self.variants)
+        context = chosen.apply(Context(role=role, caller=caller, parts=self.parts_for(chosen), stop=stop))
+        return replace(context, prompt_version=prompt_version) if prompt_version else context
 
     def parts_for(self, variant: Variant) -> Parts:
         """The parts a variant's runs use: these, with the variant's model (built once per variant)."""
