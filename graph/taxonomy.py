@@ -33,6 +33,7 @@ class QueryType(StrEnum):
     CHANGES = "changes"  # what changed for a job since the previous production day
     MESSAGE = "message"  # what a message id means and which jobs got it
     PRIORITISE = "prioritise"  # which failed job first
+    STUCK = "stuck"  # what is stuck now, plan-wide, in the order to look at it
     OTHER = "other"
 
 

@@ -1,6 +1,7 @@
-"""What changed for a job since the previous production day: its newest instance against yesterday's,
+"""What changed since the previous production day. For a job, its newest instance against yesterday's,
 on the engine's own fields — status, return code, workstation, start, duration, runs (reruns
-included) — ("o que mudou no X desde ontem?")."""
+included) — ("o que mudou no X desde ontem?"); with no job named, the plan's failures: new today,
+failed yesterday and not today, failed on both days ("what changed since yesterday?")."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from ..models.answers import job_line, minutes_text
+from ..models.phrases import t
 from ..taxonomy import QueryType
 from .base import Branch, Capability, Data, Phrases, say
 
@@ -15,6 +17,13 @@ PHRASES: Phrases = {
     "head": {"en": "{job}: today compared with yesterday —", "pt": "{job}: hoje comparado com ontem —"},
     "same": {"en": "- {field}: {value} (unchanged)", "pt": "- {field}: {value} (sem mudança)"},
     "changed": {"en": "- {field}: {before} → {after}", "pt": "- {field}: {before} → {after}"},
+    "new": {"en": "Failed today, not yesterday ({n}):", "pt": "Falharam hoje e não ontem ({n}):"},
+    "gone": {"en": "Failed yesterday, not today ({n}):", "pt": "Falharam ontem e não hoje ({n}):"},
+    "both": {"en": "Failed on both days ({n}):", "pt": "Falharam nos dois dias ({n}):"},
+    "calm": {
+        "en": "No job failed today or yesterday: nothing changed in failures.",
+        "pt": "Nenhum job falhou hoje nem ontem: nada mudou nas falhas.",
+    },
     "missing": {
         "en": "{job} has no instance yesterday to compare with.",
         "pt": "{job} não tem instância ontem para comparar.",
@@ -46,7 +55,35 @@ def _facts(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def failures(data: Data, branch: str) -> dict[str, dict[str, Any]]:
+    """The day's failed jobs by name (the newest failed run of each)."""
+    return {r["job"]: r for d in data.get(branch, []) for r in reversed(d.get("jobs", []))}
+
+
+def plan_wide(data: Data, lang: str) -> list[str]:
+    today, yesterday = failures(data, "failed_today"), failures(data, "failed_yesterday")
+    if not today and not yesterday:
+        return [say(PHRASES, "calm", lang)] if "failed_today" in data else []
+    out = []
+    for key, names in (
+        ("new", [n for n in today if n not in yesterday]),
+        ("gone", [n for n in yesterday if n not in today]),
+        ("both", [n for n in today if n in yesterday]),
+    ):
+        if names:
+            runs = today if key != "gone" else yesterday
+            lines = [
+                f"- {n} ({runs[n].get('workstation')}) {runs[n].get('status')}"
+                + (t("rc", lang, rc=runs[n]["return_code"]) if runs[n].get("return_code") is not None else "")
+                for n in names[:15]
+            ]
+            out.append(say(PHRASES, key, lang, n=len(names)) + "\n" + "\n".join(lines))
+    return out
+
+
 def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
+    if not (meta.get("entities") or {}).get("jobs"):
+        return plan_wide(data, lang)
     today = {j["job"]: j for d in data.get("status", []) for j in d.get("jobs", [])[:1]}
     before = {j["job"]: j for d in data.get("status_yesterday", []) for j in d.get("jobs", [])[:1]}
     out = []
@@ -77,14 +114,20 @@ CAPABILITY = Capability(
         r"comparad\w* (a|com) ontem|comparando com ontem|versus ontem|vs\.? ontem)\b",
     ),
     weight=5.0,
-    reads=("status", "status_yesterday"),
+    reads=("status", "status_yesterday", "failed_today", "failed_yesterday"),
     compose=compose,
     branches={
         "status": Branch("get_job_status", lambda e, q: [{"job_name": j} for j in (e.get("jobs") or [])[:2]]),
         "status_yesterday": Branch(
             "get_job_status", lambda e, q: [{"job_name": j, "day": "yesterday"} for j in (e.get("jobs") or [])[:2]]
         ),
+        # no job named: the plan's failures of both days
+        "failed_today": Branch(
+            "get_failed_jobs", lambda e, q: [] if e.get("jobs") else [{"hours": 24, "day": "today"}]
+        ),
+        "failed_yesterday": Branch(
+            "get_failed_jobs", lambda e, q: [] if e.get("jobs") else [{"hours": 24, "day": "yesterday"}]
+        ),
     },
-    about_a_job=True,
     eval_tag="what-changed",
 )

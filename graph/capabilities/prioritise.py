@@ -1,5 +1,7 @@
 """Which failed job first: the named jobs ranked by what waits on them — critical jobs blocked, jobs
-blocked downstream, their own criticality — each with its state ("qual eu ataco primeiro, X ou Y?")."""
+blocked downstream, their own criticality — each with its state ("qual eu ataco primeiro, X ou Y?");
+with no job named, the plan's triage in the order to look at it (``stuck.triage``: "what should I look
+at first?")."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 from ..models.answers import job_line
 from ..taxonomy import QueryType
 from .base import Capability, Data, Phrases, per_job, say
+from .stuck import TRIAGE, triage
 
 PHRASES: Phrases = {
     "first": {
@@ -23,6 +26,8 @@ PHRASES: Phrases = {
 
 
 def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
+    if not (meta.get("entities") or {}).get("jobs"):
+        return triage(data, lang, meta)
     status = {j["job"]: j for d in data.get("status", []) for j in d.get("jobs", [])[:1]}
     impact = {i.get("job"): i for i in data.get("kg", [])}
     ranked = sorted(
@@ -59,12 +64,13 @@ CAPABILITY = Capability(
         r"\b(qual (deles |dos dois )?(primeiro|antes)|por (qual|onde) (eu )?comec\w*|qual (e |eh )?mais (urgente|"
         r"importante|critico)|"
         r"prioriz\w*|prioridade|ataco primeiro|resolvo primeiro|olho primeiro)\b",
+        r"\b(look at first|check first|where (do|should) (i|we) (start|begin)|what (do|should) (i|we) (do|fix|"
+        r"handle) first|o que (eu )?(vejo|faco|resolvo|ataco|olho) primeiro|por onde (eu )?(comeco|começo))\b",
     ),
     weight=5.0,
-    reads=("status", "kg"),
+    reads=("status", "kg", *TRIAGE),
     compose=compose,
-    branches={"kg": per_job("get_impact", limit=4), "status": per_job("get_job_status", limit=4)},
+    branches={"kg": per_job("get_impact", limit=4), "status": per_job("get_job_status", limit=4), **TRIAGE},
     boost=lambda e, folded: 1.0 if len(e.get("jobs") or []) >= 2 else 0.0,
-    about_a_job=True,
     eval_tag="prioritise",
 )

@@ -77,7 +77,10 @@ def _parts(query_type: str, lang: str, data: dict[str, list[dict[str, Any]]], me
             for j in status[:3]
         )
     if query_type == "troubleshoot" or (query_type == "logs" and data.get("logs")):
+        waiting = {j.get("job") for j in status if j.get("status") in NOT_STARTED}
         for log in data.get("logs", [])[:1]:
+            if query_type == "troubleshoot" and log.get("job") in waiting:
+                continue  # a job that has not started has no run of today: an older run's log is not why it waits
             lines = error_lines(log.get("log", ""))
             if query_type == "logs":
                 head = t("log_of", lang, job=log.get("job"), run=log.get("run_id"), when=log.get("scheduled"))
@@ -157,11 +160,14 @@ def _finish(parts: list[str], query_type: str, lang: str, meta: dict[str, Any]) 
         parts.append(t("partial", lang, what=", ".join(failed_branches)))
     if meta.get("style") == "brief":  # the essentials: the first two parts, three lines each
         parts = ["\n".join(p.splitlines()[:3]) for p in parts if p][:2]
+    if not any(parts):  # never an empty answer: say what would help
+        parts = [t("no_answer", lang)]
     if meta.get("model_failure"):  # composed here because the configured model did not answer
         parts.insert(0, model_down(meta["model_failure"], lang))
     return "\n\n".join(p for p in parts if p)
 
 
+NOT_STARTED = frozenset({"HOLD", "READY", "WAIT"})
 RELEASES_SUCCESSORS = {"cancel", "confirm"}  # the successors run (without the job's output)
 
 

@@ -36,6 +36,12 @@ T: dict[str, dict[str, str]] = {
     "times": {"en": "; it ran from {start} to {end}", "pt": "; rodou de {start} até {end}"},
     "started": {"en": "; running since {start}", "pt": "; rodando desde {start}"},
     "no_job": {"en": "I could not find that job in the plan.", "pt": "Não encontrei esse job no plano."},
+    "no_answer": {
+        "en": 'I found nothing to answer that with. Name a job, job stream or workstation (e.g. "why did'
+        ' PAYROLL_NIGHTLY fail?"), or ask what failed today or what is waiting.',
+        "pt": 'Não encontrei nada com que responder. Diga o nome de um job, job stream ou estação (ex.: "por que o'
+        ' PAYROLL_NIGHTLY falhou?"), ou pergunte o que falhou hoje ou o que está esperando.',
+    },
     "model_down": {
         "en": "(The language model did not answer: {why}. This answer is composed from the facts Resync gathered.)",
         "pt": "(O modelo de linguagem não respondeu: {why}. Esta resposta foi composta com os fatos que o Resync"

@@ -1,0 +1,98 @@
+"""What is stuck now, plan-wide, in the order to look at it ("what is stuck?", "o que está travado?",
+"what should I look at first?" with no job named): failures not recovered — critical ones first, as
+their successors wait — then workstations that are down with jobs waiting on them, jobs running far
+beyond their usual duration, and prompts waiting for a reply. Each line is the engine's own fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models.phrases import t
+from ..taxonomy import QueryType
+from .base import Branch, Capability, Data, Phrases, say
+from .long_runners import compose as long_runners
+from .prompts import compose as prompts
+
+PHRASES: Phrases = {
+    "failed": {
+        "en": "Failed and not recovered ({n}); what comes after them waits:",
+        "pt": "Com falha e não recuperados ({n}); o que vem depois deles espera:",
+    },
+    "down": {
+        "en": "Workstations down with jobs waiting on them:",
+        "pt": "Estações fora do ar com jobs esperando por elas:",
+    },
+    "down_line": {
+        "en": "- {name}: not linked, {n} job(s) ready and waiting",
+        "pt": "- {name}: desconectada, {n} job(s) prontos esperando",
+    },
+    "critical": {"en": " — critical", "pt": " — crítico"},
+    "calm": {
+        "en": "Nothing is stuck: no failure left unrecovered today, no workstation down with jobs waiting, no job"
+        " running far beyond its usual duration, no prompt waiting.",
+        "pt": "Nada travado: nenhuma falha de hoje sem recuperação, nenhuma estação fora do ar com jobs esperando,"
+        " nenhum job rodando muito além do normal, nenhum prompt esperando.",
+    },
+}
+
+# the plan-wide reads (a job named makes the question that job's: its status and what it waits for)
+TRIAGE: dict[str, Branch] = {
+    "failed_today": Branch("get_failed_jobs", lambda e, q: [] if e.get("jobs") else [{"hours": 24, "day": "today"}]),
+    "critical": Branch("get_critical_jobs", lambda e, q: [] if e.get("jobs") else [{}]),
+    "stations": Branch("get_workstation_status", lambda e, q: [] if e.get("jobs") else [{}]),
+    "long": Branch("get_long_runners", lambda e, q: [] if e.get("jobs") else [{}]),
+    "prompts": Branch("get_prompts", lambda e, q: [] if e.get("jobs") else [{}]),
+}
+
+
+def unrecovered(data: Data) -> list[dict[str, Any]]:
+    """Today's failed jobs still failed now, one line each (its newest failure), critical ones first."""
+    critical = {j["job"] for d in data.get("critical", []) for j in d.get("jobs", []) if j.get("critical")}
+    newest: dict[str, dict[str, Any]] = {}
+    for found in data.get("failed_today", []):
+        for run in found.get("jobs", []):
+            if run.get("still_failed"):
+                newest.setdefault(run["job"], run | {"critical": run["job"] in critical})
+    return sorted(newest.values(), key=lambda r: not r["critical"])
+
+
+def triage(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
+    out = []
+    failed = unrecovered(data)
+    if failed:
+        lines = [
+            f"- {r['job']} ({r.get('workstation')}#{r.get('job_stream')}) {r.get('status')}"
+            + (t("rc", lang, rc=r["return_code"]) if r.get("return_code") is not None else "")
+            + (say(PHRASES, "critical", lang) if r["critical"] else "")
+            for r in failed[:10]
+        ]
+        out.append(say(PHRASES, "failed", lang, n=len(failed)) + "\n" + "\n".join(lines))
+    down = [w for d in data.get("stations", []) for w in d.get("workstations", []) if not w.get("linked")]
+    if down:
+        lines = [say(PHRASES, "down_line", lang, name=w["name"], n=w.get("jobs_ready_waiting", 0)) for w in down]
+        out.append(say(PHRASES, "down", lang) + "\n" + "\n".join(lines))
+    if any(d.get("long_runners") for d in data.get("long", [])):
+        out.extend(long_runners(data, lang, meta))
+    if any(d.get("prompts") for d in data.get("prompts", [])):
+        out.extend(prompts(data, lang, meta))
+    if not out and "failed_today" in data:
+        out.append(say(PHRASES, "calm", lang))
+    return out
+
+
+CAPABILITY = Capability(
+    kind=QueryType.STUCK,
+    signals=(
+        r"\b(stuck|hung|hanging|frozen|not moving|isn'?t moving|holding (things |everything )?up|bottlenecks?|"
+        r"blocked right now|what'?s blocked|what is blocked|anything blocked)\b",
+        r"\b(travad\w*|empacad\w*|engasgad\w*|congelad\w*|nao (anda|sai do lugar|andou|esta andando)|"
+        r"o que (esta|ta) (parado|preso|bloqueado|segurando)|(algo|alguma coisa) (parad[oa]|pres[oa]|bloquead[oa]))\b",
+    ),
+    weight=4.0,
+    reads=tuple(TRIAGE),
+    compose=triage,
+    branches=TRIAGE,
+    weights={name: 1.0 for name in TRIAGE},
+    boost=lambda e, folded: -4.0 if e.get("jobs") else 0.0,  # "why is X stuck?": that job's status says it
+    eval_tag="stuck",
+)
