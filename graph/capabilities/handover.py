@@ -41,9 +41,11 @@ HOW_TO = re.compile(r"^\s*(how (do|can|should|to|would)|como (eu )?(faco|fazer|d
 CAPABILITY = Capability(
     kind=QueryType.HANDOVER,
     signals=(
-        r"\b(handover|hand over|hand-off|handoff|shift (change|summary|report|handover|notes)|next shift|"
-        r"incoming shift)\b",
-        r"\b(passagem de turno|passar o turno|proximo turno|troca de turno|turno seguinte|virada de turno|plantao)\b",
+        r"\b(handover|hand(ing|ed|s)? (it |things |the shift |everything )?over|hand-off|handoff|shift (change|"
+        r"summary|report|handover|notes)|next shift|incoming shift|end of (my |the )?shift|taking over|"
+        r"next (person|operator|one on|guy)|whoever (comes|is) (next|on next))\b",
+        r"\b(passagem de turno|passa\w* o turno|proximo turno|troca de turno|turno seguinte|virada de turno|plantao|"
+        r"assumi\w* o turno|fim do (meu )?turno|quem (entra|assume|chega) (agora|depois|no proximo)|rendicao)\b",
         r"\b(resumo|resumao|brief\w*|summary|recap)\b.*\b(turno|shift|plantao)\b",
         r"\b(what should|o que) .{0,30}\b(know|saber)\b.*\b(shift|turno|plantao)\b",
     ),
