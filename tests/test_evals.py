@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import websockets
 
-from evals.evaluators import fabrication, fact_recall, forbidden, language, passed
+from evals.evaluators import fabrication, fact_recall, forbidden, language, passed, query_type, trajectory
 from evals.facts import Expectation
 from evals.run import run
 from evals.stats import mcnemar, proportion, wilcoxon
@@ -162,3 +162,7 @@ def test_each_evaluator_fails_a_wrong_answer() -> None:
     written = "O payroll_nightly terminou com código 8; modo read-only."  # the real job in lower case, a real rc
     assert fabrication({"answer": written, "grounding": '{"return_code": 8}'}, reference)["score"] == 0
     assert passed({"answer": ".", "query_type": "troubleshoot", "trajectory": []}, reference)["score"] == 0
+    assert query_type({"query_type": "status"}, reference)["score"] == 0
+    needs_logs = {**reference, "tools": ["get_job_logs"]}
+    assert trajectory({"trajectory": ["get_job_status"]}, needs_logs)["score"] == 0
+    assert trajectory({"trajectory": ["get_job_status", "get_job_logs"]}, needs_logs)["score"] == 1
