@@ -31,7 +31,7 @@ from .context import ActionNotDone, ApprovalPending, ToolContext, WriteNotApprov
 from .hwa import HWAError
 from .roles import Role
 from .store.approvals import ApprovalError
-from .store.audit import AuditLog
+from .store.audit import AuditLog, execution_counts, execution_history
 from .store.db import Pool
 
 log = logging.getLogger(__name__)
@@ -268,22 +268,14 @@ class ToolCatalog:
             return []
         if self.audit is not None:
             await self.audit.flush()  # what was queued is history too
-        async with self.pool.connection() as conn:
-            cur = await conn.execute("SELECT * FROM tool_executions ORDER BY id DESC LIMIT %s", (limit,))
-            return [dict(row) for row in await cur.fetchall()]
+        return await execution_history(self.pool, limit)
 
     async def stats(self) -> dict[str, Any]:
         if self.pool is None:
             return {"total_executions": 0, "by_tool": {}, "avg_duration_ms": 0.0, "error_rate": 0.0}
         if self.audit is not None:
             await self.audit.flush()
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT tool, count(*) AS n, avg(duration_ms) AS avg_ms, "
-                "count(*) FILTER (WHERE outcome IN ('error', 'invalid', 'refused')) AS errors "
-                "FROM tool_executions GROUP BY tool"
-            )
-            rows = await cur.fetchall()
+        rows = await execution_counts(self.pool)
         total = sum(r["n"] for r in rows)
         errors = sum(r["errors"] for r in rows)
         return {

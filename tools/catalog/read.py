@@ -253,16 +253,10 @@ async def get_job_history(job_name: str, days: int, ctx: ToolContext) -> dict[st
     since = datetime.now(UTC) - timedelta(days=days)
     runs: list[dict[str, Any]] = []
     if ctx.kg is not None:
-        async with ctx.kg.pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT run_id, started_at, ended_at, status, return_code, rerun_type, workstation FROM job_runs "
-                "WHERE job_name = %s AND coalesce(started_at, recorded_at) >= %s "
-                "ORDER BY started_at DESC NULLS LAST LIMIT 100",
-                (job_name.upper(), since),
-            )
-            runs = [
-                {**r, "started_at": iso(r["started_at"]), "ended_at": iso(r["ended_at"])} for r in await cur.fetchall()
-            ]
+        runs = [
+            {**r, "started_at": iso(r["started_at"]), "ended_at": iso(r["ended_at"])}
+            for r in await ctx.kg.runs_of(job_name, since)
+        ]
     if not runs:
         for job in await ctx.client.find_jobs(job_name.upper()):
             for run in job.jobruns:

@@ -90,3 +90,21 @@ class AuditLog:
 
     def stats(self) -> dict[str, Any]:
         return {"pending": len(self._pending), "dropped": self.dropped}
+
+
+async def execution_history(pool: Pool, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest tool executions, newest first."""
+    async with pool.connection() as conn:
+        cur = await conn.execute("SELECT * FROM tool_executions ORDER BY id DESC LIMIT %s", (limit,))
+        return [dict(row) for row in await cur.fetchall()]
+
+
+async def execution_counts(pool: Pool) -> list[dict[str, Any]]:
+    """Per tool: executions, mean duration (ms) and errors (error, invalid or refused outcomes)."""
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT tool, count(*) AS n, avg(duration_ms) AS avg_ms, "
+            "count(*) FILTER (WHERE outcome IN ('error', 'invalid', 'refused')) AS errors "
+            "FROM tool_executions GROUP BY tool"
+        )
+        return [dict(row) for row in await cur.fetchall()]

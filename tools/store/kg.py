@@ -143,6 +143,17 @@ class KnowledgeGraph:
             )
             return [dict(row) for row in await cur.fetchall()]
 
+    async def runs_of(self, job_name: str, since: datetime, limit: int = 100) -> list[dict[str, Any]]:
+        """The job's recorded runs (reruns included) that started since ``since``, newest first."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT run_id, started_at, ended_at, status, return_code, rerun_type, workstation FROM job_runs "
+                "WHERE job_name = %s AND coalesce(started_at, recorded_at) >= %s "
+                "ORDER BY started_at DESC NULLS LAST LIMIT %s",
+                (job_name.upper(), since, limit),
+            )
+            return [dict(row) for row in await cur.fetchall()]
+
     async def counts(self) -> dict[str, int]:
         async with self.pool.connection() as conn:
             cur = await conn.execute(
