@@ -45,6 +45,13 @@ class ChatRequest(BaseModel):
         None, description="system prompt version", json_schema_extra={"enum": [*available_versions(), None]}
     )
 
+    @field_validator("message")
+    @classmethod
+    def _said_something(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the message is blank: ask a question or give an instruction")
+        return value
+
     @field_validator("thread_id")
     @classmethod
     def _thread(cls, value: str | None) -> str | None:
@@ -209,7 +216,8 @@ def waiting_text(request: dict[str, Any], language: str) -> str:
             f" de um operador ({request['approval_id']})."
         ).replace("  ", " ")
     return (
-        f"Proposed: {description}. Nothing is done yet: it waits for an operator's approval ({request['approval_id']})."
+        f"Proposed: {description.rstrip('.')}. Nothing is done yet: it waits for an operator's approval"
+        f" ({request['approval_id']})."
     )
 
 

@@ -43,6 +43,8 @@ async def test_bad_bytes_are_refused_with_the_field_named(api: LiveServer, keys:
         for path in (f"{V2}/chat", f"{V2}/chat/stream"):
             body = clean_error(await http.post(path, json={"message": "status of\u0000 PAYROLL"}), 422)
             assert "message" in body["detail"][0] and "U+0000" in body["detail"][0]
+            body = clean_error(await http.post(path, json={"message": " \n\t "}), 422)
+            assert "message" in body["detail"][0] and "blank" in body["detail"][0]
         lone = b'{"message": "hello \\ud800 there"}'
         body = clean_error(
             await http.post(f"{V2}/chat", content=lone, headers={"content-type": "application/json"}), 422
