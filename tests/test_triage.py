@@ -57,6 +57,14 @@ async def test_what_is_stuck_and_what_first(
     assert all(name in out["answer"] for name in failed), (failed, out["answer"])
     assert all(name in out["answer"] for name in down), (down, out["answer"])
     assert not out.get("__interrupt__")
+    if kind == "prioritise":  # "what first?" leads with the failure that holds up the most downstream
+        assert svc.kg is not None
+        held_up = {
+            name: len((await svc.kg.impact(str((await svc.kg.find_job(name) or {})["id"]))).blocked_jobs)
+            for name in failed
+        }
+        first = out["answer"].split("\n", 1)[0]
+        assert first.startswith(("Start with", "Comece pelo")) and max(held_up, key=held_up.get) in first, first
 
 
 async def test_what_changed_since_yesterday_compares_the_failures_of_both_days(svc: Parts) -> None:

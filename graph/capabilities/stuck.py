@@ -27,6 +27,17 @@ PHRASES: Phrases = {
         "pt": "- {name}: desconectada, {n} job(s) prontos esperando",
     },
     "critical": {"en": " — critical", "pt": " — crítico"},
+    "blocks": {
+        "en": "; blocks {n} job(s) downstream, {c} critical",
+        "pt": "; bloqueia {n} job(s) adiante, {c} críticos",
+    },
+    "start": {
+        "en": "Start with {job}: of the failures not recovered, it holds up the most ({n} job(s) downstream, {c}"
+        " critical{own}).",
+        "pt": "Comece pelo {job}: das falhas não recuperadas, é a que mais segura ({n} job(s) adiante, {c}"
+        " críticos{own}).",
+    },
+    "own": {"en": "; it is critical itself", "pt": "; ele mesmo é crítico"},
     "calm": {
         "en": "Nothing is stuck: no failure left unrecovered today, no workstation down with jobs waiting, no job"
         " running far beyond its usual duration, no prompt waiting.",
@@ -53,7 +64,10 @@ def unrecovered(data: Data) -> list[dict[str, Any]]:
         for run in found.get("jobs", []):
             if run.get("still_failed"):
                 newest.setdefault(run["job"], run | {"critical": run["job"] in critical})
-    return sorted(newest.values(), key=lambda r: not r["critical"])
+    return sorted(
+        newest.values(),
+        key=lambda r: (not r["critical"], -r.get("blocks_critical", 0), -r.get("blocks", 0), r["job"]),
+    )
 
 
 def triage(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
@@ -64,8 +78,14 @@ def triage(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
             f"- {r['job']} ({r.get('workstation')}#{r.get('job_stream')}) {r.get('status')}"
             + (t("rc", lang, rc=r["return_code"]) if r.get("return_code") is not None else "")
             + (say(PHRASES, "critical", lang) if r["critical"] else "")
+            + (say(PHRASES, "blocks", lang, n=r["blocks"], c=r.get("blocks_critical", 0)) if "blocks" in r else "")
             for r in failed[:10]
         ]
+        first = failed[0]
+        if meta.get("query_type") == "prioritise" and "blocks" in first:  # "what first?": the answer leads with it
+            own = say(PHRASES, "own", lang) if first["critical"] else ""
+            c = first.get("blocks_critical", 0)
+            out.append(say(PHRASES, "start", lang, job=first["job"], n=first["blocks"], c=c, own=own))
         out.append(say(PHRASES, "failed", lang, n=len(failed)) + "\n" + "\n".join(lines))
     down = [w for d in data.get("stations", []) for w in d.get("workstations", []) if not w.get("linked")]
     if down:

@@ -95,6 +95,21 @@ async def get_job_status(
     return result
 
 
+async def blocking(ctx: ToolContext, runs: list[dict[str, Any]]) -> None:
+    """What each still-failed job's failure holds up downstream (``blocks``, ``blocks_critical``), from
+    the knowledge graph — what "which first?" is decided by; left out when the graph does not know it."""
+    if ctx.kg is None:
+        return
+    for run in runs:
+        if not run["still_failed"]:
+            continue
+        try:
+            impact = await ctx.kg.impact(run["id"])
+        except KeyError:  # not synced into the knowledge graph yet
+            continue
+        run["blocks"], run["blocks_critical"] = len(impact.blocked_jobs), len(impact.critical_jobs)
+
+
 @tool(permission=ToolPermission.READ_ONLY, input_schema=FailedJobsInput, tags=["monitoring", "failures"])
 async def get_failed_jobs(
     hours: int, ctx: ToolContext, day: Day | None = None, workstation: str | None = None
@@ -112,6 +127,7 @@ async def get_failed_jobs(
         runs = failed_runs(on_day(found, bounds) if bounds else found, since)
         if station:
             runs = [r for r in runs if r["workstation"].upper() == station]
+        await blocking(ctx, runs)
         return {
             "count": len(runs),
             "hours": hours,
