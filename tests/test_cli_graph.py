@@ -75,3 +75,18 @@ def test_chat_streams_an_answer_and_continues_a_thread(tmp_path: Path, pg_url: s
     assert "Esperando por ele:" in second.stdout
     bad = subprocess.run([RESYNC, "chat", "x", "--role", "root"], env=base, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_chat_with_an_unreachable_model_answers_from_the_facts(tmp_path: Path, pg_url: str) -> None:
+    """``resync chat`` with a model server that is down: the composed answer and exit 0, no traceback."""
+    base = {**env(tmp_path, pg_url), "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "x"}
+    result = subprocess.run(
+        [RESYNC, "chat", "why did PAYROLL_NIGHTLY fail?", "--role", "viewer"],
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("(The language model did not answer: it could not be reached.")
+    assert "PAYROLL_NIGHTLY" in result.stdout and "Traceback" not in result.stderr + result.stdout
