@@ -104,3 +104,11 @@ def test_an_answer_is_never_empty() -> None:
             text = render(kind, lang, [], {"entities": {}, "errors": []}, capability.compose)
             assert text.strip(), kind
             assert words in text or len(text) > 20, (kind, text)
+
+
+async def test_will_a_stream_be_late_is_the_streams_own_deadline(svc: Parts, now_sim: LiveServer) -> None:
+    streams = engine(now_sim, "/plan/jobstream", limit=500)["results"]
+    late = next(s["name"] for s in streams if s["name"] == "RISK_DAILY")
+    out = await ask(svc, f"o {late} vai atrasar?")
+    assert out["query_type"] == "stream" and f"job stream {late}" in out["answer"], out["answer"]
+    assert "prazo" in out["answer"]  # its own deadline, in Portuguese

@@ -3,6 +3,7 @@ the failed ones and those not started ("como está o BILLING_DAILY?", "is the pa
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..models.answers import critical_list, failed_list, job_line
@@ -52,6 +53,17 @@ def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
     return out
 
 
+LATENESS = re.compile(r"\b(late|atras\w*|deadline|prazo|on time|in time|no horario|a tempo|estourar)\b")
+
+
+def boost(entities: dict[str, Any], folded: str) -> float:
+    """A stream named (and no job, no action) is the stream's question; more so when it asks whether
+    it will be late (its own deadline, not the plan's critical jobs)."""
+    if not entities.get("job_streams") or entities.get("jobs") or entities.get("action"):
+        return 0.0
+    return 2.5 + (3.0 if LATENESS.search(folded) else 0.0)
+
+
 CAPABILITY = Capability(
     kind=QueryType.STREAM,
     signals=(
@@ -68,6 +80,6 @@ CAPABILITY = Capability(
         ),
     },
     weights={"stream_status": 1.0, "failed": 0.8, "critical": 0.6},
-    boost=lambda e, folded: 2.5 if e.get("job_streams") and not e.get("jobs") and not e.get("action") else 0.0,
+    boost=boost,
     eval_tag="stream",
 )

@@ -113,6 +113,7 @@ CAPABILITY = Capability(
     compose=triage,
     branches=TRIAGE,
     weights={name: 1.0 for name in TRIAGE},
-    boost=lambda e, folded: -4.0 if e.get("jobs") else 0.0,  # "why is X stuck?": that job's status says it
+    # "why is X stuck?", "what is stuck in BILLING_DAILY / on AGT1?": that job's, stream's or station's own answer
+    boost=lambda e, folded: -4.0 if e.get("jobs") or e.get("job_streams") or e.get("workstations") else 0.0,
     eval_tag="stuck",
 )
