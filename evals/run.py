@@ -79,8 +79,7 @@ def judge_for(bench_: Bench, variant: Variant) -> Any:
     ):
         print(f"variant {variant.name} is not judged: the judge is the model under test", file=sys.stderr)
         return None
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
-    return make_chat_model(settings.eval_judge_model, base_url=base_url, api_key=key, temperature=0.0)
+    return make_chat_model(settings.eval_judge_model, base_url=base_url, api_key=settings.openai_key, temperature=0.0)
 
 
 async def experiment(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal
@@ -15,7 +16,6 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from .context import Context
-from .models import make_chat_model
 from .models.offline import OfflineChatModel
 
 VARIANTS_DIR = Path(__file__).resolve().parents[1] / "evals" / "variants"
@@ -36,16 +36,16 @@ class Variant(BaseModel):
     weight: int = Field(0, ge=0, le=1000)  # share of live traffic among the active variants
 
     def chat_model(
-        self, configured: BaseChatModel, *, base_url: str | None, api_key: str | None, timeout: float
+        self, configured: BaseChatModel, build: Callable[[str | None, str | None, str | None], BaseChatModel]
     ) -> BaseChatModel:
-        """The model this variant's runs use; ``configured`` and the endpoint are the settings'."""
+        """The model this variant's runs use: ``configured`` (the settings'), or one ``build`` makes from
+        this variant's model name, server and key (None: the settings' own) on the settings' terms."""
         if self.model == "offline":
             return OfflineChatModel()
         if self.model == "configured" and self.base_url is None:
             return configured
-        key = os.environ.get(self.api_key_env) if self.api_key_env else api_key
-        name = None if self.model == "configured" else self.model
-        model = make_chat_model(name, base_url=self.base_url or base_url, api_key=key, timeout=timeout)
+        key = os.environ.get(self.api_key_env) if self.api_key_env else None
+        model = build(None if self.model == "configured" else self.model, self.base_url, key)
         if isinstance(model, OfflineChatModel):
             raise LookupError(f"variant {self.name} names model {self.model!r} but no OpenAI-compatible server")
         return model

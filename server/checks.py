@@ -115,7 +115,7 @@ async def check_llm(settings: Settings) -> Check:
     if not settings.llm_configured:
         return Check("llm", "OK", "no OpenAI-compatible server configured: offline model")
     base = settings.openai_base_url or "https://api.openai.com/v1"
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    key = settings.openai_key or ""
     try:
         async with httpx.AsyncClient(timeout=5) as http:
             response = await http.get(f"{base}/models", headers={"Authorization": f"Bearer {key}"})

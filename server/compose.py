@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
@@ -15,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.graph.state import CompiledStateGraph
@@ -128,9 +130,11 @@ class Store:
 
 
 def embeddings_for(settings: Settings) -> ActiveEmbeddings:
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
     return make_embeddings(
-        settings.embeddings, base_url=settings.openai_base_url, api_key=key, model=settings.embeddings_model
+        settings.embeddings,
+        base_url=settings.openai_base_url,
+        api_key=settings.openai_key,
+        model=settings.embeddings_model,
     )
 
 
@@ -212,13 +216,7 @@ class App:
         """The parts a variant's runs use: these, with the variant's model (built once per variant)."""
         if variant.name not in self.by_variant:
             assert self.parts.chat_model is not None
-            key = self.settings.openai_api_key.get_secret_value() if self.settings.openai_api_key else None
-            model = variant.chat_model(
-                self.parts.chat_model,
-                base_url=self.settings.openai_base_url,
-                api_key=key,
-                timeout=self.settings.llm_timeout_seconds,
-            )
+            model = variant.chat_model(self.parts.chat_model, functools.partial(chat_model, self.settings))
             self.by_variant[variant.name] = replace(self.parts, chat_model=model)
         return self.by_variant[variant.name]
 
@@ -258,12 +256,15 @@ def _present(part: T | None, name: str) -> T:
     return part
 
 
-def chat_model(settings: Settings) -> object:
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+def chat_model(
+    settings: Settings, model: str | None = None, base_url: str | None = None, api_key: str | None = None
+) -> BaseChatModel:
+    """The chat model with the settings' temperature, budget and reply cap: the configured one, or
+    (a variant's) another model, server or key on the same terms."""
     return make_chat_model(
-        settings.llm_model,
-        base_url=settings.openai_base_url,
-        api_key=key,
+        model or settings.llm_model,
+        base_url=base_url or settings.openai_base_url,
+        api_key=api_key or settings.openai_key,
         temperature=settings.llm_temperature,
         timeout=settings.llm_timeout_seconds,
         max_tokens=settings.llm_max_tokens,
@@ -310,7 +311,7 @@ async def open_app(settings: Settings) -> AsyncIterator[App]:
             parts = Parts(
                 client=client,
                 catalog=catalog,
-                chat_model=chat_model(settings),  # type: ignore[arg-type]
+                chat_model=chat_model(settings),
                 model_budget_seconds=settings.llm_timeout_seconds,
                 reader=reader_for(settings),
                 days=ProductionDays(client, parse_start(settings.production_day_start)),

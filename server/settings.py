@@ -286,3 +286,8 @@ class Settings(BaseSettings):
     @property
     def llm_configured(self) -> bool:
         return self.openai_api_key is not None or self.openai_base_url is not None
+
+    @property
+    def openai_key(self) -> str | None:
+        """The OpenAI-compatible server's key in clear, for the clients that send it."""
+        return self.openai_api_key.get_secret_value() if self.openai_api_key else None
