@@ -151,6 +151,11 @@ class ToolCatalog:
         return loaded
 
     # ---------------------------------------------------------------- lookup
+    def is_write(self, name: str) -> bool:
+        """Whether the tool changes the scheduler (an unknown name does not)."""
+        spec = self.tools.get(name)
+        return spec is not None and spec.permission is ToolPermission.WRITE
+
     def get(self, name: str) -> ToolSpec:
         try:
             return self.tools[name]

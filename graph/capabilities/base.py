@@ -28,6 +28,11 @@ def per_job(tool: str, extra: Args | None = None, limit: int = 3) -> Branch:
     return Branch(tool, lambda e, q: [{"job_name": job, **(extra or {})} for job in (e.get("jobs") or [])[:limit]])
 
 
+def plan_wide(tool: str, args: Args) -> Branch:
+    """A plan-wide read, made only when no job is named (a named job makes the question that job's)."""
+    return Branch(tool, lambda e, q: [] if e.get("jobs") else [args])
+
+
 def no_boost(entities: dict[str, Any], folded: str) -> float:
     return 0.0
 

@@ -11,7 +11,8 @@ from typing import Any
 from ..models.answers import job_line, minutes_text
 from ..models.phrases import t
 from ..taxonomy import QueryType
-from .base import Branch, Capability, Data, Phrases, say
+from .base import Branch, Capability, Data, Phrases, plan_wide, say
+from .stuck import TRIAGE
 
 PHRASES: Phrases = {
     "head": {"en": "{job}: today compared with yesterday —", "pt": "{job}: hoje comparado com ontem —"},
@@ -60,7 +61,7 @@ def failures(data: Data, branch: str) -> dict[str, dict[str, Any]]:
     return {r["job"]: r for d in data.get(branch, []) for r in reversed(d.get("jobs", []))}
 
 
-def plan_wide(data: Data, lang: str) -> list[str]:
+def failures_compared(data: Data, lang: str) -> list[str]:
     today, yesterday = failures(data, "failed_today"), failures(data, "failed_yesterday")
     if not today and not yesterday:
         return [say(PHRASES, "calm", lang)] if "failed_today" in data else []
@@ -83,7 +84,7 @@ def plan_wide(data: Data, lang: str) -> list[str]:
 
 def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
     if not (meta.get("entities") or {}).get("jobs"):
-        return plan_wide(data, lang)
+        return failures_compared(data, lang)
     today = {j["job"]: j for d in data.get("status", []) for j in d.get("jobs", [])[:1]}
     before = {j["job"]: j for d in data.get("status_yesterday", []) for j in d.get("jobs", [])[:1]}
     out = []
@@ -122,12 +123,8 @@ CAPABILITY = Capability(
             "get_job_status", lambda e, q: [{"job_name": j, "day": "yesterday"} for j in (e.get("jobs") or [])[:2]]
         ),
         # no job named: the plan's failures of both days
-        "failed_today": Branch(
-            "get_failed_jobs", lambda e, q: [] if e.get("jobs") else [{"hours": 24, "day": "today"}]
-        ),
-        "failed_yesterday": Branch(
-            "get_failed_jobs", lambda e, q: [] if e.get("jobs") else [{"hours": 24, "day": "yesterday"}]
-        ),
+        "failed_today": TRIAGE["failed_today"],
+        "failed_yesterday": plan_wide("get_failed_jobs", {"hours": 24, "day": "yesterday"}),
     },
     eval_tag="what-changed",
 )

@@ -10,6 +10,7 @@ from typing import Any
 from ..models.answers import job_line
 from ..taxonomy import QueryType
 from .base import Capability, Data, Phrases, per_job, say
+from .stuck import PHRASES as STUCK_PHRASES
 from .stuck import TRIAGE, triage
 
 PHRASES: Phrases = {
@@ -21,7 +22,6 @@ PHRASES: Phrases = {
         "en": "Then {job}: {blocked} job(s) downstream, {critical} critical{own}.",
         "pt": "Depois o {job}: {blocked} job(s) adiante, {critical} críticos{own}.",
     },
-    "own": {"en": "; it is critical itself", "pt": "; ele mesmo é crítico"},
 }
 
 
@@ -41,7 +41,7 @@ def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
     out = [job_line(status[name], lang) for name in ranked]
     for index, name in enumerate(ranked):
         found = impact.get(name) or {}
-        own = PHRASES["own"][lang] if status[name].get("critical") else ""
+        own = say(STUCK_PHRASES, "own", lang) if status[name].get("critical") else ""
         out.append(
             say(
                 PHRASES,

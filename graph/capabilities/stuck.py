@@ -9,7 +9,7 @@ from typing import Any
 
 from ..models.phrases import t
 from ..taxonomy import QueryType
-from .base import Branch, Capability, Data, Phrases, say
+from .base import Branch, Capability, Data, Phrases, plan_wide, say
 from .long_runners import compose as long_runners
 from .prompts import compose as prompts
 
@@ -48,11 +48,11 @@ PHRASES: Phrases = {
 
 # the plan-wide reads (a job named makes the question that job's: its status and what it waits for)
 TRIAGE: dict[str, Branch] = {
-    "failed_today": Branch("get_failed_jobs", lambda e, q: [] if e.get("jobs") else [{"hours": 24, "day": "today"}]),
-    "critical": Branch("get_critical_jobs", lambda e, q: [] if e.get("jobs") else [{}]),
-    "stations": Branch("get_workstation_status", lambda e, q: [] if e.get("jobs") else [{}]),
-    "long": Branch("get_long_runners", lambda e, q: [] if e.get("jobs") else [{}]),
-    "prompts": Branch("get_prompts", lambda e, q: [] if e.get("jobs") else [{}]),
+    "failed_today": plan_wide("get_failed_jobs", {"hours": 24, "day": "today", "with_blocking": True}),
+    "critical": plan_wide("get_critical_jobs", {}),
+    "stations": plan_wide("get_workstation_status", {}),
+    "long": plan_wide("get_long_runners", {}),
+    "prompts": plan_wide("get_prompts", {}),
 }
 
 

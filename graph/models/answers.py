@@ -9,6 +9,7 @@ from typing import Any
 from tools.actions import ACTIONS
 from tools.causes import cause_for
 from tools.diagnosis import diagnose
+from tools.hwa.models import WAITING_STATUSES
 
 from ..classifier.rules import language_of
 from .digest import digest
@@ -77,7 +78,7 @@ def _parts(query_type: str, lang: str, data: dict[str, list[dict[str, Any]]], me
             for j in status[:3]
         )
     if query_type == "troubleshoot" or (query_type == "logs" and data.get("logs")):
-        waiting = {j.get("job") for j in status if j.get("status") in NOT_STARTED}
+        waiting = {j.get("job") for j in status if j.get("status") in WAITING_STATUSES}
         for log in data.get("logs", [])[:1]:
             if query_type == "troubleshoot" and log.get("job") in waiting:
                 continue  # a job that has not started has no run of today: an older run's log is not why it waits
@@ -167,7 +168,6 @@ def _finish(parts: list[str], query_type: str, lang: str, meta: dict[str, Any]) 
     return "\n\n".join(p for p in parts if p)
 
 
-NOT_STARTED = frozenset({"HOLD", "READY", "WAIT"})
 RELEASES_SUCCESSORS = {"cancel", "confirm"}  # the successors run (without the job's output)
 
 

@@ -8,7 +8,6 @@ compose the answer from the facts already gathered (the offline model) with one 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
@@ -79,11 +78,7 @@ def failure_of(exc: BaseException) -> ModelFailure:
         return ModelFailure("cut_stream", text)
     if "Connection" in name or isinstance(exc, ConnectionError | OSError):
         return ModelFailure("unreachable", text)
-    if isinstance(exc, json.JSONDecodeError | ValueError | KeyError | TypeError | AttributeError) or any(
-        word in name for word in ("Validation", "Decode", "JSON", "Parse")
-    ):
-        return ModelFailure("malformed", text)
-    return ModelFailure("malformed", text)
+    return ModelFailure("malformed", text)  # a body that is not the protocol's, a parser's error, anything else
 
 
 def retry_after(exc: BaseException) -> float:

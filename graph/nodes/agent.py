@@ -4,6 +4,7 @@ registry; write tools pause for approval inside ``catalog.execute``)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +12,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.config import get_config, get_stream_writer
 from langgraph.runtime import Runtime
 
-from tools.registry import ToolPermission, ToolResult
+from tools.registry import ToolResult
 
 from ..capabilities import REGISTRY
 from ..context import Context, identity
@@ -90,16 +91,15 @@ async def agent_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     started = time.monotonic()
     update: dict[str, Any] = {"tool_rounds": rounds + 1, "correcting": False}
     messages = prompt_messages(state, context, "agent")
-    writes = {name for name, spec in parts.catalog.tools.items() if spec.permission is ToolPermission.WRITE}
     try:
         reply = await ask(model, messages, budget_seconds=parts.model_budget_seconds - spent, phase="agent")
     except ModelUnavailable as exc:
         update |= {"model_failure": exc.failure.as_dict(), "model_seconds": spent + time.monotonic() - started}
-        proposed = await rules_proposal(state, messages, tools, writes)  # an action request is still proposed
+        proposed = await rules_proposal(state, messages, tools, parts.catalog.is_write)  # still proposed
         return {**update, "messages": [proposed] if proposed and proposed.tool_calls else []}
     update["model_seconds"] = spent + time.monotonic() - started
     if not reply.tool_calls and not reply.invalid_tool_calls:  # a request for an action the model let pass
-        reply = await rules_proposal(state, messages, tools, writes) or reply
+        reply = await rules_proposal(state, messages, tools, parts.catalog.is_write) or reply
     update["usage"] = [dict(reply.usage_metadata)] if reply.usage_metadata else []
     if reply.invalid_tool_calls:
         corrections = state.get("corrections", 0) + 1
@@ -115,13 +115,13 @@ async def agent_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 
 async def rules_proposal(
-    state: State, messages: list[BaseMessage], tools: list[dict[str, Any]], writes: set[str]
+    state: State, messages: list[BaseMessage], tools: list[dict[str, Any]], is_write: Callable[[str], bool]
 ) -> AIMessage | None:
     """The write the understanding read in the request ("rerun PAYROLL_NIGHTLY"), when the model
     proposed none (or failed): the offline model's choice from the same text (the question, without
     the model's reads) — exact names only, once per turn, and only a proposal: it waits for approval
     like any other."""
-    if state.get("query_type") != "action" or any(c["name"] in writes for c in state.get("tool_calls") or []):
+    if state.get("query_type") != "action" or any(is_write(c["name"]) for c in state.get("tool_calls") or []):
         return None
     asked = [m for m in messages if not isinstance(m, ToolMessage) and not (isinstance(m, AIMessage) and m.tool_calls)]
     decided = await OfflineChatModel().bind_tools(tools).ainvoke(asked)
@@ -208,8 +208,7 @@ async def tools_node(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     for index, call in enumerate(last.tool_calls):
         ctx = parts.for_caller(who.caller, who.role, thread_id, call["id"], scope=f"{task}#{index}", memo=context.memo)
         writer({"event": "tool_call", "name": call["name"], "args": call["args"], "status": "started"})
-        spec = parts.catalog.tools.get(call["name"])
-        if spec is not None and spec.permission is ToolPermission.WRITE and state.get("query_type") != "action":
+        if parts.catalog.is_write(call["name"]) and state.get("query_type") != "action":
             result = ToolResult(call["name"], "invalid", error=NOT_ASKED)  # a question is not an order
         else:
             result = await parts.catalog.execute(call["name"], call["args"], ctx)

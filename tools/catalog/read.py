@@ -97,27 +97,35 @@ async def get_job_status(
 
 async def blocking(ctx: ToolContext, runs: list[dict[str, Any]]) -> None:
     """What each still-failed job's failure holds up downstream (``blocks``, ``blocks_critical``), from
-    the knowledge graph — what "which first?" is decided by; left out when the graph does not know it."""
-    if ctx.kg is None:
+    the knowledge graph — what "which first?" is decided by; left out when the graph does not know it.
+    One graph walk per job, however many of its runs failed."""
+    kg = ctx.kg
+    if kg is None:
         return
-    for run in runs:
-        if not run["still_failed"]:
-            continue
+    jobs = list(dict.fromkeys(r["id"] for r in runs if r["still_failed"]))
+
+    async def held_up(job_id: str) -> tuple[int, int] | None:
         try:
-            impact = await ctx.kg.impact(run["id"])
+            impact = await kg.impact(job_id)
         except KeyError:  # not synced into the knowledge graph yet
-            continue
-        run["blocks"], run["blocks_critical"] = len(impact.blocked_jobs), len(impact.critical_jobs)
+            return None
+        return len(impact.blocked_jobs), len(impact.critical_jobs)
+
+    found = dict(zip(jobs, await asyncio.gather(*(held_up(j) for j in jobs)), strict=True))
+    for run in runs:
+        if found.get(run["id"]) is not None:
+            run["blocks"], run["blocks_critical"] = found[run["id"]]
 
 
 @tool(permission=ToolPermission.READ_ONLY, input_schema=FailedJobsInput, tags=["monitoring", "failures"])
 async def get_failed_jobs(
-    hours: int, ctx: ToolContext, day: Day | None = None, workstation: str | None = None
+    hours: int, ctx: ToolContext, day: Day | None = None, workstation: str | None = None, with_blocking: bool = False
 ) -> dict[str, Any]:
     """Every run that ended in ABEND or FAIL during the last N hours — or of one production day's
     instances (``day``: today so far, yesterday, day_before, last_night) — newest first, reruns
     included, each with what happened next (``next``: the following run) and whether the job is still
-    failed; optionally on one workstation."""
+    failed; optionally on one workstation, and (``with_blocking``) what each job still failed holds up
+    downstream."""
     station = (workstation or "").strip("/").upper()
 
     async def fetch() -> dict[str, Any]:
@@ -127,7 +135,8 @@ async def get_failed_jobs(
         runs = failed_runs(on_day(found, bounds) if bounds else found, since)
         if station:
             runs = [r for r in runs if r["workstation"].upper() == station]
-        await blocking(ctx, runs)
+        if with_blocking:
+            await blocking(ctx, runs[:50])
         return {
             "count": len(runs),
             "hours": hours,
@@ -140,6 +149,7 @@ async def get_failed_jobs(
         }
 
     key = f"failed:{hours}" if day is None else f"failed:{day}"
+    key += ":blocking" if with_blocking else ""
     result: dict[str, Any] = await cached(ctx, static_key(f"{key}:{station}"), "job_status", fetch)
     return result
 

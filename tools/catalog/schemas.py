@@ -33,6 +33,9 @@ class HoursInput(Strict):
 class FailedJobsInput(HoursInput):
     day: Day | None = Field(None, description="instead of hours: one production day (today: so far)")
     workstation: str | None = Field(None, description="only runs on this workstation, e.g. AGT1", pattern=WORKSTATION)
+    with_blocking: bool = Field(
+        False, description="also what each job still failed holds up downstream (to decide which first)"
+    )
 
 
 class JobLogsInput(Strict):
