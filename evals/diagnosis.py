@@ -26,6 +26,7 @@ class Score:
     right: int = 0
     hard: int = 0
     hard_right: int = 0
+    with_decisive: int = 0  # cases whose writer named a decisive line
     decisive_found: int = 0
     rerun_agrees: int = 0
     confusion: collections.Counter[tuple[str, str]] = field(default_factory=collections.Counter)
@@ -61,7 +62,9 @@ def score(path: Path = HELD_OUT) -> Score:
         result.hard += case["difficulty"] == "hard"
         result.hard_right += ok and case["difficulty"] == "hard"
         line = found.line or ""
-        result.decisive_found += bool(line) and (case["decisive"] in line or line in case["decisive"])
+        result.with_decisive += bool(case["decisive"])
+        wanted = case["decisive"]
+        result.decisive_found += bool(line and wanted) and (wanted in line or line in wanted)
         result.rerun_agrees += found.rerun_helps == case["rerun_helps"]
         result.confusion[(case["category"], found.category)] += 1
         if not ok:
@@ -82,7 +85,8 @@ def main() -> None:
     result = score(path)
     print(f"held-out stdlists: {result.cases} ({path.name})")
     print(f"accuracy {result.accuracy:.3f}; hard {result.hard_right}/{result.hard}")
-    print(f"decisive line found {result.decisive_found}/{result.cases}; rerun-helps agrees {result.rerun_agrees}")
+    found = f"{result.decisive_found}/{result.with_decisive}"
+    print(f"decisive line found {found}; rerun-helps agrees {result.rerun_agrees}/{result.cases}")
     for category, (precision, recall) in result.per_category().items():
         print(f"  {category:<14} precision {precision:.3f} recall {recall:.3f}")
     if args.verbose:

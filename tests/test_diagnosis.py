@@ -35,7 +35,9 @@ def test_the_jobmanrc_banner_is_not_a_launch_failure() -> None:
     found = diagnose(
         log("INSERT INTO GL.LEDGER ...", "ORA-01653: unable to extend table GL.LEDGER by 8192"), "ABEND", 8
     )
-    assert found.category == "resource" and found.rerun_helps == "no" and "ORA-01653" in (found.line or "")
+    # the database's own storage: the DBA's to extend, not the agent's disks to clean
+    assert found.category == "database" and found.rerun_helps == "no" and "ORA-01653" in (found.line or "")
+    assert "DBA" in found.next_en
     assert found.line_number == 15 and found.confidence >= 0.9  # numbered as in the whole log
 
 
@@ -141,3 +143,83 @@ def test_words_split_between_causes_are_not_a_cause() -> None:
     text = log("ERROR: transaction failed on the agent", "FATAL: giving up")
     assert diagnose(text, "ABEND", 3).category == "unknown"  # "transaction" and "agent" tie: no lead
     assert diagnose(log("processing done, exit 3"), "ABEND", 3).category == "unknown"  # no error line
+
+
+def test_fail_means_it_never_started_whatever_the_message_says() -> None:
+    # a file not found at launch is the job's script, not a missing input
+    text = log(
+        "/opt/IBM/TWA/TWS/jobmanrc[231]: /apps/fin/bin/gl_close.sh:  not found.",
+        'AWSBHT001E The job "FIN#EOD.GL_CLOSE" in file "/apps/fin/bin/gl_close.sh" has failed with the error: '
+        '"No such file or directory"',
+    )
+    found = diagnose(text, "FAIL", None)
+    assert found.category == "agent" and "gl_close.sh:  not found" in (found.line or "")
+    # a denied switch to the job's user at launch: the user is what to fix
+    refused = diagnose(log("taskLauncher: setuid(etl_loads) failed: Permission denied"), "FAIL", None)
+    assert refused.category == "agent" and "user" in refused.next_en
+    assert refused.meaning_en.startswith("the job never started (FAIL)")
+    # the same message when the job ran is the program's own problem
+    assert diagnose(log("cat: /data/in/feed.csv: No such file or directory"), "ABEND", 1).category == "missing_input"
+
+
+def test_key_value_pairs_inside_a_real_error_are_not_a_configuration_echo() -> None:
+    hadoop = (
+        "org.apache.hadoop.security.AccessControlException: Permission denied: user=etl_svc, access=WRITE, "
+        'inode="/warehouse/sales.db/fact_orders":hive:hadoop:drwxr-xr-x'
+    )
+    assert diagnose(log("26/12/05 02:31:40 ERROR FileFormatWriter: Aborting job.", hadoop), "ABEND", 1).category == (
+        "permission"
+    )
+    echo = log("loader: retries=3 timeout=30s batch=500", "loader: 12 rows rejected")
+    assert diagnose(echo, "ABEND", 1).category != "timeout"
+
+
+def test_the_tear_down_after_the_program_failed_is_not_the_cause() -> None:
+    text = log(
+        "00:52:12.811 ERROR Splitter - cannot open output partition",
+        "java.io.FileNotFoundException: /data/work/split/part-04811.csv (Too many open files)",
+        "\tat java.base/java.io.FileOutputStream.open0(Native Method)",
+        "cdr_split.sh: java rc=1",
+        "cdr_split.sh: find: '/data/work/split/.tmp': No such file or directory",
+    )
+    found = diagnose(text, "ABEND", 1)
+    assert found.category == "resource" and "Too many open files" in (found.line or "")
+
+
+def test_the_line_that_states_the_cause_not_its_echo() -> None:
+    sql_server = log(
+        "Msg 2627, Level 14, State 1, Server SQLPRD02, Procedure dbo.usp_load_customers, Line 88",
+        "Violation of PRIMARY KEY constraint 'PK_Customer'. Cannot insert duplicate key in object 'dbo.Customer'.",
+    )
+    assert (diagnose(sql_server, "ABEND", 1).line or "").startswith("Violation of PRIMARY KEY")
+    zos = log(
+        " IEC030I B37-04,IFG0554A,ACTJ0712,STEP020,SORTOUT",
+        " IEF450I ACTJ0712 STEP020 - ABEND=SB37 U0000 REASON=00000004",
+        " 03.09.13 JOB08812  $HASP395 ACTJ0712 ENDED - ABEND=SB37",
+    )
+    found = diagnose(zos, "ABEND", None)
+    assert found.category == "resource" and "IEC030I" in (found.line or "")
+    traceback = log(
+        "Traceback (most recent call last):",
+        '  File "/opt/md/feeds.py", line 40, in check',
+        '    raise FeedNotReady(f"upstream feed {name} not complete (status={st})")',
+        "feeds.FeedNotReady: upstream feed BBG_EOD for 2026-12-04 not complete (status=LOADING)",
+    )
+    found = diagnose(traceback, "ABEND", 1)
+    assert found.category == "dependency" and (found.line or "").startswith("feeds.FeedNotReady")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ERROR: Predecessor EUWIN01#INV_LOAD.INV_STAGE is in ABEND state; stage tables are incomplete",
+        "Cannot start settlement: clearing cycle 2026-12-05 is still OPEN (expected CLOSED by job CLR_CLOSE)",
+        "Lote de remessas 01.12.2026 ainda não liberado pelo job ZSD_LIBERA_REMESSAS",
+        "ERRO: A carga do dia anterior (2026-12-07) não foi finalizada",
+        "check_stream: job stream ACC#MONTHEND is not in SUCC state (current: HOLD)",
+    ],
+)
+def test_another_jobs_state_is_a_dependency_and_a_rerun_after_it_helps(line: str) -> None:
+    found = diagnose(log(line), "ABEND", 1)
+    assert (found.category, found.rerun_helps) == ("dependency", "yes")
+    assert "rerun" in found.next_en

@@ -130,7 +130,8 @@ FRAME = re.compile(
 CHATTER = re.compile(r"^.{0,45}\b(INFO|DEBUG|TRACE|NOTICE|WARN|WARNING|AVISO)\b", re.IGNORECASE)
 ERROR_WORD = re.compile(r"\b(ERROR|ERRO|FATAL|SEVERE|CRITICAL|FAILED|FALHA)\b")
 TRANSIENT = re.compile(
-    r"\bretry(ing)?\b|\battempt \d+\s*/\s*\d+|\btentativa \d+|\bwill retry\b|tentando novamente|retrying in",
+    r"\bretry(ing)?\b|\battempt \d+\s*/\s*\d+|\btentativa \d+|\bwill retry\b|tentando novamente|retrying in"
+    r"|\breconnecting\b|\breconectando\b",
     re.IGNORECASE,
 )
 CLEANUP = re.compile(
@@ -141,11 +142,20 @@ CONFIG_ECHO = re.compile(r"(?<![A-Z0-9_])[a-z][a-z0-9_.]*=\S+")  # key=value set
 RECOVERED = re.compile(r"\b(succeeded|recovered|retry ok|ok after retry|sucesso)\b", re.IGNORECASE)
 
 
+PY_FRAME = re.compile(r'^\s+File ".*", line \d+')
+STACK_FRAME = re.compile(r'^\s+(at [\w.$<>`\[\]]+[.(]|File ".*", line \d+|\.\.\. \d+ (more|common frames omitted))')
+
+
 def _is_noise(line: str) -> bool:
-    if FRAME.match(line) or TRANSIENT.search(line) or CLEANUP.search(line):
+    if FRAME.match(line) or STACK_FRAME.match(line) or TRANSIENT.search(line) or CLEANUP.search(line):
         return True
     if CHATTER.match(line) and not ERROR_WORD.search(line.split(" - ", 1)[0]):
         return True
+    return _is_config_echo(line)
+
+
+def _is_config_echo(line: str) -> bool:
+    """``retries=3 timeout=30s``: settings, not an error — unless an error word says otherwise."""
     return len(CONFIG_ECHO.findall(line)) >= 2 and not ERROR_WORD.search(line)
 
 
@@ -170,20 +180,72 @@ def decisive(lines: list[str]) -> tuple[int, Message] | None:
     """(index, message) of the line that explains the failure, or None when no line does."""
     candidates: list[tuple[int, Message]] = []
     for index, line in enumerate(lines):
-        if line.strip() and not _is_noise(line):
-            message = _best(line)
-            if message is not None:
-                candidates.append((index, _in_context(lines, index, message)))
+        if not line.strip():
+            continue
+        # key=value pairs also fill real errors (``Permission denied: user=etl, access=WRITE``,
+        # ``host='gw', port=443``): only a generic word in them is a configuration echo
+        if index and line[:1].isspace() and PY_FRAME.match(lines[index - 1]):
+            continue  # the source line a Python traceback quotes is code, not the error
+        echo = _is_config_echo(line)
+        if _is_noise(line) and not echo:
+            continue
+        message = _best(line)
+        if message is not None and (not echo or message.specificity >= 2):
+            candidates.append((index, _in_context(lines, index, message)))
     if not candidates:
         return None
     last_success = max((i for i, line in enumerate(lines) if RECOVERED.search(line)), default=-1)
     after = [c for c in candidates if c[0] > last_success]
     candidates = after or candidates  # errors a later success recovered are not the cause
+    candidates = _before_exit(lines, candidates)
     last = candidates[-1][0]
     block = [c for c in candidates if c[0] >= last - BLOCK_WINDOW]
     # the most specific message of the last error block; between equals, the one that says it is an
     # error (``ERROR: file not found: …`` over a closing ``Aborting…``), then the later one
-    return max(block, key=lambda c: (c[1].specificity, bool(ERROR_WORD.search(lines[c[0]])), c[0]))
+    chosen = max(block, key=lambda c: (c[1].specificity, bool(ERROR_WORD.search(lines[c[0]])), c[0]))
+    index, message = _first_statement(lines, candidates, chosen)
+    if MESSAGE_HEADER.match(lines[index]) and index + 1 < len(lines) and lines[index + 1].strip():
+        index += 1  # SQL Server's "Msg 2627, Level 14, …" is the header; its text is the next line
+    return index, message
+
+
+MESSAGE_HEADER = re.compile(r"^\s*Msg \d+, (Level|Nível) \d+")
+
+
+RESTATED_WITHIN = 40  # lines: a "Caused by:" after a stack trace, a JES summary after the step's messages
+
+
+def _first_statement(
+    lines: list[str], candidates: list[tuple[int, Message]], chosen: tuple[int, Message]
+) -> tuple[int, Message]:
+    """The first line that says it: the same message printed again just before (IEC030I before
+    JES's ``ABEND=SB37``, the text before ``Msg 9002``), with nothing else between — except a
+    Java ``Caused by:``, which is the deeper cause of what came before."""
+    position = candidates.index(chosen)
+    while position > 0 and not lines[candidates[position][0]].lstrip().startswith("Caused by:"):
+        earlier = candidates[position - 1]
+        if earlier[1].id != chosen[1].id or candidates[position][0] - earlier[0] > RESTATED_WITHIN:
+            break
+        position -= 1
+    return candidates[position]
+
+
+# a script reporting that its program ended badly: what it prints after that is its tear-down
+EXIT_REPORT = re.compile(
+    r"\b(exited( with)?|exit (code|status)|rc|return(ed)?( code)?|retornou|código de retorno)"
+    r"\s*[=:]?\s*(code\s*)?-?[1-9]\d*\b",
+    re.IGNORECASE,
+)
+
+
+def _before_exit(lines: list[str], candidates: list[tuple[int, Message]]) -> list[tuple[int, Message]]:
+    """Errors printed after the script reported its program's failing exit (a ``find`` or ``rm`` in
+    the clean-up) are not the cause when an error came before that report."""
+    first = candidates[0][0]
+    reports = [i for i in range(first + 1, len(lines)) if EXIT_REPORT.search(lines[i]) and not _is_noise(lines[i])]
+    if not reports:
+        return candidates
+    return [c for c in candidates if c[0] <= reports[-1]]
 
 
 def _family(text: str) -> str:
@@ -218,6 +280,8 @@ def diagnose(log: str | None, status: str | None = None, return_code: int | None
     found = decisive(lines)
     if found is not None:
         index, message = found
+        if status == "FAIL" and message.category not in LAUNCH_CATEGORIES:
+            return _launch_failure(lines, index, message)
         return Diagnosis.at(
             lines,
             index,
@@ -245,6 +309,29 @@ def diagnose(log: str | None, status: str | None = None, return_code: int | None
     return _fallback(
         "unknown", "nothing in the log or the status points to a cause", "nada no log ou no status indica a causa", 0.1
     )
+
+
+# what can stop a launch as itself; anything else the engine's FAIL says happened while launching
+LAUNCH_CATEGORIES = ("agent", "resource")
+LAUNCH_PERMISSION_NEXT = (
+    "the agent could not start the job as its user: check that the user exists, is not expired or locked, may "
+    "log on to the agent and can execute the script, then rerun.",
+    "o agente não conseguiu iniciar o job com o usuário dele: verifique se o usuário existe, não está expirado "
+    "nem bloqueado, pode logar no agente e executar o script, e depois reexecute.",
+)
+
+
+def _launch_failure(lines: list[str], index: int, message: Message) -> Diagnosis:
+    """The engine says FAIL: the job never started, so a file not found is its script, a refused
+    connection is the agent's and a denied access is its user's — a launch failure (agent), read
+    with the message's own meaning."""
+    meaning = (
+        f"the job never started (FAIL): {message.meaning_en}",
+        f"o job nunca iniciou (FAIL): {message.meaning_pt}",
+    )
+    next_step = LAUNCH_PERMISSION_NEXT if message.category == "permission" else (None, None)
+    confidence = CONFIDENCE[message.specificity]
+    return Diagnosis.at(lines, index, "agent", meaning, message.rerun, confidence, message.id, next_step)
 
 
 def _fallback(category: Category, meaning_en: str, meaning_pt: str, confidence: float) -> Diagnosis:
