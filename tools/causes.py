@@ -39,8 +39,10 @@ NEXT: dict[Category, tuple[str, str, tuple[str, ...]]] = {
         ("deadlock", "database", "banco"),
     ),
     "resource": (
-        "the agent ran out of a resource (disk space or memory): free space on the agent's file systems, then rerun.",
-        "o agente ficou sem recurso (disco ou memória): libere espaço nos file systems do agente e reexecute.",
+        "the job ran out of a resource (disk space, memory or a limit): free what ran out on the agent (space on "
+        "its file systems, memory other work took) or raise the limit, then rerun.",
+        "o job ficou sem um recurso (disco, memória ou um limite): libere o que faltou no agente (espaço nos file "
+        "systems, memória usada por outros processos) ou aumente o limite, e reexecute.",
         ("space", "disk", "espaço", "memory"),
     ),
     "permission": (
