@@ -223,3 +223,59 @@ def test_another_jobs_state_is_a_dependency_and_a_rerun_after_it_helps(line: str
     found = diagnose(log(line), "ABEND", 1)
     assert (found.category, found.rerun_helps) == ("dependency", "yes")
     assert "rerun" in found.next_en
+
+
+def test_the_first_program_that_failed_decides_not_the_next_step_that_missed_its_output() -> None:
+    text = log(
+        "sort: write failed: /tmp/sortA1b2C3: No space left on device",
+        "sort_and_load: sort rc=2",
+        "SQL*Loader-500: Unable to open file (/data/work/acct/balances_sorted.dat)",
+        "SQL*Loader-509: System error: No such file or directory",
+        "sort_and_load: sqlldr rc=1",
+    )
+    found = diagnose(text, "ABEND", 1)
+    assert found.category == "resource" and "No space left" in (found.line or "")
+
+
+def test_a_recovered_error_printed_after_the_abend_is_not_the_cause() -> None:
+    # z/OS prints JES's messages first and the program's SYSOUT after them
+    text = log(
+        " 23.45.07 JOB29971  IEF450I PRDIN44N STEP010 - ABEND=S322 U0000 REASON=00000000",
+        " 23.45.08 JOB29971  IEF404I PRDIN44N - ENDED - TIME=23.45.08",
+        " ------ JES2 JOB STATISTICS ------",
+        "         45.10 MINUTES EXECUTION TIME",
+        " ---- SYSTSPRT ----",
+        " INA4410I ACCOUNTS SELECTED:  4,018,552",
+        " DSNT408I SQLCODE = -911, ERROR:  THE CURRENT UNIT OF WORK HAS BEEN ROLLED BACK DUE TO DEADLOCK",
+        " INA4420W DEADLOCK ON TB_ACCRUAL - RETRYING UNIT OF WORK (1 OF 3)",
+        " INA4421I RETRY SUCCESSFUL - CONTINUING",
+        " INA4430I ACCOUNTS PROCESSED:   3,000,000",
+    )
+    assert diagnose(text, "ABEND", None).category == "timeout"
+
+
+def test_another_logs_lines_quoted_in_this_one_are_not_its_error() -> None:
+    text = log(
+        "print_invoices: predecessor state=ABEND rc=60, last lines of its stdlist:",
+        "  | ORA-00060: deadlock detected while waiting for resource",
+        "print_invoices: ABORT - predecessor LNXBIL01#BILLING.CLOSE_CYCLE ended in ABEND; cycle not closed",
+    )
+    assert diagnose(text, "ABEND", 6).category == "dependency"
+
+
+def test_the_jobs_own_script_not_found_is_a_launch_problem_even_after_other_noise() -> None:
+    text = log(
+        "/home/cobprd/.profile: linha 14: /home/cobprd/.ora_env: Permissão negada",
+        "/bin/bash: /opt/batch/fin/gl_post.sh: Arquivo ou diretório inexistente",
+    )
+    found = diagnose(text, "ABEND", 127)
+    assert found.category == "agent" and "gl_post.sh" in (found.line or "")
+
+
+def test_a_generic_java_exception_gives_way_to_what_its_message_says() -> None:
+    text = log(
+        "org.springframework.batch.item.ItemStreamException: Failed to initialize the reader",
+        "Caused by: java.lang.IllegalStateException: Input resource must exist (reader is in 'strict' mode): "
+        "file [/data/in/claims/claims_20260310.xml]",
+    )
+    assert diagnose(text, "ABEND", 1).category == "missing_input"

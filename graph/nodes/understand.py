@@ -12,7 +12,7 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
-from tools.diagnosis import decisive
+from tools.decisive_line import decisive
 
 from ..classifier import KnownNames, classify
 from ..context import Context
