@@ -20,6 +20,7 @@ import httpx
 
 from .store.db import Pool
 from .store.investigations import SEVERITIES, Investigation, InvestigationStore
+from .store.notifications import Outbox
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
@@ -113,11 +114,11 @@ class Notifier:
         post: Callable[[str, dict[str, Any]], Awaitable[None]] | None = None,
         digest_hour: int = -1,
     ) -> None:
-        self.pool = pool
         self.channels = channels
         self.smtp = smtp
         self.digest_hour = digest_hour
         self.store = InvestigationStore(pool)
+        self.outbox = Outbox(pool)
         self._post = post or _post
 
     async def after_pass(self, _report: object = None) -> None:
@@ -135,7 +136,7 @@ class Notifier:
         sent = 0
         for channel in self.channels:
             for record in await self._pending(channel):
-                root = await self._record(record.root_run_id) if record.root_run_id else None
+                root = await self.store.by_run(record.root_run_id) if record.root_run_id else None
                 sent += await self._deliver(
                     channel,
                     f"investigation:{record.id}",
@@ -146,15 +147,7 @@ class Notifier:
 
     async def _pending(self, channel: Channel) -> list[Investigation]:
         floor = list(SEVERITIES[: SEVERITIES.index(channel.min_severity) + 1])
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT i.* FROM investigations i WHERE i.created_at > now() - interval '2 days' "
-                "AND i.severity = ANY(%s) AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.channel = %s "
-                "AND n.key = 'investigation:' || i.id AND (n.status = 'sent' OR n.attempts >= %s)) "
-                "ORDER BY i.id LIMIT %s",
-                (floor, channel.name, MAX_ATTEMPTS, PER_PASS),
-            )
-            return [Investigation(**row) for row in await cur.fetchall()]
+        return await self.outbox.pending(channel.name, floor, MAX_ATTEMPTS, PER_PASS)
 
     async def digest(self, now: datetime, hours: int = 24) -> int:
         """The day's digest, once a day per channel (whatever its severity floor)."""
@@ -181,21 +174,10 @@ class Notifier:
             )
         return sent
 
-    async def _record(self, run_id: str) -> Investigation | None:
-        async with self.pool.connection() as conn:
-            cur = await conn.execute("SELECT * FROM investigations WHERE run_id = %s", (run_id,))
-            row = await cur.fetchone()
-        return Investigation(**row) if row else None
-
     async def _deliver(
         self, channel: Channel, key: str, thread: str | None, send: Callable[[], Awaitable[None]]
     ) -> int:
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT status, attempts FROM notifications WHERE channel = %s AND key = %s", (channel.name, key)
-            )
-            row = await cur.fetchone()
-        if row and (row["status"] == "sent" or row["attempts"] >= MAX_ATTEMPTS):
+        if await self.outbox.done(channel.name, key, MAX_ATTEMPTS):
             return 0
         error = None
         try:
@@ -203,13 +185,7 @@ class Notifier:
         except Exception as exc:  # a channel that is down must not stop the others
             error = _described(exc)  # never the URL: webhook URLs carry their secret in the path
             log.warning("notification to %s failed: %s", channel.name, error)
-        async with self.pool.connection() as conn:
-            await conn.execute(
-                "INSERT INTO notifications (channel, key, thread_key, status, error) VALUES (%s, %s, %s, %s, %s) "
-                "ON CONFLICT (channel, key) DO UPDATE SET status = excluded.status, error = excluded.error, "
-                "attempts = notifications.attempts + 1, sent_at = now()",
-                (channel.name, key, thread, "failed" if error else "sent", error),
-            )
+        await self.outbox.record(channel.name, key, thread, error)
         return 0 if error else 1
 
     async def _send(self, channel: Channel, record: Investigation, root: Investigation | None) -> None:

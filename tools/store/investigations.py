@@ -113,6 +113,12 @@ class InvestigationStore:
             row = await cur.fetchone()
         return Investigation(**row) if row else None
 
+    async def by_run(self, run_id: str) -> Investigation | None:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute("SELECT * FROM investigations WHERE run_id = %s", (run_id,))
+            row = await cur.fetchone()
+        return Investigation(**row) if row else None
+
     async def latest_for_jobs(self, job_ids: list[str]) -> dict[str, str]:
         """job id → the run id of its newest failure record (to point a cascade at its root)."""
         if not job_ids:
