@@ -11,12 +11,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .hwa.models import FAILED_STATUSES
+from .store.deadlines import DeadlineReads
 from .store.kg import KnowledgeGraph
 
 RECENT = 10
 PAST = timedelta(hours=24)  # deadlines missed longer ago than this are history, not risk
 DEFAULT_SECONDS = 300.0  # a job never seen to succeed: five minutes (said so in the answer)
 DONE = {"SUCC", "CANCL", "CANCEL", "SUPPR"}  # the engine says CANCL; SUPPR: suppressed, will not run
+MAX_JOBS, MAX_STREAMS = 200, 50  # targets a projection covers, earliest deadlines first
 
 
 @dataclass
@@ -54,53 +56,19 @@ class Projection:
 
 async def estimates(kg: KnowledgeGraph, names: list[str], before: datetime | None = None) -> dict[str, Estimate]:
     """Median duration of each job's last ``RECENT`` successful runs (ended before ``before`` if given)."""
-    async with kg.pool.connection() as conn:
-        cur = await conn.execute(
-            """
-            SELECT job_name, percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median, count(*) AS n
-              FROM (SELECT job_name, extract(epoch FROM ended_at - started_at) AS seconds,
-                           row_number() OVER (PARTITION BY job_name ORDER BY ended_at DESC) AS recent
-                      FROM job_runs
-                     WHERE job_name = ANY(%(names)s) AND status = 'SUCC' AND started_at IS NOT NULL
-                       AND ended_at > started_at AND (%(before)s::timestamptz IS NULL OR ended_at < %(before)s)) r
-             WHERE recent <= %(recent)s
-             GROUP BY job_name
-            """,
-            {"names": names, "before": before, "recent": RECENT},
-        )
-        return {row["job_name"]: Estimate(float(row["median"]), int(row["n"])) for row in await cur.fetchall()}
+    found = await DeadlineReads(kg.pool).durations(names, before, RECENT)
+    return {name: Estimate(seconds, runs) for name, (seconds, runs) in found.items()}
 
 
 async def sla_risk(kg: KnowledgeGraph, now: datetime, within: timedelta = timedelta(hours=24)) -> list[Projection]:
     """Every job (and job stream) with a deadline within ``within`` that has not finished, projected."""
-    async with kg.pool.connection() as conn:
-        cur = await conn.execute(
-            "SELECT id, name, job_stream_id, job_stream_name, status, deadline FROM kg_jobs WHERE deadline IS NOT NULL "
-            "AND deadline <= %s AND deadline >= %s "
-            "AND coalesce(status, '') NOT IN ('SUCC', 'CANCL', 'CANCEL', 'SUPPR') "
-            "ORDER BY deadline LIMIT 200",
-            (now + within, now - PAST),
-        )
-        targets = [dict(r) for r in await cur.fetchall()]
-        cur = await conn.execute(
-            "SELECT id, name, deadline FROM kg_job_streams WHERE deadline IS NOT NULL AND deadline <= %s "
-            "AND deadline >= %s AND coalesce(status, '') NOT IN ('SUCC', 'CANCL', 'CANCEL', 'SUPPR') "
-            "ORDER BY deadline LIMIT 50",
-            (now + within, now - PAST),
-        )
-        streams = [dict(r) for r in await cur.fetchall()]
-        stream_jobs: dict[str, list[str]] = {}
-        if streams:
-            cur = await conn.execute(
-                "SELECT id, job_stream_id FROM kg_jobs WHERE job_stream_id = ANY(%s)", ([s["id"] for s in streams],)
-            )
-            for row in await cur.fetchall():
-                stream_jobs.setdefault(row["job_stream_id"], []).append(row["id"])
+    reads = DeadlineReads(kg.pool)
+    targets, streams, stream_jobs = await reads.targets(now - PAST, now + within, MAX_JOBS, MAX_STREAMS)
     wanted = {t["id"] for t in targets} | {j for jobs in stream_jobs.values() for j in jobs}
     if not wanted:
         return []
-    path = _Paths(kg, now)
-    await path.load(wanted)
+    jobs, preds = await reads.paths(wanted)
+    path = _Paths(jobs, preds, await estimates(kg, sorted({j["name"] for j in jobs.values()})), now)
     out = []
     for target in targets:
         finish, drivers = path.finish(target["id"])
@@ -120,43 +88,15 @@ async def sla_risk(kg: KnowledgeGraph, now: datetime, within: timedelta = timede
 class _Paths:
     """Expected finishes over the jobs that lead to the targets (their upstream closures)."""
 
-    def __init__(self, kg: KnowledgeGraph, now: datetime) -> None:
-        self.kg, self.now = kg, now
-        self.jobs: dict[str, dict[str, Any]] = {}
-        self.preds: dict[str, list[str]] = {}
-        self.durations: dict[str, Estimate] = {}
+    def __init__(
+        self,
+        jobs: dict[str, dict[str, Any]],
+        preds: dict[str, list[str]],
+        durations: dict[str, Estimate],
+        now: datetime,
+    ) -> None:
+        self.jobs, self.preds, self.durations, self.now = jobs, preds, durations, now
         self.memo: dict[str, tuple[datetime, list[dict[str, Any]]]] = {}
-
-    async def load(self, targets: set[str]) -> None:
-        ids = set(targets)
-        for target in targets:
-            ids |= {n.id for n in await self.kg.upstream(target, depth=25) if n.kind == "job"}
-        async with self.kg.pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT j.id, j.name, j.status, "
-                "(SELECT r.started_at FROM job_runs r WHERE r.job_id = j.id ORDER BY r.started_at DESC NULLS LAST "
-                "LIMIT 1) AS started_at, "
-                "(SELECT r.ended_at FROM job_runs r WHERE r.job_id = j.id ORDER BY r.started_at DESC NULLS LAST "
-                "LIMIT 1) AS ended_at FROM kg_jobs j WHERE j.id = ANY(%s)",
-                (list(ids),),
-            )
-            self.jobs = {row["id"]: dict(row) for row in await cur.fetchall()}
-            cur = await conn.execute(
-                "SELECT pred_id, succ_id FROM kg_edges WHERE pred_kind = 'job' AND succ_kind = 'job' "
-                "AND succ_id = ANY(%s) AND pred_id = ANY(%s)",
-                (list(ids), list(ids)),
-            )
-            for row in await cur.fetchall():
-                self.preds.setdefault(row["succ_id"], []).append(row["pred_id"])
-            cur = await conn.execute(  # a job's stream waits for a stream: the job waits for that stream's jobs
-                "SELECT j.id AS succ_id, p.id AS pred_id FROM kg_jobs j JOIN kg_edges e ON e.succ_kind = 'stream' "
-                "AND e.succ_id = j.job_stream_id AND e.pred_kind = 'stream' JOIN kg_jobs p ON p.job_stream_id = "
-                "e.pred_id WHERE j.id = ANY(%s) AND p.id = ANY(%s)",
-                (list(ids), list(ids)),
-            )
-            for row in await cur.fetchall():
-                self.preds.setdefault(row["succ_id"], []).append(row["pred_id"])
-        self.durations = await estimates(self.kg, sorted({j["name"] for j in self.jobs.values()}))
 
     def finish(self, job_id: str) -> tuple[datetime, list[dict[str, Any]]]:
         """(expected end, the path of jobs that decides it, first job first). Iterative (no recursion
