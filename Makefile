@@ -49,10 +49,11 @@ bench-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
 	  else echo "the HTTP benchmarks need wrk: sudo apt-get install wrk" >&2; exit 1; fi; }
 
-# a crash of the interpreter (not a failed test) names the test it was in: the end of the log is what CI shows
+# two workers (pytest-xdist: each has its own PostgreSQL, Redis and simulators); a crash of the
+# interpreter (not a failed test) names the test it was in: the end of the log is what CI shows
 test: lint system-deps
 	@rm -f .pytest-last-started
-	@$(BIN)/pytest; rc=$$?; \
+	@$(BIN)/pytest -n 2; rc=$$?; \
 	  if [ $$rc -gt 5 ] && [ -f .pytest-last-started ]; then echo "pytest crashed (exit $$rc) in $$(cat .pytest-last-started)" >&2; fi; \
 	  exit $$rc
 

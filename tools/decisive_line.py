@@ -57,7 +57,8 @@ def catalogue() -> list[Message]:
 
 # what is never the failure
 FRAME = re.compile(
-    r"^(=+$|= |\s*Tivoli Workload Scheduler|\s*Installed for user|\s*Locale LANG set|\s*Now we are running"
+    r"^(=+$|= |\s*(Tivoli|IBM|HCL) Workload (Scheduler|Automation)|\s*TWS for \w+/JOBMANRC|\s*Installed for user"
+    r"|\s*Locale LANG set|\s*Now we are running|\s*Licensed Materials|\s*\(C\) Copyright|\s*\*+ Trademark"
     r"|\$HASP\d+|IEF403I|\+\+\+ R3BATCH: (connecting|job \S+ (submitted|running)))"
 )
 CHATTER = re.compile(r"^.{0,45}\b(INFO|DEBUG|TRACE|NOTICE|WARN|WARNING|AVISO)\b", re.IGNORECASE)

@@ -101,6 +101,27 @@ VOCABULARY: dict[Category, tuple[str, ...]] = {
         "sem resposta",
         "did not respond",
         "não respondeu",
+        "connection refused",
+        "conexão recusada",
+        "refused",
+        "recusad",
+        "unreachable",
+        "inacessível",
+        "não alcançável",
+        "no route",
+        "connection reset",
+        "reset by peer",
+        "gateway",
+        "503",
+        "504",
+        "esgotou",
+        "expirou o tempo",
+        "aguardou",
+        "waited",
+        "wait time",
+        "tempo de espera",
+        "max wait",
+        "read timeout",
     ),
     "dependency": (
         "upstream",
@@ -125,6 +146,23 @@ VOCABULARY: dict[Category, tuple[str, ...]] = {
         "arquivo de lock",
         "another instance",
         "outra instância",
+        "not finished",
+        "não finalizad",
+        "não concluíd",
+        "não terminou",
+        "pending",
+        "pendente",
+        "still open",
+        "predecessora",
+        "anterior",
+        "upstream job",
+        "job anterior",
+        "carga anterior",
+        "not yet",
+        "yet to",
+        "cycle",
+        "ciclo",
+        "fechamento",
     ),
     "missing_input": (
         "not found",
@@ -151,6 +189,29 @@ VOCABULARY: dict[Category, tuple[str, ...]] = {
         "checksum",
         "truncated",
         "truncad",
+        "not received",
+        "não recebid",
+        "not delivered",
+        "não entregue",
+        "não foi entregue",
+        "expected file",
+        "arquivo esperado",
+        "zero records",
+        "0 records",
+        "nenhum registro",
+        "sem dados",
+        "no data",
+        "no rows",
+        "no records",
+        "input file",
+        "arquivo de entrada",
+        "feed",
+        "landing",
+        "trigger",
+        "not present",
+        "sem arquivo",
+        "no file",
+        "nenhum arquivo",
     ),
     "agent": (
         "agent",
@@ -176,9 +237,15 @@ FAILURE_LINE = re.compile(
 LEAD = 2  # a category must be ahead of the next one by this many votes (or be the only one voted for)
 
 
+def _word(word: str) -> str:
+    """Longer entries are stems (``permiss``: permission, permissão); a short word is whole
+    (``full`` is not ``FullyQualifiedErrorId``)."""
+    return re.escape(word) + (r"\b" if len(word) <= 4 and word.isalpha() else "")
+
+
 def _patterns() -> dict[Category, re.Pattern[str]]:
     return {
-        category: re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")", re.IGNORECASE)
+        category: re.compile(r"\b(" + "|".join(_word(w) for w in words) + r")", re.IGNORECASE)
         for category, words in VOCABULARY.items()
     }
 
@@ -187,19 +254,21 @@ PATTERNS = _patterns()
 
 
 def vote(lines: list[str]) -> tuple[Category, int] | None:
-    """(category, line index) the error lines' words point to with a clear lead, or None."""
-    errors = [(i, line) for i, line in enumerate(lines) if FAILURE_LINE.search(line)]
+    """(category, line index) the words of the last error block point to with a clear lead, or None:
+    the block is the eight lines up to the last that says it failed; a line that says so counts
+    twice (the cause is often printed without an error word, just before)."""
+    errors = [i for i, line in enumerate(lines) if FAILURE_LINE.search(line)]
     if not errors:
         return None
-    last = errors[-1][0]
-    block = [(i, line) for i, line in errors if i >= last - 8]
+    last = errors[-1]
     votes: dict[Category, int] = {}
     where: dict[Category, int] = {}
-    for index, line in block:
+    for index in range(max(0, last - 8), last + 1):
+        weight = 2 if FAILURE_LINE.search(lines[index]) else 1
         for category, pattern in PATTERNS.items():
-            hits = len(pattern.findall(line))
+            hits = len(pattern.findall(lines[index]))
             if hits:
-                votes[category] = votes.get(category, 0) + hits
+                votes[category] = votes.get(category, 0) + hits * weight
                 where[category] = index
     if not votes:
         return None
