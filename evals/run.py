@@ -122,6 +122,7 @@ async def experiment(
         counts[case_id] = counts.get(case_id, 0) + 1
         outputs = result["run"].outputs or {}
         metrics = {r.key: r.score for r in result["evaluation_results"]["results"]}
+        comments = {r.key: r.comment for r in result["evaluation_results"]["results"] if r.comment}
         rows.append(
             {
                 "case": case_id,
@@ -129,6 +130,7 @@ async def experiment(
                 "repetition": counts[case_id],
                 "split": by_id[case_id].split,
                 "metrics": metrics,
+                "comments": comments,  # what a check missed or found (e.g. the facts not stated)
                 "answer": outputs.get("answer", ""),
                 "query_type": outputs.get("query_type"),
                 "trajectory": outputs.get("trajectory"),

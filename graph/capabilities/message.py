@@ -23,6 +23,11 @@ PHRASES: Phrases = {
         "en": "Failed runs that printed it ({n} of {searched} failed runs of the last 3 production days):",
         "pt": "Execuções com falha que a imprimiram ({n} de {searched} falhas dos últimos 3 dias de produção):",
     },
+    "again": {
+        "en": "{job} printed it in {n} failed runs of those days (return codes {codes}): it is not the first time.",
+        "pt": "{job} a imprimiu em {n} execuções com falha desses dias (códigos de retorno {codes}): não é a "
+        "primeira vez.",
+    },
     "no_jobs": {
         "en": "No failed run of the last 3 production days printed it ({searched} checked).",
         "pt": "Nenhuma execução com falha dos últimos 3 dias de produção a imprimiu ({searched} verificadas).",
@@ -50,13 +55,33 @@ def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
             )
         jobs = found.get("jobs") or []
         if jobs:
-            lines = [f"- {j['job']} [{j['status']}] run {j['run_id']}: `{j['line']}`" for j in jobs[:10]]
+            lines = [f"- {_run(j, lang)}: `{j['line']}`" for j in jobs[:10]]
             out.append(
                 say(PHRASES, "jobs", lang, n=len(jobs), searched=found.get("searched_runs")) + "\n" + "\n".join(lines)
             )
+            out += _repeated(jobs, lang)
         else:
             out.append(say(PHRASES, "no_jobs", lang, searched=found.get("searched_runs")))
     return out
+
+
+def _run(hit: dict[str, Any], lang: str) -> str:
+    code = hit.get("return_code")
+    rc = "" if code is None else (f", código de retorno {code}" if lang == "pt" else f", return code {code}")
+    when = f" {hit['ended'][:16]}Z" if hit.get("ended") else ""
+    return f"{hit['job']} [{hit['status']}{rc}]{when} run {hit['run_id']}"
+
+
+def _repeated(hits: list[dict[str, Any]], lang: str) -> list[str]:
+    """The jobs that got it more than once: a job's own history comes first."""
+    by_job: dict[str, list[str]] = {}
+    for hit in hits:
+        by_job.setdefault(hit["job"], []).append("?" if hit.get("return_code") is None else str(hit["return_code"]))
+    return [
+        say(PHRASES, "again", lang, job=job, n=len(codes), codes=", ".join(dict.fromkeys(codes)))
+        for job, codes in by_job.items()
+        if len(codes) > 1
+    ]
 
 
 ASKS = re.compile(

@@ -160,7 +160,9 @@ def extract_entities(text: str, known: KnownNames) -> Entities:
         dict.fromkeys([*entities.statuses, *(s for s, pattern in STATUS_WORDS.items() if re.search(pattern, folded))])
     )
     entities.return_codes = [int(code) for code in RETURN_CODE.findall(folded)]
-    entities.message_ids = list(dict.fromkeys((m.group(1) or m.group(2)).upper() for m in MESSAGE_ID.finditer(text)))
+    entities.message_ids = list(
+        dict.fromkeys(next(g for g in m.groups() if g).upper() for m in MESSAGE_ID.finditer(text))
+    )
     entities.time_window_hours = time_window(folded)
     entities.run_ids = RUN_ID.findall(text.lower())
     entities.day = production_day(folded)

@@ -238,6 +238,22 @@ SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
             r"\b(o que acontece|o que (para|quebra)|e se (eu|a gente|nos))\b",
             r"\bse (eu|a gente|nos) (cancel|segur|mat|liber|reexecut|parar|suspend)\w*\b.*\?",
             r"\b(posso|podemos) (so )?(cancelar|segurar|matar|liberar|reexecutar)\b.*\?",
+            r"\bhypothetic\w*|\bhipotetic\w*|\bin theory\b|\bem tese\b",
+            r"\bif (i|we) (\w+ )?(cancel|kill|hold|release|rerun|re-run|restart|confirm|stop|mark)\w*\b.*\?",
+            r"\bse (eu|a gente|nos) (der|fizer|mandar|fosse|for) \w*\s*"
+            r"(rerun|cancel\w*|hold|kill|reexecu\w*|confirm\w*)\b",
+        ),
+    ),
+    (  # a past rerun asked about: how the job is now, never a new order
+        QueryType.STATUS,
+        7.0,
+        (
+            r"\b(did|has|have) (the|that|my|our) (rerun|re-run|restart) (fix|fixed|work|worked|help|helped|solve|"
+            r"resolve|go)\w*\b",
+            r"\b(after|since) the (rerun|re-run|restart)\b.*\?",
+            r"\b(voltou|funcionou|resolveu|deu certo|passou|rodou)\b.*"
+            r"\b(depois|apos) (d[oa] )?(rerun|reexecu\w*|restart)\b",
+            r"\b(o|a) (rerun|reexecucao) (resolveu|funcionou|deu certo)\b",
         ),
     ),
     (  # the night's digest (a plain "what failed tonight?" stays a list of failures)
@@ -376,7 +392,8 @@ STATUS_WORDS = {
 # Oracle (ORA-00060), DB2 (SQL0911N), z/OS system messages (IEC141I) and SQLSTATE codes (40P01)
 MESSAGE_ID = re.compile(
     r"\b(AW[SK][A-Z]{3}\d{3,4}[EWI]|EQQ[A-Z0-9]{3,6}[EWI]|ORA-\d{5}|SQL\d{4,5}[NWC]|IE[A-Z]\d{3,4}[AEIW])\b"
-    r"|\bSQLSTATE[\s:=]*([0-9A-Z]{5})\b",
+    r"|\bSQLSTATE[\s:=]*([0-9A-Z]{5})\b"
+    r"|\b(?-i:(\d{2}[A-Z]\d{2}))\b",  # a class-and-letter SQLSTATE said alone (40P01), upper case only
     re.IGNORECASE,
 )
 RETURN_CODE = re.compile(

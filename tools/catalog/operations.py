@@ -177,11 +177,21 @@ async def find_message(message_id: str, ctx: ToolContext) -> dict[str, Any]:
         jobs = await ctx.client.jobs_with_failed_runs(since)
         runs = [(j, r) for j in jobs for r in j.jobruns if r.status in FAILED_STATUSES][:40]
         logs = await asyncio.gather(*(ctx.client.job_log(r.id) for _, r in runs), return_exceptions=True)
-        hits = []
+        hits: list[dict[str, Any]] = []
         for (job, run), log in zip(runs, logs, strict=True):
             line = next((ln for ln in log.splitlines() if wanted in ln.upper()), None) if isinstance(log, str) else None
             if line:
-                hits.append({"job": job.name, "run_id": run.id, "status": run.status, "line": line.strip()[:300]})
+                ended = run.time_info.actual_end_time if run.time_info else None
+                hits.append(
+                    {
+                        "job": job.name,
+                        "run_id": run.id,
+                        "status": run.status,
+                        "return_code": run.return_code,
+                        "ended": ended.isoformat() if ended else None,
+                        "line": line.strip()[:300],
+                    }
+                )
         reading = diagnose(hits[0]["line"] if hits else wanted)
         known = reading.category != "unknown" or bool(hits)
         return {
