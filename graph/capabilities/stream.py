@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from ..models.answers import critical_list, failed_list, job_line
+from ..models.waiting import held_text
 from ..taxonomy import QueryType
 from .base import Branch, Capability, Data, Phrases, say
 
@@ -20,6 +21,12 @@ PHRASES: Phrases = {
     "counts": {"en": "Its jobs: {counts}.", "pt": "Seus jobs: {counts}."},
     "failed": {"en": "Failed in it:", "pt": "Com falha nele:"},
     "waiting": {"en": "Not started yet: {names}.", "pt": "Ainda não começaram: {names}."},
+    "holding": {"en": "Holding it now: {items}.", "pt": "Segurando o stream agora: {items}."},
+    "confirmation": {
+        "en": "ran, awaits an operator's confirmation",
+        "pt": "rodou, espera a confirmação de um operador",
+    },
+    "running": {"en": "still running", "pt": "ainda rodando"},
 }
 
 
@@ -46,8 +53,13 @@ def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
             out.append(
                 say(PHRASES, "failed", lang) + "\n" + "\n".join(f"- {job_line(j, lang)}" for j in found["failed"][:8])
             )
+        if found.get("holding"):
+            items = "; ".join(f"{h['job']} [{h['status']}: {PHRASES[h['why']][lang]}]" for h in found["holding"][:6])
+            out.append(say(PHRASES, "holding", lang, items=items))
         if found.get("not_started"):
             out.append(say(PHRASES, "waiting", lang, names=", ".join(found["not_started"][:12])))
+        if found.get("held_by"):
+            out.append(held_text(found["held_by"], lang))
     if not out:  # no stream named exactly: what fails and what is at risk in the plan
         out += failed_list(data.get("failed", []), lang) + critical_list(data.get("critical", []), lang)
     return out

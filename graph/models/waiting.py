@@ -39,6 +39,41 @@ WHY = {
     "limit": {"en": "it waits for a free slot (the job limit).", "pt": "espera uma vaga (o limite de jobs)."},
 }
 UNNAMED = {"en": "it waits ({substatus}).", "pt": "está esperando ({substatus})."}
+HELD_BY = {  # the job that holds a chain of waits, by why it holds it
+    "failed": {"en": "it failed{rc}", "pt": "ele falhou{rc}"},
+    "confirmation": {
+        "en": "it ran and waits for an operator's confirmation",
+        "pt": "ele rodou e espera a confirmação de um operador",
+    },
+    "running": {"en": "it is still running", "pt": "ele ainda está rodando"},
+    "agent": {"en": "it waits for its agent {workstation}", "pt": "ele espera o agente {workstation}"},
+    "operator_hold": {"en": "an operator holds it (priority 0)", "pt": "um operador o segura (prioridade 0)"},
+}
+HELD = {
+    "en": "The whole chain is held by {job} [{status}] ({stream}): {why}.{via}",
+    "pt": "Quem segura a cadeia toda é {job} [{status}] ({stream}): {why}.{via}",
+}
+HELD_DIRECTLY = {
+    "en": "{job} [{status}] ({stream}) holds it: {why}.",
+    "pt": "{job} [{status}] ({stream}) o segura: {why}.",
+}
+VIA = {"en": " Between them: {names}.", "pt": " No caminho: {names}."}
+OTHER_WAIT = {"en": "it waits ({reason})", "pt": "ele está esperando ({reason})"}
+
+
+def held_text(held: dict[str, Any], lang: str) -> str:
+    """``The whole chain is held by X [ABEND] (STREAM): it failed (rc 8). Between them: A, B.``"""
+    why = HELD_BY.get(held.get("why") or "")
+    rc = held.get("return_code")
+    code = "" if rc is None else (f", código de retorno {rc}" if lang == "pt" else f", return code {rc}")
+    said = (why or OTHER_WAIT)[lang].format(rc=code, workstation=held.get("workstation"), reason=held.get("why"))
+    if not held.get("via"):
+        stream = held.get("job_stream") or "?"
+        return HELD_DIRECTLY[lang].format(job=held["job"], status=held.get("status"), stream=stream, why=said)
+    via = VIA[lang].format(names=", ".join(held["via"]))
+    return HELD[lang].format(
+        job=held["job"], status=held.get("status"), stream=held.get("job_stream") or "?", why=said, via=via
+    )
 
 
 def _names(items: list[dict[str, Any]]) -> str:
@@ -65,4 +100,5 @@ def wait_text(job: dict[str, Any], lang: str) -> str:
         text=f": “{prompt}”" if prompt else "",
         stream=waiting.get("stream") or job.get("job_stream") or "?",
     )
-    return f"{job.get('status')}: {text}"
+    held = waiting.get("held_by")
+    return f"{job.get('status')}: {text}" + (f" {held_text(held, lang)}" if held else "")

@@ -146,6 +146,11 @@ async def get_job_stream_status(stream: str, ctx: ToolContext) -> dict[str, Any]
         jobs = [j for j in jobs if j.job_stream_id == newest.id] or jobs
         deadline = newest.time_restrictions.deadline_time if newest.time_restrictions else None
         late = bool(deadline and deadline < datetime.now(UTC) and newest.status not in {"SUCC", "CANCL"})
+        holding = [j for j in jobs if j.status in waits.HOLDING]  # failed, awaiting confirmation, running
+        first_waiting = next((j for j in jobs if waits.waits(j)), None)
+        held_by = None
+        if first_waiting is not None and not holding:  # all of it waits: for what, up the chain
+            held_by = await waits.holder(ctx.client, await ctx.client.get_job(first_waiting.id))
         return {
             "stream": newest.name,
             "workstation": (newest.workstation or "").lstrip("/"),
@@ -155,6 +160,12 @@ async def get_job_stream_status(stream: str, ctx: ToolContext) -> dict[str, Any]
             "late": late,
             "jobs_by_status": dict(Counter(str(j.status) for j in jobs)),
             "failed": [compact_job(j) for j in jobs if j.status in FAILED_STATUSES][:10],
+            "holding": [
+                {"job": j.name, "status": j.status, "why": waits.HOLDING[str(j.status)]}
+                for j in holding
+                if j.status not in FAILED_STATUSES
+            ][:10],
+            "held_by": held_by,
             "not_started": [j.name for j in jobs if waits.waits(j)][:20],
             "held": [j.name for j in jobs if waits.waits(j) and j.priority == 0][:20],  # an operator's hold
             "_fetched_at": now_iso(),

@@ -1,7 +1,8 @@
 """Why a job that has not started is waiting, read from the engine's own fields: the run's substatus
 (``HOLD_WAITING_FOR_PREDECESSOR``, ``HOLD_PRIORITY_ZERO``, ``READY_WAITING_FOR_RESOURCES``…) and the
 dependencies that are not satisfied yet (``GET /plan/job/{id}``; a query's results leave them out).
-An operator's hold is one reason among several; HOLD alone means "dependencies not resolved"."""
+An operator's hold is one reason among several; HOLD alone means "dependencies not resolved". A wait
+for a predecessor that itself waits is followed to the job that holds the chain (``held_by``)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from tools.hwa import HWAClient, JobInPlan
-from tools.hwa.models import WAITING_STATUSES, Dependency
+from tools.hwa import HWAClient, JobInPlan, oql
+from tools.hwa.models import FAILED_STATUSES, WAITING_STATUSES, Dependency
 
 NOT_STARTED = WAITING_STATUSES | {"INTRO", "ADD"}  # waiting, or not yet waiting
 SUBSTATUS_REASON = {  # the substatus's reason, when the dependencies do not name it
@@ -87,4 +88,78 @@ async def reasons(client: HWAClient, jobs: list[JobInPlan], limit: int = 3) -> d
         pending = [open_dependency(d) for d in stream.dependencies or [] if d.dependency_status != "SATISFIED"]
         if pending:
             found[job.id] |= {"reason": "stream", "stream": stream.name, "waiting_for": pending[:6]}
+    chained = [j for j in detailed if found[j.id]["reason"] in CHAINED]
+    holders = await asyncio.gather(*(holder(client, j) for j in chained), return_exceptions=True)
+    for job, held_by in zip(chained, holders, strict=True):
+        if isinstance(held_by, dict):  # a chain the engine could not follow is left unsaid
+            found[job.id]["held_by"] = held_by
     return found
+
+
+CHAINED = ("predecessor", "predecessor_stream", "stream")  # waits that another job's state explains
+
+
+# ---------------------------------------------------------------- what holds a chain of waits
+# A job waiting for a predecessor that itself waits is not explained by naming the predecessor: an
+# operator wants the job that holds them all — the one that failed, waits for a confirmation, is still
+# running, or waits for something other than a predecessor (an agent that is down, a prompt, a file, a
+# resource, an operator's hold). Followed from the engine, a few hops up, one job at a time.
+HOPS = 5  # predecessors followed at most (each one engine read)
+HOLDING = {"PEND": "confirmation", "EXEC": "running"} | dict.fromkeys(FAILED_STATUSES, "failed")
+
+
+def _unresolved(deps: list[Dependency] | None) -> list[Dependency]:
+    return [d for d in deps or [] if d.dependency_status != "SATISFIED"]
+
+
+def _holder(job: JobInPlan, why: str, via: list[str]) -> dict[str, Any]:
+    return {
+        "job": job.name,
+        "job_stream": job.job_stream_name,
+        "workstation": (job.workstation or "").lstrip("/"),
+        "status": job.status,
+        "return_code": job.return_code if why == "failed" else None,
+        "why": why,
+        "via": via,
+    }
+
+
+async def _predecessor(client: HWAClient, deps: list[Dependency]) -> JobInPlan | None:
+    """The unresolved predecessor job to follow: a job's own first, else one of a predecessor job
+    stream's jobs that holds it (failed, awaiting confirmation, running) or still waits."""
+    for dep in deps:
+        if dep.job_id:
+            return await client.get_job(dep.job_id)
+    for dep in deps:
+        if dep.job_stream_name and not dep.job_id:
+            jobs = [j async for j in client.iter_jobs(oql.query(oql.field("jobStreamName").eq(dep.job_stream_name)))]
+            jobs = [j for j in jobs if not dep.job_stream_id or j.job_stream_id == dep.job_stream_id] or jobs
+            held = [j for j in jobs if j.status in HOLDING] or [j for j in jobs if waits(j)]
+            if held:
+                return await client.get_job(held[0].id)
+    return None
+
+
+async def holder(client: HWAClient, job: JobInPlan) -> dict[str, Any] | None:
+    """The job that holds ``job``'s wait (``job`` read with its dependencies), with the predecessors
+    between them; None when ``job`` waits for nothing that leads further, or the chain is too long."""
+    current, seen = job, {job.id}
+    via: list[str] = []
+    for _ in range(HOPS):
+        deps = _unresolved(current.dependencies)
+        if not deps and current.job_stream_id:
+            deps = _unresolved((await client.get_job_stream(current.job_stream_id)).dependencies)
+        found = await _predecessor(client, deps)
+        if found is None or found.id in seen:
+            return None
+        seen.add(found.id)
+        if found.status in HOLDING:
+            return _holder(found, HOLDING[found.status], via)
+        if not waits(found):
+            return None
+        reason = wait_reason(found)["reason"]
+        if reason not in (None, "predecessor", "predecessor_stream"):
+            return _holder(found, str(reason), via)
+        via.append(found.name)
+        current = found
+    return None
