@@ -123,3 +123,21 @@ async def test_a_jobs_own_failed_runs_are_named(svc: Parts) -> None:
     failed = [r for r in detail.jobruns if r.status in {"ABEND", "FAIL"}]
     assert failed, "the simulator scripts PAYROLL_NIGHTLY to fail before a rerun"
     assert f"failed {len(failed)} time(s)" in out["answer"] and f"rc {failed[0].return_code}" in out["answer"]
+
+
+async def test_a_chain_of_waits_is_followed_to_the_job_that_holds_it(svc: Parts) -> None:
+    """Two hops below a failed job (found through the engine's successors), the answer names the
+    failed job that holds the chain, not only the predecessor that waits."""
+    failed = await svc.client.get_job((await World(svc.client).instance("PAYROLL_NIGHTLY", None)).id)
+    assert failed.status in {"ABEND", "FAIL"}, "the simulator scripts PAYROLL_NIGHTLY to fail"
+    chain = None
+    for first in await svc.client.job_successors(failed.id):
+        for second in await svc.client.job_successors(first.id):
+            detail = await svc.client.get_job(second.id)
+            open_deps = [d for d in detail.dependencies or [] if d.dependency_status != "SATISFIED"]
+            if detail.status in {"HOLD", "WAIT"} and [d.job_id for d in open_deps] == [first.id]:
+                chain = (first.name, detail.name)
+    assert chain, "PAYROLL_NIGHTLY has a successor of a successor that waits for that successor alone"
+    out = await ask(svc, f"what is {chain[1]} waiting for?")
+    assert chain[0] in out["answer"] and "PAYROLL_NIGHTLY" in out["answer"], out["answer"]
+    assert "failed" in out["answer"] and f"return code {failed.return_code}" in out["answer"], out["answer"]
