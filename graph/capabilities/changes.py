@@ -109,8 +109,10 @@ CAPABILITY = Capability(
     signals=(
         r"\b(what('?s| has| is)? (changed|different)|any (change|difference)s?|changes? since|compared? (to|"
         r"with) (yesterday|the day before)|"
-        r"differen\w* (from|than|to|between)|vs\.? yesterday|versus yesterday)\b",
-        r"\b(o que mudou|mudou (algo|alguma coisa|desde|de ontem)|mudanca\w*|diferen\w* (de|do|entre|em relacao|pra|"
+        r"differen\w* (from|than|to)|vs\.? yesterday|versus yesterday|between yesterday and today|"
+        r"(was|were) (fine|ok|okay|good|working|green) yesterday|new (failures|errors))\b",
+        r"\b(o que mudou|mudou (algo|alguma coisa|desde|de ontem)|mudanca\w*|entre ontem e hoje|falhas? nova\w*|"
+        r"ontem (estava|tava|rodou|passou) (ok|bem|normal)|diferen\w* (de|do|em relacao|pra|"
         r"para)|"
         r"comparad\w* (a|com) ontem|comparando com ontem|versus ontem|vs\.? ontem)\b",
     ),

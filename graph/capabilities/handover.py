@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..models.answers import critical_list, failed_list, health_lines
+from ..models.answers import critical_list, failed_list
+from ..models.system import health_lines
 from ..taxonomy import QueryType
 from . import long_runners, prompts
 from .base import Branch, Capability, Data, Phrases, say

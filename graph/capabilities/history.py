@@ -96,7 +96,9 @@ CAPABILITY = Capability(
     kind=QueryType.HISTORY,
     signals=(
         r"\b(how long|usually take|take on average|average (duration|runtime|time)|duration of|run history|"
-        r"past runs|previous runs|runtime of|long runner\w*)\b",
+        r"past runs|previous runs|runtime of|long runner\w*|failed before|ever failed|fail(ed)? (often|a lot)|"
+        r"track record)\b",
+        r"\b(ja falhou|falhou antes|costuma falhar|falha (muito|sempre|com frequencia))\b",
         r"\b(quanto tempo|costuma (levar|demorar|rodar)|dura(cao|ção)|media de tempo|historico de execu\w*|"
         r"execucoes anteriores|tempo medio)\b",
         r"\b(normal(ly)?|usual(ly)?|typical(ly)?|on average|em media|normalmente|geralmente|de costume)\b.*"

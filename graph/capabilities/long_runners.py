@@ -62,8 +62,8 @@ def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
 CAPABILITY = Capability(
     kind=QueryType.LONG_RUNNERS,
     signals=(
-        r"\b(long[- ]?runn\w*|running (too |so |very )?long|taking (too |so |very )?long|longer than (usual|normal|"
-        r"expected)|"
+        r"\b(long[- ]?runn\w*|running (way |far )?(too |so |very )?long|taking (way |far )?(too |so |very )?long|"
+        r"longer than (usual|normal|expected)|"
         r"more than (usual|normal)|slower than (usual|normal)|overrun\w*|still running|running late)\b",
         r"\b(demorando|demorad[oa]s?|demora (demais|muito)|mais (tempo )?(que|do que) o (normal|usual|de costume|"
         r"esperado)|"

@@ -22,6 +22,19 @@ PHRASES: Phrases = {
     "failed": {"en": "Failed in it:", "pt": "Com falha nele:"},
     "waiting": {"en": "Not started yet: {names}.", "pt": "Ainda não começaram: {names}."},
     "holding": {"en": "Holding it now: {items}.", "pt": "Segurando o stream agora: {items}."},
+    "late_streams": {
+        "en": "Job streams past their deadline and not complete ({n}):",
+        "pt": "Job streams que passaram do prazo sem terminar ({n}):",
+    },
+    "late_stream": {
+        "en": "- {stream} ({ws}) {status}, deadline {deadline}{holding}",
+        "pt": "- {stream} ({ws}) {status}, prazo {deadline}{holding}",
+    },
+    "late_holding": {"en": "; held by {names}", "pt": "; segurado por {names}"},
+    "none_late": {
+        "en": "No job stream is past its deadline.",
+        "pt": "Nenhum job stream passou do prazo.",
+    },
     "confirmation": {
         "en": "ran, awaits an operator's confirmation",
         "pt": "rodou, espera a confirmação de um operador",
@@ -60,9 +73,32 @@ def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
             out.append(say(PHRASES, "waiting", lang, names=", ".join(found["not_started"][:12])))
         if found.get("held_by"):
             out.append(held_text(found["held_by"], lang))
-    if not out:  # no stream named exactly: what fails and what is at risk in the plan
+    if not out:  # no stream named exactly: the late streams, what fails and what is at risk in the plan
+        out += _late(data.get("late_streams", []), lang)
         out += failed_list(data.get("failed", []), lang) + critical_list(data.get("critical", []), lang)
     return out
+
+
+def _late(reads: list[dict[str, Any]], lang: str) -> list[str]:
+    for read in reads[:1]:
+        late = read.get("late") or []
+        if not late:
+            return [say(PHRASES, "none_late", lang)]
+        lines = [
+            say(
+                PHRASES,
+                "late_stream",
+                lang,
+                stream=s["stream"],
+                ws=s.get("workstation"),
+                status=s.get("status"),
+                deadline=s.get("deadline"),
+                holding=say(PHRASES, "late_holding", lang, names=", ".join(s["holding"])) if s.get("holding") else "",
+            )
+            for s in late[:10]
+        ]
+        return [say(PHRASES, "late_streams", lang, n=len(late)) + "\n" + "\n".join(lines)]
+    return []
 
 
 LATENESS = re.compile(r"\b(late|atras\w*|deadline|prazo|on time|in time|no horario|a tempo|estourar)\b")
@@ -84,14 +120,15 @@ CAPABILITY = Capability(
         r"terminou|acabou|finished|complete\w*|late|atrasad\w*|deadline|prazo|how is|como (esta|ta))\b",
     ),
     weight=2.7,
-    reads=("stream_status", "failed", "critical"),
+    reads=("stream_status", "late_streams", "failed", "critical"),
     compose=compose,
     branches={
         "stream_status": Branch(
             "get_job_stream_status", lambda e, q: [{"stream": s} for s in (e.get("job_streams") or [])[:2]]
         ),
+        "late_streams": Branch("get_late_streams", lambda e, q: [] if e.get("job_streams") else [{}]),
     },
-    weights={"stream_status": 1.0, "failed": 0.8, "critical": 0.6},
+    weights={"stream_status": 1.0, "late_streams": 1.0, "failed": 0.8, "critical": 0.6},
     boost=boost,
     eval_tag="stream",
 )

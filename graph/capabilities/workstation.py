@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models.answers import failed_list, health_lines, job_line
+from ..models.answers import failed_list, job_line
+from ..models.system import health_lines
 from ..models.waiting import wait_text
 from ..taxonomy import QueryType
 from .base import Branch, Capability, Data, Phrases, say
@@ -72,8 +73,9 @@ CAPABILITY = Capability(
         rf"\b(rodando|roda|na fila|esperando|parad\w*|travad\w*|pres[oa]s?|pendurad\w*|pendente\w*) (n[oa]|"
         rf"em) {STATION}\b",
         rf"\b{STATION}\b.*\b(stuck|waiting|failed|failures|falh\w*|parad\w*|travad\w*|esperando|pendente\w*|"
-        rf"problem\w*)\b",
-        rf"\b(what|o que|oq|quais?)\b.*\b(on|no|na|em) {STATION}\b",
+        rf"problem\w*|broken|slow|lent[oa]|quebr\w*|errors?|erros?)\b",
+        rf"\b(broken|wrong|quebr\w*|errad\w*|problem\w*)\b.*\b(on|no|na|em) {STATION}\b",
+        rf"\b(what|o que|oq|quais?|anything|something|algo|alguma coisa)\b.*\b(on|no|na|em) {STATION}\b",
     ),
     weight=2.6,
     reads=("workstations", "ws_failed", "ws_waiting"),

@@ -44,6 +44,7 @@ def language_of(text: str) -> Language:
 
 FAILURE_TALK = re.compile(  # talk of a failure (a named job's, when one is named)
     r"\b(abend\w*|fail(ed|ing|s)?|falh\w*|caiu|cairam|quebr\w*|deu (pau|erro|problema)|crash\w*|broke\w*|"
+    r"blew up|blown up|bombed|died|explodiu|morreu|capotou|"
     r"erro|error|o que (houve|rolou)|what happened|what'?s wrong|qual (e |foi )?o problema)\b"
 )
 VAGUE = {QueryType.OTHER, QueryType.STATUS, QueryType.HEALTH}  # kinds that say nothing about a day
@@ -191,8 +192,13 @@ DAY_WORDS: list[tuple[Day, str]] = [  # the first that matches names the product
 ]
 
 
+SINCE_A_DAY = re.compile(r"\b(desde|since|from) (ontem|anteontem|yesterday|the day before)\b")
+
+
 def production_day(folded: str) -> Day | None:
-    """The production day a question names ("ontem", "tonight", "hoje"), or None."""
+    """The production day a question names ("ontem", "tonight", "hoje"), or None. "Stuck since
+    yesterday" names how long, not which day's instance."""
+    folded = SINCE_A_DAY.sub(" ", folded)
     return next((day for day, pattern in DAY_WORDS if re.search(pattern, folded)), None)
 
 

@@ -15,11 +15,13 @@ from ..classifier.rules import language_of
 from .digest import digest
 from .pasted import pasted, said
 from .phrases import ACTION_WORDS, CATEGORY_WORDS, DAY_WORDS, T, in_language, model_down, outage_reason, t
+from .system import health_lines
 from .waiting import wait_text
 
 
 def job_line(job: dict[str, Any], lang: str) -> str:
-    rc = t("rc", lang, rc=job["return_code"]) if job.get("return_code") not in (None, 0) else ""
+    shown = job.get("return_code") is not None and (job.get("return_code") != 0 or job.get("status") == "PEND")
+    rc = t("rc", lang, rc=job["return_code"]) if shown else ""  # a PEND job's code is what it is confirmed on
     if job.get("status") == "FAIL":  # it never started: no run time to report
         times = t("never_started", lang, at=job.get("ended") or job.get("started") or "?")
     elif job.get("started") and job.get("ended"):
@@ -220,7 +222,10 @@ def _impact(items: list[dict[str, Any]], lang: str) -> list[str]:
     for impact in items[:1]:
         critical = impact.get("critical") or []
         extra = t("critical", lang, n=len(critical), names=", ".join(critical[:5])) if critical else ""
-        return [t("impact", lang, n=impact.get("blocked_jobs", 0), critical=extra)]
+        nearest = sorted(impact.get("sample") or [], key=lambda n: n.get("depth") or 0)
+        names = ", ".join(dict.fromkeys(n["job"] for n in nearest[:5] if n.get("job")))
+        first = t("first_blocked", lang, names=names) if names else ""
+        return [t("impact", lang, n=impact.get("blocked_jobs", 0), critical=extra, first=first)]
     return []
 
 
@@ -301,29 +306,6 @@ def _what_next(run: dict[str, Any], lang: str) -> str:
     if after.get("status") == "SUCC":
         return t("recovered", lang, at=at)
     return t("rerun_then", lang, at=at, status=after.get("status"))
-
-
-def health_lines(health: list[dict[str, Any]], stations: list[dict[str, Any]], lang: str) -> list[str]:
-    out = []
-    for h in health[:1]:
-        unlinked = h["workstations"]["unlinked"]
-        names = t("unlinked", lang, names=", ".join(unlinked)) if unlinked else t("all_linked", lang)
-        out.append(
-            t(
-                "health",
-                lang,
-                status=h["status"],
-                version=h["engine"]["version"],
-                total=h["jobs"]["total"],
-                failed=h["jobs"]["failed"],
-                unlinked=names,
-            )
-        )
-    for group in stations[:1]:
-        for ws in group.get("workstations", []):
-            state = t("linked", lang) if ws["linked"] else t("not_linked", lang)
-            out.append(t("ws_line", lang, name=ws["name"], state=state, ready=ws.get("jobs_ready_waiting", 0)))
-    return out
 
 
 def minutes_text(seconds: float) -> str:

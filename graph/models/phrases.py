@@ -75,10 +75,11 @@ T: dict[str, dict[str, str]] = {
         "pt": "Da última vez foi resolvido assim: {text} ({who}).",
     },
     "impact": {
-        "en": "It blocks {n} job(s) downstream{critical}.",
-        "pt": "Ele bloqueia {n} job(s) adiante{critical}.",
+        "en": "It blocks {n} job(s) downstream{critical}{first}.",
+        "pt": "Ele bloqueia {n} job(s) adiante{critical}{first}.",
     },
     "critical": {"en": ", {n} of them critical ({names})", "pt": ", {n} deles críticos ({names})"},
+    "first_blocked": {"en": "; next in line: {names}", "pt": "; os próximos da fila: {names}"},
     "next_cause": {
         "en": "Likely cause: {category}. Next step: {step}",
         "pt": "Causa provável: {category}. Próximo passo: {step}",
@@ -125,12 +126,12 @@ T: dict[str, dict[str, str]] = {
     "unlinked": {"en": "unlinked workstations: {names}", "pt": "estações desconectadas: {names}"},
     "all_linked": {"en": "all workstations linked", "pt": "todas as estações conectadas"},
     "ws_line": {
-        "en": "{name}: {state}, {ready} job(s) waiting in READY.",
-        "pt": "{name}: {state}, {ready} job(s) esperando em READY.",
+        "en": "{name}: {state}, {ready} job(s) waiting in READY{names}.",
+        "pt": "{name}: {state}, {ready} job(s) esperando em READY{names}.",
     },
     "means_PEND": {
         "en": "PEND: it ran and now waits for an operator to confirm it (confirm it as SUCC or ABEND).",
-        "pt": "PEND: rodou e agora espera que um operador o confirme (como SUCC ou ABEND).",
+        "pt": "PEND: rodou e agora espera a confirmação de um operador (confirmar como SUCC ou ABEND).",
     },
     "means_READY": {
         "en": "READY: its dependencies are met but it has not started (its agent, a limit or a resource).",

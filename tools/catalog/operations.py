@@ -177,6 +177,39 @@ async def get_job_stream_status(stream: str, ctx: ToolContext) -> dict[str, Any]
     return result
 
 
+@tool(permission=ToolPermission.READ_ONLY, input_schema=NoInput, tags=["monitoring", "stream", "sla"])
+async def get_late_streams(ctx: ToolContext) -> dict[str, Any]:
+    """Job streams past their deadline and not complete (the plan's own deadlines), latest first, with
+    the jobs that hold each one (failed, awaiting confirmation, running)."""
+
+    async def fetch() -> dict[str, Any]:
+        now = datetime.now(UTC)
+        text = oql.query(oql.field("timeRestrictions.deadlineTime").lt(now), order_by="schedTime", descending=True)
+        streams = [s async for s in ctx.client.iter_job_streams(text)]
+        late = [s for s in streams if s.status not in {"SUCC", "CANCL"}][:20]
+        jobs = [j async for j in ctx.client.iter_jobs(oql.query(oql.field(RUN_STATUS).in_(sorted(waits.HOLDING))))]
+        holding: dict[str, list[str]] = {}
+        for job in jobs:
+            if job.job_stream_id:
+                holding.setdefault(str(job.job_stream_id), []).append(f"{job.name} [{job.status}]")
+        return {
+            "late": [
+                {
+                    "stream": s.name,
+                    "workstation": (s.workstation or "").lstrip("/"),
+                    "status": s.status,
+                    "deadline": iso(s.time_restrictions.deadline_time if s.time_restrictions else None),
+                    "holding": holding.get(s.id, [])[:5],
+                }
+                for s in late
+            ],
+            "_fetched_at": now_iso(),
+        }
+
+    result: dict[str, Any] = await cached(ctx, static_key("late_streams"), "job_status", fetch)
+    return result
+
+
 @tool(permission=ToolPermission.READ_ONLY, input_schema=MessageInput, tags=["troubleshooting", "messages"])
 async def find_message(message_id: str, ctx: ToolContext) -> dict[str, Any]:
     """What a message id (AWSxxxxxE, ORA-nnnnn, SQLSTATE…) means, and which jobs' failed runs of the

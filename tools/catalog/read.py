@@ -350,7 +350,7 @@ async def get_workstation_status(name: str | None, ctx: ToolContext) -> dict[str
             oql.query(
                 oql.field("workstation").eq(f"/{ws.name}") & oql.field("jobruns.compositeStatus.status").eq("READY")
             ),
-            limit=1,
+            limit=10,
         )
         result.append(
             {
@@ -361,6 +361,7 @@ async def get_workstation_status(name: str | None, ctx: ToolContext) -> dict[str
                 "running": ws.running,
                 "active_states": ws.active_states,
                 "jobs_ready_waiting": waiting.count,
+                "ready_jobs": [j.name for j in waiting.results][:10],
             }
         )
     return {"workstations": result, "_fetched_at": now_iso()}
