@@ -17,12 +17,15 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def detect_language(text: str, pt_words: Collection[str], en_words: Collection[str]) -> Literal["pt", "en"]:
-    """``pt`` or ``en`` by marker words (Portuguese accents count twice); a tie is English."""
+def detect_language(
+    text: str, pt_words: Collection[str], en_words: Collection[str], tie: Literal["pt", "en"] = "en"
+) -> Literal["pt", "en"]:
+    """``pt`` or ``en`` by marker words (Portuguese accents count twice); a tie is ``tie`` (English
+    unless the conversation so far says otherwise)."""
     words = re.findall(r"[a-z]+", fold(text))
     pt = sum(w in pt_words for w in words) + 2 * bool(ACCENTED.search(text.lower()))
     en = sum(w in en_words for w in words)
-    return "pt" if pt > en else "en"
+    return "pt" if pt > en else "en" if en > pt else tie
 
 
 def estimate_tokens(text: str) -> int:

@@ -3,12 +3,36 @@ gather, rank, the agent's routing and the offline model's answers read it."""
 
 from __future__ import annotations
 
-from . import changes, handover, history, long_runners, message, prioritise, prompts, stream, stuck, workstation
+from . import (
+    changes,
+    digest,
+    handover,
+    history,
+    long_runners,
+    message,
+    prioritise,
+    prompts,
+    stream,
+    stuck,
+    workstation,
+)
 from .base import Args, Branch, Capability, Data, per_job
 
 REGISTRY: dict[str, Capability] = {
     module.CAPABILITY.kind.value: module.CAPABILITY
-    for module in (changes, handover, history, long_runners, message, prioritise, prompts, stream, stuck, workstation)
+    for module in (
+        changes,
+        digest,
+        handover,
+        history,
+        long_runners,
+        message,
+        prioritise,
+        prompts,
+        stream,
+        stuck,
+        workstation,
+    )
 }
 
 __all__ = ["REGISTRY", "Args", "Branch", "Capability", "Data", "per_job"]

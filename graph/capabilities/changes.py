@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..models.answers import job_line, minutes_text
+from ..models.answers import minutes_text
 from ..models.phrases import t
+from ..models.system import job_line
 from ..taxonomy import QueryType
 from .base import Branch, Capability, Data, Phrases, plan_wide, say
 from .stuck import TRIAGE

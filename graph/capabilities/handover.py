@@ -1,6 +1,7 @@
 """The shift handover: what the next shift must know, from the engine — failures still open and
-those a rerun recovered (today's production day), critical jobs at risk and late streams, long
-runners, prompts waiting, workstations down. Each part says where it comes from."""
+those a rerun recovered (today's production day), critical jobs at risk, job streams past their
+deadline, jobs waiting for a confirmation, long runners, prompts waiting, workstations down. Each
+part says where it comes from."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 from typing import Any
 
 from ..models.answers import critical_list, failed_list
-from ..models.system import health_lines
+from ..models.system import confirmation_lines, health_lines, late_stream_lines
 from ..taxonomy import QueryType
 from . import long_runners, prompts
 from .base import Branch, Capability, Data, Phrases, say
@@ -30,6 +31,8 @@ def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
     parts.append(say(PHRASES, "open", lang, names=", ".join(still)) if still else say(PHRASES, "none_open", lang))
     parts += failed_list(failed, lang)
     parts += critical_list(data.get("critical", []), lang)
+    parts += late_stream_lines(data.get("late_streams", []), lang)
+    parts += confirmation_lines(data.get("confirm", []), lang)
     parts += long_runners.compose(data, lang, meta)
     parts += prompts.compose(data, lang, meta)
     parts += health_lines(data.get("health", []), [], lang)
@@ -51,12 +54,14 @@ CAPABILITY = Capability(
         r"\b(what should|o que) .{0,30}\b(know|saber)\b.*\b(shift|turno|plantao)\b",
     ),
     weight=6.0,
-    reads=("failed", "critical", "long", "prompts", "health"),
+    reads=("failed", "critical", "late_streams", "confirm", "long", "prompts", "health"),
     compose=compose,
     branches={
         "failed": Branch("get_failed_jobs", lambda e, q: [{"hours": 24, "day": "today"}]),
         "long": long_runners.CAPABILITY.branches["long"],
         "prompts": prompts.CAPABILITY.branches["prompts"],
+        "late_streams": Branch("get_late_streams", lambda e, q: [{}]),
+        "confirm": Branch("get_awaiting_confirmation", lambda e, q: [{}]),
     },
     boost=lambda e, folded: -7.0 if HOW_TO.search(folded) else 0.0,  # how to do a handover: the runbooks
     eval_tag="handover",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models.answers import job_line
+from ..models.system import job_line
 from ..taxonomy import QueryType
 from .base import Branch, Capability, Data, Phrases, say
 

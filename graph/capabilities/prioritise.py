@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models.answers import job_line
+from ..models.system import job_line
 from ..taxonomy import QueryType
 from .base import Capability, Data, Phrases, per_job, say
 from .stuck import PHRASES as STUCK_PHRASES

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..models.answers import critical_list, failed_list, job_line
+from ..models.answers import critical_list, failed_list
+from ..models.system import job_line, late_stream_lines
 from ..models.waiting import held_text
 from ..taxonomy import QueryType
 from .base import Branch, Capability, Data, Phrases, say
@@ -22,19 +23,6 @@ PHRASES: Phrases = {
     "failed": {"en": "Failed in it:", "pt": "Com falha nele:"},
     "waiting": {"en": "Not started yet: {names}.", "pt": "Ainda não começaram: {names}."},
     "holding": {"en": "Holding it now: {items}.", "pt": "Segurando o stream agora: {items}."},
-    "late_streams": {
-        "en": "Job streams past their deadline and not complete ({n}):",
-        "pt": "Job streams que passaram do prazo sem terminar ({n}):",
-    },
-    "late_stream": {
-        "en": "- {stream} ({ws}) {status}, deadline {deadline}{holding}",
-        "pt": "- {stream} ({ws}) {status}, prazo {deadline}{holding}",
-    },
-    "late_holding": {"en": "; held by {names}", "pt": "; segurado por {names}"},
-    "none_late": {
-        "en": "No job stream is past its deadline.",
-        "pt": "Nenhum job stream passou do prazo.",
-    },
     "confirmation": {
         "en": "ran, awaits an operator's confirmation",
         "pt": "rodou, espera a confirmação de um operador",
@@ -74,31 +62,9 @@ def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
         if found.get("held_by"):
             out.append(held_text(found["held_by"], lang))
     if not out:  # no stream named exactly: the late streams, what fails and what is at risk in the plan
-        out += _late(data.get("late_streams", []), lang)
+        out += late_stream_lines(data.get("late_streams", []), lang)
         out += failed_list(data.get("failed", []), lang) + critical_list(data.get("critical", []), lang)
     return out
-
-
-def _late(reads: list[dict[str, Any]], lang: str) -> list[str]:
-    for read in reads[:1]:
-        late = read.get("late") or []
-        if not late:
-            return [say(PHRASES, "none_late", lang)]
-        lines = [
-            say(
-                PHRASES,
-                "late_stream",
-                lang,
-                stream=s["stream"],
-                ws=s.get("workstation"),
-                status=s.get("status"),
-                deadline=s.get("deadline"),
-                holding=say(PHRASES, "late_holding", lang, names=", ".join(s["holding"])) if s.get("holding") else "",
-            )
-            for s in late[:10]
-        ]
-        return [say(PHRASES, "late_streams", lang, n=len(late)) + "\n" + "\n".join(lines)]
-    return []
 
 
 LATENESS = re.compile(r"\b(late|atras\w*|deadline|prazo|on time|in time|no horario|a tempo|estourar)\b")

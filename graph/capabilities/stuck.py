@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..models.phrases import t
+from ..models.system import confirmation_lines
 from ..taxonomy import QueryType
 from .base import Branch, Capability, Data, Phrases, plan_wide, say
 from .long_runners import compose as long_runners
@@ -23,8 +24,8 @@ PHRASES: Phrases = {
         "pt": "Estações fora do ar com jobs esperando por elas:",
     },
     "down_line": {
-        "en": "- {name}: not linked, {n} job(s) ready and waiting",
-        "pt": "- {name}: desconectada, {n} job(s) prontos esperando",
+        "en": "- {name}: not linked, {n} job(s) ready and waiting{names}",
+        "pt": "- {name}: desconectada, {n} job(s) prontos esperando{names}",
     },
     "critical": {"en": " — critical", "pt": " — crítico"},
     "blocks": {
@@ -40,9 +41,9 @@ PHRASES: Phrases = {
     "own": {"en": "; it is critical itself", "pt": "; ele mesmo é crítico"},
     "calm": {
         "en": "Nothing is stuck: no failure left unrecovered today, no workstation down with jobs waiting, no job"
-        " running far beyond its usual duration, no prompt waiting.",
+        " running far beyond its usual duration, no job waiting for a confirmation, no prompt waiting.",
         "pt": "Nada travado: nenhuma falha de hoje sem recuperação, nenhuma estação fora do ar com jobs esperando,"
-        " nenhum job rodando muito além do normal, nenhum prompt esperando.",
+        " nenhum job rodando muito além do normal, nenhum job esperando confirmação, nenhum prompt esperando.",
     },
 }
 
@@ -53,6 +54,7 @@ TRIAGE: dict[str, Branch] = {
     "stations": plan_wide("get_workstation_status", {}),
     "long": plan_wide("get_long_runners", {}),
     "prompts": plan_wide("get_prompts", {}),
+    "confirm": plan_wide("get_awaiting_confirmation", {}),
 }
 
 
@@ -89,10 +91,21 @@ def triage(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
         out.append(say(PHRASES, "failed", lang, n=len(failed)) + "\n" + "\n".join(lines))
     down = [w for d in data.get("stations", []) for w in d.get("workstations", []) if not w.get("linked")]
     if down:
-        lines = [say(PHRASES, "down_line", lang, name=w["name"], n=w.get("jobs_ready_waiting", 0)) for w in down]
+        lines = [
+            say(
+                PHRASES,
+                "down_line",
+                lang,
+                name=w["name"],
+                n=w.get("jobs_ready_waiting", 0),
+                names=f" ({', '.join(w['ready_jobs'])})" if w.get("ready_jobs") else "",
+            )
+            for w in down
+        ]
         out.append(say(PHRASES, "down", lang) + "\n" + "\n".join(lines))
     if any(d.get("long_runners") for d in data.get("long", [])):
         out.extend(long_runners(data, lang, meta))
+    out.extend(confirmation_lines(data.get("confirm", []), lang))
     if any(d.get("prompts") for d in data.get("prompts", [])):
         out.extend(prompts(data, lang, meta))
     if not out and "failed_today" in data:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models.answers import failed_list, job_line
-from ..models.system import health_lines
+from ..models.answers import failed_list
+from ..models.system import health_lines, job_line
 from ..models.waiting import wait_text
 from ..taxonomy import QueryType
 from .base import Branch, Capability, Data, Phrases, say

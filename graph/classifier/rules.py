@@ -37,9 +37,10 @@ class KnownNames:
     workstations: list[str] = field(default_factory=list)
 
 
-def language_of(text: str) -> Language:
-    """pt or en from the words (job, stream and workstation names left out: their parts are not words)."""
-    return detect_language(NAME_TOKEN.sub(" ", text), PT_MARKERS, EN_MARKERS)
+def language_of(text: str, tie: Language = "en") -> Language:
+    """pt or en from the words (job, stream and workstation names left out: their parts are not words);
+    words that say neither give ``tie`` (a follow-up keeps the conversation's language)."""
+    return detect_language(NAME_TOKEN.sub(" ", text), PT_MARKERS, EN_MARKERS, tie)
 
 
 FAILURE_TALK = re.compile(  # talk of a failure (a named job's, when one is named)

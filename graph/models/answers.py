@@ -12,34 +12,10 @@ from tools.diagnosis import diagnose
 from tools.hwa.models import WAITING_STATUSES
 
 from ..classifier.rules import language_of
-from .digest import digest
 from .pasted import pasted, said
 from .phrases import ACTION_WORDS, CATEGORY_WORDS, DAY_WORDS, T, in_language, model_down, outage_reason, t
-from .system import health_lines
+from .system import health_lines, job_line
 from .waiting import wait_text
-
-
-def job_line(job: dict[str, Any], lang: str) -> str:
-    shown = job.get("return_code") is not None and (job.get("return_code") != 0 or job.get("status") == "PEND")
-    rc = t("rc", lang, rc=job["return_code"]) if shown else ""  # a PEND job's code is what it is confirmed on
-    if job.get("status") == "FAIL":  # it never started: no run time to report
-        times = t("never_started", lang, at=job.get("ended") or job.get("started") or "?")
-    elif job.get("started") and job.get("ended"):
-        times = t("times", lang, start=job["started"], end=job["ended"])
-    elif job.get("started"):
-        times = t("started", lang, start=job["started"])
-    else:
-        times = ""
-    return t(
-        "job_line",
-        lang,
-        job=job["job"],
-        ws=job["workstation"],
-        stream=job["job_stream"],
-        status=job["status"],
-        rc=rc,
-        times=times,
-    )
 
 
 def _by_branch(context: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -124,10 +100,6 @@ def _parts(query_type: str, lang: str, data: dict[str, list[dict[str, Any]]], me
         parts.extend(failed_list(data.get("failed", []), lang))
     if query_type == "diagnose":  # a pasted job log, read by the one diagnosis
         parts.extend(pasted(data.get("pasted", []), lang, CATEGORY_WORDS))
-    if query_type == "digest":  # the watcher's records; the plain failure list when it found nothing
-        recap = digest(data.get("investigations", []), lang, CATEGORY_WORDS)
-        investigated = any(d.get("investigations") for d in data.get("investigations", []))
-        parts.extend(recap if investigated else recap + failed_list(data.get("failed", []), lang))
     if query_type == "health" or (query_type == "status" and not status):
         parts.extend(health_lines(data.get("health", []), data.get("workstations", []), lang))
     failing = any(j.get("status") in {"ABEND", "FAIL"} for j in status) or not status

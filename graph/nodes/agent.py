@@ -156,7 +156,6 @@ ANSWERED_BY_GATHER = frozenset(
         "howto",
         "outcome",
         "impact",
-        "digest",
         "diagnose",
     }
 )

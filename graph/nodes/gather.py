@@ -109,7 +109,6 @@ PLAN: dict[str, list[str]] = {
     "outcome": ["outcomes"],
     "impact": ["status", "dependencies", "kg"],
     "sla": ["critical"],
-    "digest": ["investigations", "failed"],
     "diagnose": ["pasted"],
     "other": [],
 }

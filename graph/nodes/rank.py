@@ -36,7 +36,6 @@ WEIGHTS: dict[str, dict[str, float]] = {
     "outcome": {"outcomes": 1.0},
     "impact": {"dependencies": 1.0, "kg": 1.0, "status": 0.9},
     "sla": {"critical": 1.0},
-    "digest": {"investigations": 1.0, "failed": 0.8},
     "diagnose": {"pasted": 1.0},
 }
 

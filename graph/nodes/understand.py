@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from tools.decisive_line import decisive
 
 from ..classifier import KnownNames, classify
+from ..classifier.rules import classify_text, language_of
 from ..context import Context
 from ..models.offline import OfflineChatModel
 from ..state import RESET, State
@@ -95,23 +96,28 @@ async def understand_node(state: State, runtime: Runtime[Context]) -> dict[str, 
         result = Classification(query_type=QueryType.DIAGNOSE, language=language, confidence=0.9)
     else:
         result = await refine(text, classify(text, await known_names(runtime)), runtime)
-    entities, query_type = result.entities, result.query_type.value
+    entities, query_type, language = result.entities, result.query_type.value, result.language
     previous = state.get("entities") or {}
     is_follow_up = bool(FOLLOW_UP.search(text)) or len(text.split()) <= 5
+    if is_follow_up and asked is None and state.get("language") == "pt":  # "e anteontem?" stays Portuguese
+        language = language_of(text, tie="pt")
     if not entities.jobs and not entities.job_streams and previous and is_follow_up:
         entities.jobs = list(previous.get("jobs") or [])
         entities.job_streams = entities.job_streams or list(previous.get("job_streams") or [])
         entities.workstations = entities.workstations or list(previous.get("workstations") or [])
+        entities.message_ids = entities.message_ids or list(previous.get("message_ids") or [])
+        carried = QueryType(classify_text(text, entities)[0])  # the question read with its subject
+        query_type = carried.value if carried != QueryType.OTHER else query_type
         if query_type == QueryType.OTHER.value and entities.jobs:
             query_type = QueryType.STATUS.value
     if query_type == QueryType.OUTCOME.value:
         entities.action = None  # a question about a request already made is never a new order
     data = entities.model_dump()
-    get_stream_writer()({"event": "metadata", "query_type": query_type, "language": result.language, "entities": data})
+    get_stream_writer()({"event": "metadata", "query_type": query_type, "language": language, "entities": data})
     return {
         "query": text,
         "query_type": query_type,
-        "language": result.language,
+        "language": language,
         "confidence": result.confidence,
         "entities": data,
         "gathered": [RESET],

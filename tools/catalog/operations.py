@@ -177,6 +177,19 @@ async def get_job_stream_status(stream: str, ctx: ToolContext) -> dict[str, Any]
     return result
 
 
+@tool(permission=ToolPermission.READ_ONLY, input_schema=NoInput, tags=["monitoring", "status"])
+async def get_awaiting_confirmation(ctx: ToolContext) -> dict[str, Any]:
+    """Jobs that ran and wait for an operator's confirmation (PEND): their successors wait until
+    someone confirms them as SUCC or ABEND."""
+
+    async def fetch() -> dict[str, Any]:
+        jobs = [j async for j in ctx.client.iter_jobs(oql.query(oql.field(RUN_STATUS).eq("PEND")))]
+        return {"jobs": [compact_job(j) for j in jobs][:30], "count": len(jobs), "_fetched_at": now_iso()}
+
+    result: dict[str, Any] = await cached(ctx, static_key("pend"), "job_status", fetch)
+    return result
+
+
 @tool(permission=ToolPermission.READ_ONLY, input_schema=NoInput, tags=["monitoring", "stream", "sla"])
 async def get_late_streams(ctx: ToolContext) -> dict[str, Any]:
     """Job streams past their deadline and not complete (the plan's own deadlines), latest first, with

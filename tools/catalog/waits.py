@@ -143,6 +143,9 @@ async def _predecessor(client: HWAClient, deps: list[Dependency]) -> JobInPlan |
 async def holder(client: HWAClient, job: JobInPlan) -> dict[str, Any] | None:
     """The job that holds ``job``'s wait (``job`` read with its dependencies), with the predecessors
     between them; None when ``job`` waits for nothing that leads further, or the chain is too long."""
+    own = wait_reason(job)["reason"] if waits(job) else None
+    if own not in (None, *CHAINED):  # it waits for something of its own (its agent, a prompt…)
+        return _holder(job, str(own), [])
     current, seen = job, {job.id}
     via: list[str] = []
     for _ in range(HOPS):

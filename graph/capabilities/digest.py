@@ -1,0 +1,36 @@
+"""What happened overnight (or on a named production day): the watcher's investigations, root
+failures first with what follows from them — the plain failure list when it found nothing — and what
+an operator arriving needs next to it: workstations down and jobs running far beyond their usual
+duration. Its signals stay in the classifier's vocabulary (a day named with no subject is a digest)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models.answers import failed_list
+from ..models.digest import digest
+from ..models.phrases import CATEGORY_WORDS
+from ..models.system import health_lines
+from ..taxonomy import QueryType
+from . import long_runners
+from .base import Capability, Data
+
+
+def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
+    recap = digest(data.get("investigations", []), lang, CATEGORY_WORDS)
+    investigated = any(d.get("investigations") for d in data.get("investigations", []))
+    parts = recap if investigated else recap + failed_list(data.get("failed", []), lang)
+    parts += long_runners.compose(data, lang, meta) if any(d.get("long_runners") for d in data.get("long", [])) else []
+    return parts + health_lines(data.get("health", []), [], lang)
+
+
+CAPABILITY = Capability(
+    kind=QueryType.DIGEST,
+    signals=(),
+    weight=0.0,
+    reads=("investigations", "failed", "long", "health"),
+    compose=compose,
+    branches={"long": long_runners.CAPABILITY.branches["long"]},
+    weights={"investigations": 1.0, "failed": 0.8, "long": 0.7, "health": 0.7},
+    eval_tag="overnight",
+)
