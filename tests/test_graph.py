@@ -83,7 +83,11 @@ def test_gather_plan_per_query_type() -> None:
     entities = {"jobs": ["PAYROLL_NIGHTLY"], "workstations": [], "time_window_hours": 6}
     branches = {b for b, _, _ in planned_calls("troubleshoot", entities, "why")}
     assert branches == {"status", "logs", "incidents", "kg", "knowledge"}
-    assert planned_calls("failed_jobs", entities, "x") == [("failed", "get_failed_jobs", {"hours": 6})]
+    # the failures, and the same read with each one's cause from its log (a slow log costs only the causes)
+    assert planned_calls("failed_jobs", entities, "x") == [
+        ("failed", "get_failed_jobs", {"hours": 6}),
+        ("failed_causes", "get_failed_jobs", {"hours": 6, "with_causes": True}),
+    ]
     assert planned_calls("other", {}, "hi") == []
 
 

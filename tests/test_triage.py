@@ -112,3 +112,41 @@ async def test_will_a_stream_be_late_is_the_streams_own_deadline(svc: Parts, now
     out = await ask(svc, f"o {late} vai atrasar?")
     assert out["query_type"] == "stream" and f"job stream {late}" in out["answer"], out["answer"]
     assert "prazo" in out["answer"]  # its own deadline, in Portuguese
+
+
+async def test_each_failure_is_said_with_its_cause_and_whether_a_rerun_helps(svc: Parts) -> None:
+    """The failure list and a failed job's status carry the cause the one diagnosis reads in the
+    job's own log (checked against that log), and what PEND jobs wait for is listed in the triage."""
+    from tools.diagnosis import diagnose
+
+    expected = {}
+    for name in await still_failed(svc):
+        job = await svc.client.get_job((await World(svc.client).instance(name, "today")).id)
+        run = [r for r in job.jobruns if r.status in {"ABEND", "FAIL"}][-1]
+        expected[name] = diagnose(await svc.client.job_log(run.id), run.status, run.return_code)
+    assert expected, "the simulator's story has failures still open today"
+    listed = await ask(svc, "what failed today?")
+    for name, found in expected.items():
+        line = next(ln for ln in listed["answer"].splitlines() if ln.startswith(f"- {name} "))
+        assert "cause:" in line and (found.line or "")[:40] in line, (name, line)
+    one = sorted(expected)[0]
+    status = await ask(svc, f"{one.lower()} status?")
+    assert "— cause:" in status["answer"] and (expected[one].line or "")[:40] in status["answer"]
+    pend = [j["name"] for j in engine_jobs(svc.client.config.base_url, "PEND")]
+    stuck = await ask(svc, "what is stuck right now?")
+    assert not pend or ("confirmation" in stuck["answer"] and all(n in stuck["answer"] for n in pend[:3]))
+
+
+def engine_jobs(base_url: str, status: str) -> list[dict[str, Any]]:
+    with httpx.Client(base_url=f"{base_url.rstrip('/')}/twsd/api/v2", auth=AUTH) as http:
+        oql = f"jobruns.compositeStatus.status = '{status}'"
+        return list(http.get("/plan/job", params={"oql": oql, "limit": 500}).json()["results"])
+
+
+async def test_would_a_rerun_help_is_answered_from_the_failures_cause(svc: Parts) -> None:
+    """A question about a rerun is not an order: no approval, and the answer says whether a rerun
+    would help from the diagnosis of the job's last failed run."""
+    out = await ask(svc, "PAYROLL_NIGHTLY — will a plain rerun fix it?")
+    assert out["query_type"] == "impact" and not out.get("__interrupt__")
+    assert "Would a plain rerun fix it? A rerun fails the same way" in out["answer"], out["answer"]
+    assert "file not found" in out["answer"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models.answers import failed_list
+from ..models.answers import failed_list, failed_reads
 from ..models.digest import digest
 from ..models.phrases import CATEGORY_WORDS
 from ..models.system import health_lines
@@ -19,7 +19,7 @@ from .base import Capability, Data
 def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
     recap = digest(data.get("investigations", []), lang, CATEGORY_WORDS)
     investigated = any(d.get("investigations") for d in data.get("investigations", []))
-    parts = recap if investigated else recap + failed_list(data.get("failed", []), lang)
+    parts = recap if investigated else recap + failed_list(failed_reads(data), lang)
     parts += long_runners.compose(data, lang, meta) if any(d.get("long_runners") for d in data.get("long", [])) else []
     return parts + health_lines(data.get("health", []), [], lang)
 
@@ -28,9 +28,9 @@ CAPABILITY = Capability(
     kind=QueryType.DIGEST,
     signals=(),
     weight=0.0,
-    reads=("investigations", "failed", "long", "health"),
+    reads=("investigations", "failed", "failed_causes", "long", "health"),
     compose=compose,
     branches={"long": long_runners.CAPABILITY.branches["long"]},
-    weights={"investigations": 1.0, "failed": 0.8, "long": 0.7, "health": 0.7},
+    weights={"investigations": 1.0, "failed": 0.8, "failed_causes": 0.8, "long": 0.7, "health": 0.7},
     eval_tag="overnight",
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..models.answers import critical_list, failed_list
+from ..models.answers import critical_list, failed_list, failed_reads
 from ..models.system import confirmation_lines, health_lines, late_stream_lines
 from ..taxonomy import QueryType
 from . import long_runners, prompts
@@ -26,7 +26,7 @@ PHRASES: Phrases = {
 
 def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
     parts = [say(PHRASES, "title", lang, now=meta.get("now") or "?")]
-    failed = data.get("failed", [])
+    failed = failed_reads(data)
     still = sorted({j["job"] for f in failed for j in f.get("jobs", []) if j.get("still_failed")})
     parts.append(say(PHRASES, "open", lang, names=", ".join(still)) if still else say(PHRASES, "none_open", lang))
     parts += failed_list(failed, lang)
@@ -54,10 +54,11 @@ CAPABILITY = Capability(
         r"\b(what should|o que) .{0,30}\b(know|saber)\b.*\b(shift|turno|plantao)\b",
     ),
     weight=6.0,
-    reads=("failed", "critical", "late_streams", "confirm", "long", "prompts", "health"),
+    reads=("failed", "failed_causes", "critical", "late_streams", "confirm", "long", "prompts", "health"),
     compose=compose,
     branches={
         "failed": Branch("get_failed_jobs", lambda e, q: [{"hours": 24, "day": "today"}]),
+        "failed_causes": Branch("get_failed_jobs", lambda e, q: [{"hours": 24, "day": "today", "with_causes": True}]),
         "long": long_runners.CAPABILITY.branches["long"],
         "prompts": prompts.CAPABILITY.branches["prompts"],
         "late_streams": Branch("get_late_streams", lambda e, q: [{}]),

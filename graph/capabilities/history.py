@@ -4,6 +4,7 @@ of the successful runs) with the trend, and the latest runs ("how long does X us
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from ..models.answers import minutes_text, run_seconds
@@ -31,7 +32,12 @@ PHRASES: Phrases = {
         "pt": "Ficando mais rápido: as últimas execuções levaram {now}, contra {before} antes.",
     },
     "trend_flat": {"en": "Steady lately.", "pt": "Estável nas últimas execuções."},
+    "latest_slow": {
+        "en": "The latest run took {now}, {ratio}× its usual {usual}: slower than usual.",
+        "pt": "A última execução levou {now}, {ratio}× o usual de {usual}: mais lenta que o normal.",
+    },
 }
+SLOW = 1.5  # a latest run this many times the usual duration is said to be slow
 
 
 def history_lines(items: list[dict[str, Any]], lang: str) -> list[str]:
@@ -44,7 +50,7 @@ def history_lines(items: list[dict[str, Any]], lang: str) -> list[str]:
             continue
         ok = [d for r in runs if r.get("status") == "SUCC" and (d := run_seconds(r)) is not None]  # newest first
         ordered = sorted(ok)
-        median = minutes_text(ordered[len(ordered) // 2]) if ordered else "?"
+        median = minutes_text(statistics.median(ordered)) if ordered else "?"
         p90 = minutes_text(ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))]) if ordered else "?"
         out.append(
             say(
@@ -59,6 +65,7 @@ def history_lines(items: list[dict[str, Any]], lang: str) -> list[str]:
                 p90=p90,
             )
             + trend(ok, lang)
+            + latest(ok, lang)
         )
         recent = [
             f"- {r.get('started_at') or '?'} {r.get('status')}"
@@ -68,6 +75,20 @@ def history_lines(items: list[dict[str, Any]], lang: str) -> list[str]:
         ]
         out.append(say(PHRASES, "history_last", lang) + "\n" + "\n".join(recent))
     return out
+
+
+def latest(newest_first: list[float], lang: str) -> str:
+    """ " The latest run took 27 min, 2.7× its usual 10 min…" when it took over ``SLOW`` times the
+    median of the runs before it."""
+    if len(newest_first) < 3:
+        return ""
+    usual = statistics.median(newest_first[1:])
+    if not usual or newest_first[0] < SLOW * usual:
+        return ""
+    ratio = f"{newest_first[0] / usual:.1f}"
+    return " " + say(
+        PHRASES, "latest_slow", lang, now=minutes_text(newest_first[0]), ratio=ratio, usual=minutes_text(usual)
+    )
 
 
 def trend(newest_first: list[float], lang: str) -> str:
@@ -99,6 +120,8 @@ CAPABILITY = Capability(
         r"past runs|previous runs|runtime of|long runner\w*|failed before|ever failed|fail(ed)? (often|a lot)|"
         r"track record)\b",
         r"\b(ja falhou|falhou antes|costuma falhar|falha (muito|sempre|com frequencia))\b",
+        r"\b(done|happened|failed like) (this|that|it) before\b|\bbefore\s*\?\s*$|"
+        r"\b(ja (tinha )?(acontecido|aconteceu|feito isso|dado isso)|aconteceu antes)\b",
         r"\b(quanto tempo|costuma (levar|demorar|rodar)|dura(cao|ção)|media de tempo|historico de execu\w*|"
         r"execucoes anteriores|tempo medio)\b",
         r"\b(normal(ly)?|usual(ly)?|typical(ly)?|on average|em media|normalmente|geralmente|de costume)\b.*"
@@ -109,6 +132,8 @@ CAPABILITY = Capability(
     reads=("status", "history"),
     compose=compose,
     weights={"history": 1.0, "status": 0.7},
+    # "40P01 again, has it happened before?": a message's history is the message's answer (who got it, when)
+    boost=lambda e, folded: -6.0 if e.get("message_ids") and not e.get("jobs") else 0.0,
     about_a_job=True,
     eval_tag="usual-duration",
 )

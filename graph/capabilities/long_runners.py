@@ -67,7 +67,8 @@ CAPABILITY = Capability(
         r"more than (usual|normal)|slower than (usual|normal)|overrun\w*|still running|running late)\b",
         r"\b(demorando|demorad[oa]s?|demora (demais|muito)|mais (tempo )?(que|do que) o (normal|usual|de costume|"
         r"esperado)|"
-        r"acima do (normal|tempo|esperado)|rodando (ha|faz) muito|estourando o tempo|lent[oa]s?|ainda rodando)\b",
+        r"acima do (normal|tempo|esperado)|rodando (ha|faz) muito|estourando o tempo|lent[oa]s?|ainda rodando|"
+        r"(ha|faz) (tempo demais|muito tempo)|tempo demais)\b",
     ),
     weight=3.5,
     reads=("long",),

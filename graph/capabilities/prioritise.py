@@ -5,6 +5,7 @@ at first?")."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..models.system import job_line
@@ -56,6 +57,16 @@ def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
     return out
 
 
+# "of today's failures, which would a plain rerun fix?": the failures side by side, not one what-if
+WHICH_RERUN = re.compile(r"\b(qual|quais|which|what)\b.*\b(rerun|re-run|reexecu\w*)\b")
+
+
+def boost(entities: dict[str, Any], folded: str) -> float:
+    if not entities.get("jobs") and not entities.get("message_ids") and WHICH_RERUN.search(folded):
+        return 8.0
+    return 1.0 if len(entities.get("jobs") or []) >= 2 else 0.0
+
+
 CAPABILITY = Capability(
     kind=QueryType.PRIORITISE,
     signals=(
@@ -64,6 +75,8 @@ CAPABILITY = Capability(
         r"\b(qual (deles |dos dois )?(primeiro|antes)|por (qual|onde) (eu )?comec\w*|qual (e |eh )?mais (urgente|"
         r"importante|critico)|"
         r"prioriz\w*|prioridade|ataco primeiro|resolvo primeiro|olho primeiro)\b",
+        r"\b(fix first|do first|handle first|resolve com (um )?(rerun|reexecu\w*)|which .{0,20}rerun (would )?fix|"
+        r"qual (deles )?resolve com)\b",
         r"\b(look at first|check first|where (do|should) (i|we) (start|begin)|what (do|should) (i|we) (do|fix|"
         r"handle) first|o que (eu )?(vejo|faco|resolvo|ataco|olho) primeiro|por onde (eu )?(comeco|começo))\b",
     ),
@@ -71,6 +84,6 @@ CAPABILITY = Capability(
     reads=("status", "kg", *TRIAGE),
     compose=compose,
     branches={"kg": per_job("get_impact", limit=4), "status": per_job("get_job_status", limit=4), **TRIAGE},
-    boost=lambda e, folded: 1.0 if len(e.get("jobs") or []) >= 2 else 0.0,
+    boost=boost,
     eval_tag="prioritise",
 )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..taxonomy import QueryType
@@ -49,6 +50,9 @@ def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
     return out
 
 
+HOW_TO = re.compile(r"^\s*(how (do|can|should|to|would)|como (eu )?(respondo|responder|faco|fazer|devo|se responde))\b")
+
+
 CAPABILITY = Capability(
     kind=QueryType.PROMPTS,
     signals=(
@@ -60,5 +64,6 @@ CAPABILITY = Capability(
     reads=("prompts",),
     compose=compose,
     branches={"prompts": Branch("get_prompts", lambda e, q: [{}])},
+    boost=lambda e, folded: -6.0 if HOW_TO.search(folded) else 0.0,  # how to answer a prompt: the runbooks
     eval_tag="prompt",
 )

@@ -67,12 +67,15 @@ def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
     return out
 
 
+PLURAL = re.compile(r"\b(streams|jobstreams|fluxos)\b")
 LATENESS = re.compile(r"\b(late|atras\w*|deadline|prazo|on time|in time|no horario|a tempo|estourar)\b")
 
 
 def boost(entities: dict[str, Any], folded: str) -> float:
     """A stream named (and no job, no action) is the stream's question; more so when it asks whether
     it will be late (its own deadline, not the plan's critical jobs)."""
+    if PLURAL.search(folded) and LATENESS.search(folded) and not entities.get("jobs"):
+        return 4.0  # "which streams are late?": the plan's late streams
     if not entities.get("job_streams") or entities.get("jobs") or entities.get("action"):
         return 0.0
     return 2.5 + (3.0 if LATENESS.search(folded) else 0.0)
@@ -84,6 +87,7 @@ CAPABILITY = Capability(
         r"\b(block\w*|stuck|holding up|bloque\w*|trav\w*|parad[oa])\b.*\b(stream|jobstream|fluxo|cadeia)\b",
         r"\b(stream|jobstream|job stream|fluxo|cadeia)\b.*\b(block\w*|stuck|bloque\w*|trav\w*|parad[oa]|status|done|"
         r"terminou|acabou|finished|complete\w*|late|atrasad\w*|deadline|prazo|how is|como (esta|ta))\b",
+        r"\b(streams|jobstreams|fluxos)\b.*\b(late|atrasad\w*|behind|deadline|prazo)\b",  # which streams are late
     ),
     weight=2.7,
     reads=("stream_status", "late_streams", "failed", "critical"),

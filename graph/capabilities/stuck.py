@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..models.answers import cause_text, failed_reads
 from ..models.phrases import t
 from ..models.system import confirmation_lines
 from ..taxonomy import QueryType
@@ -50,6 +51,7 @@ PHRASES: Phrases = {
 # the plan-wide reads (a job named makes the question that job's: its status and what it waits for)
 TRIAGE: dict[str, Branch] = {
     "failed_today": plan_wide("get_failed_jobs", {"hours": 24, "day": "today", "with_blocking": True}),
+    "failed_causes": plan_wide("get_failed_jobs", {"hours": 24, "day": "today", "with_causes": True}),
     "critical": plan_wide("get_critical_jobs", {}),
     "stations": plan_wide("get_workstation_status", {}),
     "long": plan_wide("get_long_runners", {}),
@@ -62,7 +64,7 @@ def unrecovered(data: Data) -> list[dict[str, Any]]:
     """Today's failed jobs still failed now, one line each (its newest failure), critical ones first."""
     critical = {j["job"] for d in data.get("critical", []) for j in d.get("jobs", []) if j.get("critical")}
     newest: dict[str, dict[str, Any]] = {}
-    for found in data.get("failed_today", []):
+    for found in failed_reads(data, "failed_today"):
         for run in found.get("jobs", []):
             if run.get("still_failed"):
                 newest.setdefault(run["job"], run | {"critical": run["job"] in critical})
@@ -81,6 +83,7 @@ def triage(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
             + (t("rc", lang, rc=r["return_code"]) if r.get("return_code") is not None else "")
             + (say(PHRASES, "critical", lang) if r["critical"] else "")
             + (say(PHRASES, "blocks", lang, n=r["blocks"], c=r.get("blocks_critical", 0)) if "blocks" in r else "")
+            + cause_text(r, lang)
             for r in failed[:10]
         ]
         first = failed[0]

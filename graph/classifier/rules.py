@@ -182,7 +182,11 @@ def extract_entities(text: str, known: KnownNames) -> Entities:
 
 
 DAY_WORDS: list[tuple[Day, str]] = [  # the first that matches names the production day
-    ("day_before", r"\b(anteontem|antes de ontem|day before yesterday|the day before|dia anterior)\b"),
+    (
+        "day_before",
+        r"\b(anteontem|antes de ontem|day before yesterday|the day before|dia anterior|two days ago|2 days ago|"
+        r"dois dias atras|2 dias atras|ha dois dias|ha 2 dias)\b",
+    ),
     ("yesterday", r"\b(yesterday'?s?|ontem|yday|ystd)\b"),
     (
         "last_night",

@@ -239,6 +239,12 @@ SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
             r"\bse (eu|a gente|nos) (cancel|segur|mat|liber|reexecut|parar|suspend)\w*\b.*\?",
             r"\b(posso|podemos) (so )?(cancelar|segurar|matar|liberar|reexecutar)\b.*\?",
             r"\bhypothetic\w*|\bhipotetic\w*|\bin theory\b|\bem tese\b",
+            r"\b(will|would|does|could) (a |the )?(plain |simple |new )?(rerun|re-run|restart)\b.*"
+            r"\b(fix|help|solve|work|resolve)\w*\b",
+            r"\b(resolve|resolveria|adianta|funciona|funcionaria)\b.{0,25}\b(rerun|reexecu\w*|rodar de novo)\b|"
+            r"\b(rerun|reexecu\w*)\b.{0,25}\b(resolve|resolveria|adianta)\b",
+            r"\bshould (i|we) (just )?(rerun|re-run|restart|hold|release|cancel|kill|confirm)\b",
+            r"\bdiferen\w* (de|entre) (dar |fazer )?(um )?(kill|cancel\w*|hold|rerun|reexecu\w*|confirm\w*)\b",
             r"\bif (i|we) (\w+ )?(cancel|kill|hold|release|rerun|re-run|restart|confirm|stop|mark)\w*\b.*\?",
             r"\bse (eu|a gente|nos) (der|fizer|mandar|fosse|for) \w*\s*"
             r"(rerun|cancel\w*|hold|kill|reexecu\w*|confirm\w*)\b",
@@ -254,6 +260,9 @@ SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
             r"\b(voltou|funcionou|resolveu|deu certo|passou|rodou)\b.*"
             r"\b(depois|apos) (d[oa] )?(rerun|reexecu\w*|restart)\b",
             r"\b(o|a) (rerun|reexecucao) (resolveu|funcionou|deu certo)\b",
+            r"\b(resolveu|voltou|funcionou) com (o |um )?(rerun|reexecu\w*)\b",
+            r"\b(did|has) (somebody|someone|anyone|an operator) (hold|held|cancel\w*|kill\w*|releas\w*)\b",
+            r"\balguem (segurou|cancelou|matou|liberou)\b",
         ),
     ),
     (  # the night's digest (a plain "what failed tonight?" stays a list of failures)
@@ -281,7 +290,8 @@ SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
         6.0,
         (
             r"\b(did|has) (it|that|this|the \w+( of \w+)?) (work|worked|go through|run|ran|succeed|happen)\b",
-            r"\b(was|is|has) (it|that|this|the \w+( of \w+)?) (been )?(done|applied|executed|approved|rejected)\b",
+            r"\b(was|is|has) (it|that|this|the \w+( of \w+)?) (been )?(done|applied|executed|approved|rejected)\b"
+            r"(?! (this|that|it|so) before)",
             r"\bwhat happened (to|with) (my|the|that|this) (request|approval|rerun|hold|cancel|kill|release)\b",
             r"\b(funcionou|deu certo|rolou|foi (feito|feita|executad[oa]|aplicad[oa]|aprovad[oa]|rejeitad[oa]))\b",
             r"\bo que aconteceu com (o|a|meu|minha|esse|essa) (pedido|aprovacao|reexecucao|acao)\b",
@@ -295,6 +305,7 @@ SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
             r"^\s*(please\s+|por favor,?\s+)?(reexecut\w*|reroda\w*|roda de novo|rode de novo|segura|segure|libera|"
             r"libere|cancela|cancele|mata|mate|confirma|confirme|coloca|coloque|reinicia|reinicie|suspend\w*|pare)\b",
             r"\b(rerun|reexecut\w*|reroda\w*)\s+(it|ele|o job|isso)\b",
+            r"^\s*(faz|faca|fazer|da|de|dar|manda|mande) (o |um )?(release|rerun|hold|kill|cancel)\b",
         ),
     ),
     (
@@ -303,6 +314,8 @@ SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
         (
             r"^\s*(how (do|can|to|should)|how to|como (eu )?(reexecut|ler|resolver|fazer|confirmar|liberar|tratar)|"
             r"como se\b|como faco)",
+            r"^\s*como (eu |que eu |a gente )?(?!(esta|ta|estao|anda|andam|foi|foram|vai|vao|fica|ficou)\b)"
+            r"[a-z]+(o|a|mos)\b.*\b(job|prompt|hold|rerun|conman|console|stream|dependencia\w*|agente|estacao)\b",
             r"\b(what (does|is) (the )?(difference|return code|rc)\b|difference between|diferenca entre|"
             r"o que (significa|quer dizer|e)\b|what does .* mean|explain the \w+ status)",
             r"\b(when should i|quando (nao )?devo|should i not)\b",
@@ -325,7 +338,9 @@ SIGNALS: list[tuple[QueryType, float, tuple[str, ...]]] = [
         QueryType.DEPENDENCIES,
         2.2,
         (
-            r"\b(depend\w*|predecessor\w*|successor\w*|sucessor\w*|downstream|upstream|waiting for|esperando o que|"
+            r"\b(what (comes|runs|starts) (after|next)|o que (vem|roda|comeca) depois|blocked by|"
+            r"bloquead[oa]s? (por|pelo)|"
+            r"depend\w*|predecessor\w*|successor\w*|sucessor\w*|downstream|upstream|waiting for|esperando o que|"
             r"impact\w*|impacto|bloqueia|blocks|chain between|cadeia entre)\b",
         ),
     ),

@@ -13,7 +13,18 @@ from tools.hwa.models import WAITING_STATUSES
 
 from ..classifier.rules import language_of
 from .pasted import pasted, said
-from .phrases import ACTION_WORDS, CATEGORY_WORDS, DAY_WORDS, T, in_language, model_down, outage_reason, t
+from .phrases import (
+    ACTION_WORDS,
+    BRANCH_WORDS,
+    CATEGORY_WORDS,
+    DAY_WORDS,
+    RERUN_HELPS,
+    T,
+    in_language,
+    model_down,
+    outage_reason,
+    t,
+)
 from .system import health_lines, job_line
 from .waiting import wait_text
 
@@ -47,12 +58,16 @@ def _parts(query_type: str, lang: str, data: dict[str, list[dict[str, Any]]], me
     parts: list[str] = []
     keywords: tuple[str, ...] = ()
     status = [j for d in data.get("status", []) for j in d.get("jobs", [])]
+    causes = {c.get("job"): c["diagnosis"] for c in data.get("cause", []) if c.get("diagnosis")}
+    status = [j | ({"cause": causes[j["job"]]} if j.get("job") in causes else {}) for j in status]
     acted = any(r.get("outcome") == "ok" for r in meta.get("tool_results", []))
     if query_type in {"status", "troubleshoot", "logs", "dependencies"} or (query_type == "action" and not acted):
         # once acted, the status read before is stale
         history = {h.get("job"): h for h in data.get("history", [])}
+        said_cause = query_type in {"status", "dependencies"}  # troubleshooting shows the decisive line itself
         parts.extend(
-            f"{job_line(j, lang)}{_meaning(j, lang)}{_long_runner(j, history.get(j.get('job')), meta, lang)}"
+            f"{job_line(j, lang)}{cause_text(j, lang) if said_cause else ''}{_meaning(j, lang)}"
+            f"{_long_runner(j, history.get(j.get('job')), meta, lang)}"
             for j in status[:3]
         )
     if query_type == "troubleshoot" or (query_type == "logs" and data.get("logs")):
@@ -97,7 +112,7 @@ def _parts(query_type: str, lang: str, data: dict[str, list[dict[str, Any]]], me
         parts.extend(_dependencies(data.get("dependencies", []), lang))
         parts.extend(_impact(data.get("kg", []), lang))
     if query_type == "failed_jobs":
-        parts.extend(failed_list(data.get("failed", []), lang))
+        parts.extend(failed_list(failed_reads(data), lang))
     if query_type == "diagnose":  # a pasted job log, read by the one diagnosis
         parts.extend(pasted(data.get("pasted", []), lang, CATEGORY_WORDS))
     if query_type == "health" or (query_type == "status" and not status):
@@ -118,10 +133,16 @@ def _parts(query_type: str, lang: str, data: dict[str, list[dict[str, Any]]], me
     return parts
 
 
+PRONOUNS = {"it"}  # what a follow-up's pronoun was read as (graph.classifier.follow_up)
+
+
 def _finish(parts: list[str], query_type: str, lang: str, meta: dict[str, Any]) -> str:
     inferred = (meta.get("entities") or {}).get("inferred") or {}
     if query_type == "action" and inferred and not meta.get("tool_results"):
-        parts = [t("inferred_action", lang, written=w, read_as=r) for w, r in inferred.items()]
+        parts = [
+            t("inferred_pronoun" if w in PRONOUNS else "inferred_action", lang, written=w, read_as=r)
+            for w, r in inferred.items()
+        ]
     elif inferred:
         parts.insert(0, " ".join(t("inferred", lang, written=w, read_as=r) for w, r in inferred.items()))
     unanswered = [e for e in meta.get("errors", []) if e["branch"] == "status" and "no job named" not in e["error"]]
@@ -132,7 +153,8 @@ def _finish(parts: list[str], query_type: str, lang: str, meta: dict[str, Any]) 
         parts.append(t("no_job", lang))
     failed_branches = sorted({e["branch"] for e in meta.get("errors", [])})
     if failed_branches:
-        parts.append(t("partial", lang, what=", ".join(failed_branches)))
+        what = ", ".join(BRANCH_WORDS.get(b, {}).get(lang, b) for b in failed_branches)
+        parts.append(t("partial", lang, what=what))
     if meta.get("style") == "brief":  # the essentials: the first two parts, three lines each
         parts = ["\n".join(p.splitlines()[:3]) for p in parts if p][:2]
     if not any(parts):  # never an empty answer: say what would help
@@ -149,14 +171,25 @@ def _what_if(entities: dict[str, Any], status: list[dict[str, Any]], data: dict[
     """What an action would do, from the action's own declaration and the job's successors: a cancel
     releases them, a hold or a kill keeps them waiting. Nothing is changed."""
     action = entities.get("action") or ""
-    out = [job_line(j, lang) for j in status[:1]] + _dependencies(data.get("dependencies", []), lang)
+    target = (entities.get("jobs") or [None])[0]  # the job the action names first; others are asked about
+    mine = [j for j in status if j.get("job") == target] or status[:1]
+    deps = [d for d in data.get("dependencies", []) if (d.get("job") or {}).get("job") == target]
+    out = [job_line(j, lang) for j in mine[:1]] + _dependencies(deps or data.get("dependencies", [])[:1], lang)
     declared = ACTIONS.get("confirm_succ" if action == "confirm" else action)
     if declared is not None:
-        out.append(declared.consequence_for({"status": status[0].get("status")} if status else {}, lang))
+        out.append(declared.consequence_for({"status": mine[0].get("status")} if mine else {}, lang))
+    for read in data.get("rerun_logs", [])[:1]:  # would it help: the cause of its last failure says
+        found = read.get("diagnosis")
+        if found:
+            helps = RERUN_HELPS.get(found.get("rerun_helps") or "unknown", RERUN_HELPS["unknown"])[lang]
+            words = CATEGORY_WORDS.get(found["category"], CATEGORY_WORDS["unknown"])[lang]
+            step = found.get("next_step_pt" if lang == "pt" else "next_step") or ""
+            said = helps[:1].upper() + helps[1:]
+            out.append(t("rerun_verdict", lang, helps=said, cause=words, line=found.get("line") or "?", step=step))
     if action not in RELEASES_SUCCESSORS:  # the successors wait for it: how many, which critical
-        out.extend(_impact(data.get("kg", []), lang))
+        out.extend(_impact([k for k in data.get("kg", []) if k.get("job") == target] or data.get("kg", []), lang))
     verb = ACTION_WORDS.get(action, {}).get(lang, "")
-    out.append(t("what_if", lang, verb=verb or "…", job=", ".join(entities.get("jobs") or []) or "…"))
+    out.append(t("what_if", lang, verb=verb or "…", job=target or "…"))
     return out
 
 
@@ -208,6 +241,21 @@ def _dependencies(items: list[dict[str, Any]], lang: str) -> list[str]:
         needed = ", ".join(f"{d['name']} [{d['status']}]" for d in deps.get("needed_by", [])[:10]) or t("nothing", lang)
         out += [t("waits_for", lang, items=waits), t("needed_by", lang, items=needed)]
     return out
+
+
+def failed_reads(data: dict[str, list[dict[str, Any]]], plain: str = "failed") -> list[dict[str, Any]]:
+    """The failure list to say: the one read with each job's cause (``failed_causes``) when it came
+    back, its jobs' causes laid on the ``plain`` one (which may carry more, e.g. what each blocks)."""
+    with_causes = data.get("failed_causes") or []
+    if not with_causes:
+        return data.get(plain, [])
+    if not data.get(plain):
+        return with_causes
+    found = {r["run_id"]: r["cause"] for d in with_causes for r in d.get("jobs", []) if r.get("cause")}
+    return [
+        d | {"jobs": [r | ({"cause": found[r["run_id"]]} if r["run_id"] in found else {}) for r in d.get("jobs", [])]}
+        for d in data[plain]
+    ]
 
 
 def failed_list(items: list[dict[str, Any]], lang: str) -> list[str]:
@@ -270,10 +318,22 @@ def _long_runner(job: dict[str, Any], history: dict[str, Any] | None, meta: dict
     return "\n" + t("long_runner", lang, elapsed=minutes_text(elapsed), usual=minutes_text(median))
 
 
+def cause_text(run: dict[str, Any], lang: str) -> str:
+    """`` — cause: missing input (`ERROR: file not found…`); a rerun fails the same way…`` for a run
+    whose log was read (``cause``), else ""."""
+    cause = run.get("cause")
+    if not cause:
+        return ""
+    line = f" (`{cause['line'][:100]}`)" if cause.get("line") else ""
+    words = CATEGORY_WORDS.get(cause["category"], CATEGORY_WORDS["unknown"])[lang]
+    helps = RERUN_HELPS.get(cause.get("rerun_helps") or "unknown", RERUN_HELPS["unknown"])[lang]
+    return (" — causa: " if lang == "pt" else " — cause: ") + f"{words}{line}; {helps}"
+
+
 def _what_next(run: dict[str, Any], lang: str) -> str:
     after = run.get("next")
     if after is None:
-        return t("still_failed", lang) if run.get("still_failed") else ""
+        return (t("still_failed", lang) + cause_text(run, lang)) if run.get("still_failed") else ""
     at = after.get("started") or "?"
     if after.get("status") == "SUCC":
         return t("recovered", lang, at=at)

@@ -14,6 +14,12 @@ T: dict[str, dict[str, str]] = {
         "pt": "Nada foi pedido: {written} não existe no plano; o mais próximo é {read_as}. Se é esse, repita o "
         "pedido com o nome exato.",
     },
+    "inferred_pronoun": {
+        "en": 'Nothing was requested yet: by "{written}" I understood {read_as}, the first job of my last answer. '
+        "If you mean it, repeat the request with its name.",
+        "pt": 'Nada foi pedido ainda: entendi "{written}" como {read_as}, o primeiro job da minha última resposta. '
+        "Se é esse, repita o pedido com o nome dele.",
+    },
     "what_if": {
         "en": 'Nothing was changed: this only explains the effect. To do it, ask for it (e.g. "{verb} {job}"); '
         "it will wait for an operator's approval.",
@@ -79,6 +85,10 @@ T: dict[str, dict[str, str]] = {
         "pt": "Ele bloqueia {n} job(s) adiante{critical}{first}.",
     },
     "critical": {"en": ", {n} of them critical ({names})", "pt": ", {n} deles críticos ({names})"},
+    "rerun_verdict": {
+        "en": "Would a plain rerun fix it? {helps}: its last failure was {cause} (`{line}`). {step}",
+        "pt": "Reexecutar resolve? {helps}: a última falha foi {cause} (`{line}`). {step}",
+    },
     "first_blocked": {"en": "; next in line: {names}", "pt": "; os próximos da fila: {names}"},
     "next_cause": {
         "en": "Likely cause: {category}. Next step: {step}",
@@ -113,8 +123,8 @@ T: dict[str, dict[str, str]] = {
         "começaram, liberar para os que um operador segurou).",
     },
     "failed_before": {
-        "en": "Before that, this instance failed {n} time(s) ({runs}) and was rerun.",
-        "pt": "Antes disso, esta instância falhou {n} vez(es) ({runs}) e foi reexecutada.",
+        "en": "Before that, this instance failed {n} time(s) ({runs}); a rerun followed each failure.",
+        "pt": "Antes disso, esta instância falhou {n} vez(es) ({runs}); cada falha teve uma reexecução.",
     },
     "waits_for": {"en": "It waits for: {items}.", "pt": "Ele espera por: {items}."},
     "needed_by": {"en": "Waiting for it: {items}.", "pt": "Esperando por ele: {items}."},
@@ -204,6 +214,16 @@ T: dict[str, dict[str, str]] = {
         "en": "There is no request in this conversation yet.",
         "pt": "Ainda não há nenhum pedido nesta conversa.",
     },
+}
+BRANCH_WORDS = {  # a read that failed, as a partial answer names it (others by their branch's name)
+    "cause": {"en": "the cause from its log", "pt": "a causa no log"},
+    "failed_causes": {"en": "the causes from the logs", "pt": "as causas nos logs"},
+    "rerun_logs": {"en": "its last failure's log", "pt": "o log da última falha"},
+}
+RERUN_HELPS = {  # whether a plain rerun helps, as a failure list says it beside the cause
+    "yes": {"en": "a rerun usually helps", "pt": "reexecutar costuma resolver"},
+    "no": {"en": "a rerun fails the same way until it is fixed", "pt": "reexecutar falha igual até corrigir"},
+    "unknown": {"en": "read the log before rerunning", "pt": "leia o log antes de reexecutar"},
 }
 CATEGORY_WORDS = {
     "missing_input": {"en": "missing input", "pt": "entrada ausente"},

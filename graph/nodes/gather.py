@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
@@ -28,6 +29,13 @@ class BranchInput(TypedDict):
     branch: str
     tool: str
     args: Args
+
+
+# "why did it fail?", "qual foi o erro?": the failed run's log, though a rerun followed it
+ASKS_WHY_IT_FAILED = re.compile(
+    r"\b(why|por ?que|pq|porque|motivo|reason|cause|causa|error|erro|fail\w*|falh\w*|abend\w*|caiu|crash\w*)\b",
+    re.IGNORECASE,
+)
 
 
 def failed_args(entities: dict[str, Any]) -> Args:
@@ -62,10 +70,16 @@ BRANCHES: dict[str, Branch] = {
                 "lines": 60,
                 **({"run_id": e["run_ids"][0]} if e.get("run_ids") else {}),
                 **({"days_ago": e["days_ago"]} if e.get("days_ago") else {}),
+                **({"failed": True} if ASKS_WHY_IT_FAILED.search(q) and not e.get("run_ids") else {}),
             }
             for job in (e.get("jobs") or [])[:3]
         ],
     ),
+    # the cause of a failed job, read from its log beside its status (a branch of its own: a slow log
+    # endpoint costs the cause, never the status)
+    "cause": per_job("get_job_logs", {"lines": 20, "only_failed": True}),
+    # the failures again, each still failed with its cause: the failure list when it comes back in time
+    "failed_causes": Branch("get_failed_jobs", lambda e, q: [failed_args(e) | {"with_causes": True}]),
     "dependencies": per_job("get_job_dependencies", {"depth": 2}),
     "kg": per_job("get_impact"),
     "incidents": Branch("find_similar_incidents", lambda e, q: [{"job_name": j} for j in (e.get("jobs") or [])[:1]]),
@@ -92,22 +106,31 @@ BRANCHES: dict[str, Branch] = {
         ),
     ),
     "pasted": Branch("diagnose_log", lambda e, q: [{"log": q}] if q.strip() else []),
+    # "would a rerun fix it?": the cause of the job's last failure says whether it would
+    "rerun_logs": Branch(
+        "get_job_logs",
+        lambda e, q: (
+            [{"job_name": e["jobs"][0], "lines": 60, "failed": True}]
+            if e.get("action") == "rerun" and e.get("jobs")
+            else []
+        ),
+    ),
     "workstations": Branch(
         "get_workstation_status", lambda e, q: [{"name": w} for w in (e.get("workstations") or [])[:3]]
     ),
 }
 
 PLAN: dict[str, list[str]] = {
-    "status": ["status", "workstations", "history"],  # history: is a running job a long runner?
+    "status": ["status", "workstations", "history", "cause"],  # history: is a running job a long runner?
     "troubleshoot": ["status", "logs", "incidents", "kg", "knowledge"],
-    "failed_jobs": ["failed"],
+    "failed_jobs": ["failed", "failed_causes"],
     "logs": ["status", "logs"],
-    "dependencies": ["status", "dependencies", "kg"],
+    "dependencies": ["status", "dependencies", "kg", "cause"],
     "health": ["health", "workstations"],
     "action": ["status", "stream_failed", "stream_jobs"],
     "howto": ["knowledge"],
     "outcome": ["outcomes"],
-    "impact": ["status", "dependencies", "kg"],
+    "impact": ["status", "dependencies", "kg", "rerun_logs"],
     "sla": ["critical"],
     "diagnose": ["pasted"],
     "other": [],

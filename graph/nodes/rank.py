@@ -25,16 +25,16 @@ from ..state import GatheredItem, State
 
 #: how much each branch matters for each query type (unlisted: 0.3)
 WEIGHTS: dict[str, dict[str, float]] = {
-    "status": {"status": 1.0, "workstations": 0.8, "health": 0.7, "history": 0.6},
+    "status": {"status": 1.0, "workstations": 0.8, "health": 0.7, "history": 0.6, "cause": 0.8},
     "troubleshoot": {"logs": 1.0, "status": 0.9, "incidents": 0.8, "kg": 0.6, "knowledge": 0.5},
-    "failed_jobs": {"failed": 1.0},
+    "failed_jobs": {"failed": 1.0, "failed_causes": 1.0},
     "logs": {"logs": 1.0, "status": 0.6},
-    "dependencies": {"dependencies": 1.0, "kg": 0.9, "status": 0.6},
+    "dependencies": {"dependencies": 1.0, "kg": 0.9, "status": 0.6, "cause": 0.6},
     "health": {"health": 1.0, "workstations": 0.9},
     "action": {"status": 1.0, "stream_failed": 1.0, "stream_jobs": 1.0},
     "howto": {"knowledge": 1.0},
     "outcome": {"outcomes": 1.0},
-    "impact": {"dependencies": 1.0, "kg": 1.0, "status": 0.9},
+    "impact": {"dependencies": 1.0, "kg": 1.0, "status": 0.9, "rerun_logs": 1.0},
     "sla": {"critical": 1.0},
     "diagnose": {"pasted": 1.0},
 }

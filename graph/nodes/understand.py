@@ -15,13 +15,12 @@ from pydantic import BaseModel, Field
 from tools.decisive_line import decisive
 
 from ..classifier import KnownNames, classify
-from ..classifier.rules import classify_text, language_of
+from ..classifier.follow_up import carry, is_follow_up
+from ..classifier.rules import language_of
 from ..context import Context
 from ..models.offline import OfflineChatModel
 from ..state import RESET, State
 from ..taxonomy import Classification, QueryType
-
-FOLLOW_UP = re.compile(r"\b(it|its|that job|this job|the same|dele|dela|ele|ela|isso|esse job|este job|mesmo)\b", re.I)
 
 
 def last_question(state: State) -> str:
@@ -97,19 +96,15 @@ async def understand_node(state: State, runtime: Runtime[Context]) -> dict[str, 
     else:
         result = await refine(text, classify(text, await known_names(runtime)), runtime)
     entities, query_type, language = result.entities, result.query_type.value, result.language
-    previous = state.get("entities") or {}
-    is_follow_up = bool(FOLLOW_UP.search(text)) or len(text.split()) <= 5
-    if is_follow_up and asked is None and state.get("language") == "pt":  # "e anteontem?" stays Portuguese
+    if is_follow_up(text) and asked is None and state.get("language") == "pt":  # "e anteontem?" stays Portuguese
         language = language_of(text, tie="pt")
-    if not entities.jobs and not entities.job_streams and previous and is_follow_up:
-        entities.jobs = list(previous.get("jobs") or [])
-        entities.job_streams = entities.job_streams or list(previous.get("job_streams") or [])
-        entities.workstations = entities.workstations or list(previous.get("workstations") or [])
-        entities.message_ids = entities.message_ids or list(previous.get("message_ids") or [])
-        carried = QueryType(classify_text(text, entities)[0])  # the question read with its subject
-        query_type = carried.value if carried != QueryType.OTHER else query_type
-        if query_type == QueryType.OTHER.value and entities.jobs:
-            query_type = QueryType.STATUS.value
+    if asked is None:
+        previous = {
+            "entities": state.get("entities"),
+            "query_type": state.get("query_type"),
+            "answer": state.get("answer"),
+        }
+        query_type, entities = carry(text, entities, query_type, previous, await known_names(runtime))
     if query_type == QueryType.OUTCOME.value:
         entities.action = None  # a question about a request already made is never a new order
     data = entities.model_dump()

@@ -72,10 +72,11 @@ def compact_job(job: JobInPlan) -> dict[str, Any]:
 
 
 def pick_run(
-    found: list[JobInPlan], run_id: str | None, day: tuple[datetime, datetime] | None = None
+    found: list[JobInPlan], run_id: str | None, day: tuple[datetime, datetime] | None = None, failed: bool = False
 ) -> tuple[JobInPlan | None, JobRun | None]:
     """The job instance and run whose log is asked for: a run by id, else the newest started run of the
-    instance scheduled in ``day`` (a production day's [start, end); None: the current instance)."""
+    instance scheduled in ``day`` (a production day's [start, end); None: the current instance) — its
+    newest failed run when ``failed`` and it has one (why it failed, though a rerun followed)."""
     if run_id:
         for job in found:
             for run in job.jobruns:
@@ -88,7 +89,8 @@ def pick_run(
     if not started:
         return None, None
     job = current_instances(started)[0]
-    return job, job.last_run
+    failures = [r for r in job.jobruns if r.status in FAILED_STATUSES] if failed else []
+    return job, failures[-1] if failures else job.last_run
 
 
 def on_day(jobs: list[JobInPlan], day: tuple[datetime, datetime]) -> list[JobInPlan]:

@@ -119,13 +119,18 @@ async def blocking(ctx: ToolContext, runs: list[dict[str, Any]]) -> None:
 
 @tool(permission=ToolPermission.READ_ONLY, input_schema=FailedJobsInput, tags=["monitoring", "failures"])
 async def get_failed_jobs(
-    hours: int, ctx: ToolContext, day: Day | None = None, workstation: str | None = None, with_blocking: bool = False
+    hours: int,
+    ctx: ToolContext,
+    day: Day | None = None,
+    workstation: str | None = None,
+    with_blocking: bool = False,
+    with_causes: bool = False,
 ) -> dict[str, Any]:
     """Every run that ended in ABEND or FAIL during the last N hours — or of one production day's
     instances (``day``: today so far, yesterday, day_before, last_night) — newest first, reruns
     included, each with what happened next (``next``: the following run) and whether the job is still
-    failed; optionally on one workstation, and (``with_blocking``) what each job still failed holds up
-    downstream."""
+    failed; optionally on one workstation, (``with_blocking``) what each job still failed holds up
+    downstream and (``with_causes``) its cause, read from its log by the one diagnosis."""
     station = (workstation or "").strip("/").upper()
 
     async def fetch() -> dict[str, Any]:
@@ -137,6 +142,8 @@ async def get_failed_jobs(
             runs = [r for r in runs if r["workstation"].upper() == station]
         if with_blocking:
             await blocking(ctx, runs[:50])
+        if with_causes:
+            await causes(ctx, runs[:50])
         return {
             "count": len(runs),
             "hours": hours,
@@ -149,14 +156,20 @@ async def get_failed_jobs(
         }
 
     key = f"failed:{hours}" if day is None else f"failed:{day}"
-    key += ":blocking" if with_blocking else ""
+    key += (":blocking" if with_blocking else "") + (":causes" if with_causes else "")
     result: dict[str, Any] = await cached(ctx, static_key(f"{key}:{station}"), "job_status", fetch)
     return result
 
 
 @tool(permission=ToolPermission.READ_ONLY, input_schema=JobLogsInput, tags=["troubleshooting", "logs"])
 async def get_job_logs(
-    job_name: str, lines: int, ctx: ToolContext, run_id: str | None = None, days_ago: int = 0
+    job_name: str,
+    lines: int,
+    ctx: ToolContext,
+    run_id: str | None = None,
+    days_ago: int = 0,
+    failed: bool = False,
+    only_failed: bool = False,
 ) -> dict[str, Any]:
     """The last lines of the job log (stdlist) of the job's latest run — or of a past run by its id, or of
     the job's instance ``days_ago`` days ago: the error lines near the end usually tell why it failed.
@@ -166,7 +179,9 @@ async def get_job_logs(
         if not run_id and not days_ago:
             await prefetch_job(ctx, job_name.upper(), log=True)
         found = await ctx.client.find_jobs(job_name.upper())
-        job, run = pick_run(found, run_id, await ctx.parts.days.bounds(days_ago) if days_ago else None)
+        job, run = pick_run(found, run_id, await ctx.parts.days.bounds(days_ago) if days_ago else None, failed)
+        if only_failed and (run is None or run.status not in {"ABEND", "FAIL"}):  # no failure: nothing to read
+            return {"job": job.name if job else job_name.upper(), "log": "", "_fetched_at": now_iso()}
         if job is None or run is None:
             which = f"run {run_id}" if run_id else (f"{days_ago} day(s) ago" if days_ago else "yet")
             raise ToolInputError(f"{job_name} has no run with a job log {which}")
@@ -192,9 +207,40 @@ async def get_job_logs(
             "_raw_tokens": raw_tokens(found, text),
         }
 
-    key = job_key(job_name.upper(), "logs", lines, run_id or "", days_ago)
+    key = job_key(job_name.upper(), "logs", lines, run_id or "", days_ago, failed, only_failed)
     result: dict[str, Any] = await cached(ctx, key, "logs", fetch)
     return result
+
+
+CAUSES_READ = 10  # failed runs whose log one read looks at for the cause
+
+
+async def read_causes(ctx: ToolContext, runs: list[tuple[str, str, str | None, int | None]]) -> dict[str, Any]:
+    """key → the cause of each failed run (``(key, run id, status, return code)``, the first
+    ``CAUSES_READ``): category, rerun-helps and the decisive line, read from its log by the one
+    diagnosis, the logs read concurrently; a log that cannot be read leaves it unsaid."""
+    chosen = runs[:CAUSES_READ]
+    logs = await asyncio.gather(*(ctx.client.job_log(run_id) for _, run_id, _, _ in chosen), return_exceptions=True)
+    found: dict[str, Any] = {}
+    for (key, _, status, code), log in zip(chosen, logs, strict=True):
+        if isinstance(log, str):
+            reading = diagnose(log, status, code)
+            found[key] = {"category": reading.category, "rerun_helps": reading.rerun_helps, "line": reading.line}
+    return found
+
+
+async def causes(ctx: ToolContext, runs: list[dict[str, Any]]) -> None:
+    """Each still-failed job's cause (``cause``), from the log of its newest failed run."""
+    newest: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        if run.get("still_failed"):
+            newest.setdefault(run["job"], run)
+    found = await read_causes(
+        ctx, [(job, r["run_id"], r.get("status"), r.get("return_code")) for job, r in newest.items()]
+    )
+    for job, run in newest.items():
+        if job in found:
+            run["cause"] = found[job]
 
 
 async def diagnosis_of(ctx: ToolContext, text: str, status: str | None, return_code: int | None) -> dict[str, Any]:

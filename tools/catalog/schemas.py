@@ -36,6 +36,9 @@ class FailedJobsInput(HoursInput):
     with_blocking: bool = Field(
         False, description="also what each job still failed holds up downstream (to decide which first)"
     )
+    with_causes: bool = Field(
+        False, description="also each job still failed's cause, read from its log (and whether a rerun helps)"
+    )
 
 
 class JobLogsInput(Strict):
@@ -43,6 +46,8 @@ class JobLogsInput(Strict):
     lines: int = Field(100, ge=1, le=500, description="last N lines of the log")
     run_id: str | None = Field(None, description="a specific (past) run's id, from the history or the failed list")
     days_ago: int = Field(0, ge=0, le=14, description="0: the latest instance; 1: yesterday's instance of the job")
+    failed: bool = Field(False, description="the instance's latest failed run (why it failed, though a rerun followed)")
+    only_failed: bool = Field(False, description="read the log only when that run failed (its diagnosis)")
 
 
 class NoInput(Strict):
