@@ -443,3 +443,23 @@ async def test_a_pasted_log_is_read_in_the_users_language(read_svc: Parts) -> No
     assert "permissão" in answer and "Reexecutar sem corrigir falha" in answer
     english = await ask(graph, read_svc, PASTED.replace("o que é isso?", "what is this?"))
     assert english["language"] == "en" and "The decisive line is line 9" in english["answer"]
+
+
+@pytest.mark.fast
+def test_a_follow_up_takes_what_it_leaves_out_from_the_thread() -> None:
+    from graph.classifier.follow_up import carry
+
+    known = KnownNames(jobs=["BILLING_EXTRACT", "GL_TRIAL_BALANCE", "ETL_SALES_LOAD_DW"])
+
+    def follow(text: str, previous: dict[str, Any]) -> tuple[str, list[str], dict[str, str]]:
+        first = classify(text, known)
+        kind, entities = carry(text, first.entities, first.query_type.value, previous, known, first.confidence)
+        return kind, entities.jobs, entities.inferred
+
+    history = {"entities": {"jobs": ["BILLING_EXTRACT"]}, "query_type": "history", "answer": ""}
+    assert follow("and GL_TRIAL_BALANCE?", history)[:2] == ("history", ["GL_TRIAL_BALANCE"])
+    assert follow("e o status do GL_TRIAL_BALANCE?", history)[0] == "status"  # it says its own question
+    listed = {"entities": {}, "query_type": "long_runners", "answer": "- ETL_SALES_LOAD_DW (MASTER#ETL) is EXEC"}
+    kind, jobs, inferred = follow("kill it", listed)
+    assert (kind, jobs, inferred) == ("action", ["ETL_SALES_LOAD_DW"], {"it": "ETL_SALES_LOAD_DW"})
+    assert follow("has it done this before?", history)[:2] == ("history", ["BILLING_EXTRACT"])

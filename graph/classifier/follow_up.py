@@ -14,6 +14,7 @@ FOLLOW_UP = re.compile(r"\b(it|its|that job|this job|the same|dele|dela|ele|ela|
 PRONOUN = re.compile(r"\b(it|ele|ela|esse|este|isso)\b", re.I)
 AND_ALSO = re.compile(r"^\s*(and|e|what about|how about|e quanto a|e sobre)\b", re.I)
 VAGUE = {QueryType.STATUS.value, QueryType.OTHER.value}
+NO_SIGNAL = 0.4  # the classifier's confidence when only a name was found
 NOT_REPEATED = {QueryType.ACTION.value, QueryType.OUTCOME.value, QueryType.DIAGNOSE.value}
 
 
@@ -27,13 +28,14 @@ def carry(
     query_type: str,
     previous: dict[str, Any],
     known: KnownNames,
+    confidence: float = 1.0,
 ) -> tuple[str, Entities]:
     """(query type, entities) of ``text`` read with what the thread's previous turn (``previous``:
     its ``entities``, ``query_type`` and ``answer``) gives it."""
     if not is_follow_up(text):
         return query_type, entities
     before: dict[str, Any] = previous.get("entities") or {}
-    if not entities.jobs and not entities.job_streams and before:
+    if not entities.jobs and not entities.job_streams and (before or previous.get("answer")):
         entities.jobs = list(before.get("jobs") or [])
         entities.job_streams = list(before.get("job_streams") or [])
         entities.workstations = entities.workstations or list(before.get("workstations") or [])
@@ -50,7 +52,8 @@ def carry(
     elif (
         AND_ALSO.search(text)
         and query_type in VAGUE
+        and confidence <= NO_SIGNAL  # "and GL_TRIAL_BALANCE?" says nothing of its own; "e o status do X?" does
         and (previous.get("query_type") or "") not in NOT_REPEATED | VAGUE | {""}
     ):
-        query_type = str(previous["query_type"])  # "and GL_TRIAL_BALANCE?": the same question of another job
+        query_type = str(previous["query_type"])  # the same question of another subject
     return query_type, entities

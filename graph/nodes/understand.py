@@ -104,7 +104,8 @@ async def understand_node(state: State, runtime: Runtime[Context]) -> dict[str, 
             "query_type": state.get("query_type"),
             "answer": state.get("answer"),
         }
-        query_type, entities = carry(text, entities, query_type, previous, await known_names(runtime))
+        known = await known_names(runtime)
+        query_type, entities = carry(text, entities, query_type, previous, known, result.confidence)
     if query_type == QueryType.OUTCOME.value:
         entities.action = None  # a question about a request already made is never a new order
     data = entities.model_dump()
