@@ -18,21 +18,7 @@ from . import (
 )
 from .base import Args, Branch, Capability, Data, per_job
 
-REGISTRY: dict[str, Capability] = {
-    module.CAPABILITY.kind.value: module.CAPABILITY
-    for module in (
-        changes,
-        digest,
-        handover,
-        history,
-        long_runners,
-        message,
-        prioritise,
-        prompts,
-        stream,
-        stuck,
-        workstation,
-    )
-}
+MODULES = (changes, digest, handover, history, long_runners, message, prioritise, prompts, stream, stuck, workstation)
+REGISTRY: dict[str, Capability] = {module.CAPABILITY.kind.value: module.CAPABILITY for module in MODULES}
 
 __all__ = ["REGISTRY", "Args", "Branch", "Capability", "Data", "per_job"]
