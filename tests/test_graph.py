@@ -463,3 +463,23 @@ def test_a_follow_up_takes_what_it_leaves_out_from_the_thread() -> None:
     kind, jobs, inferred = follow("kill it", listed)
     assert (kind, jobs, inferred) == ("action", ["ETL_SALES_LOAD_DW"], {"it": "ETL_SALES_LOAD_DW"})
     assert follow("has it done this before?", history)[:2] == ("history", ["BILLING_EXTRACT"])
+
+
+@pytest.mark.fast
+def test_a_follow_up_with_a_target_of_its_own_keeps_it() -> None:
+    """ "kill the long runners", "what about AGT3?", "and ORA-01555?" after a question about a job
+    are not about that job: a write never lands on a subject the operator did not name."""
+    from graph.classifier.follow_up import carry
+
+    known = KnownNames(jobs=["PAYROLL_NIGHTLY"], workstations=["AGT3"])
+    before = {"entities": {"jobs": ["PAYROLL_NIGHTLY"]}, "query_type": "status", "answer": "PAYROLL_NIGHTLY is ABEND"}
+    for text in ("kill the long runners", "cancel the stuck ones", "mata os que estão travados", "what about AGT3?"):
+        first = classify(text, known)
+        _, entities = carry(text, first.entities, first.query_type.value, before, known, first.confidence)
+        assert entities.jobs == [], text
+    first = classify("and ORA-01555?", known)
+    kind, entities = carry("and ORA-01555?", first.entities, first.query_type.value, before, known, first.confidence)
+    assert kind == "message" and entities.jobs == []
+    first = classify("rerun it", known)  # the job the conversation is about: the approval card names it
+    kind, entities = carry("rerun it", first.entities, first.query_type.value, before, known, first.confidence)
+    assert (kind, entities.jobs, entities.inferred) == ("action", ["PAYROLL_NIGHTLY"], {})

@@ -73,8 +73,10 @@ CLEANUP = re.compile(
     re.IGNORECASE,
 )
 CONFIG_ECHO = re.compile(r"(?<![A-Z0-9_])[a-z][a-z0-9_.]*=\S+")  # key=value settings (lower-case keys)
-RECOVERED = re.compile(
-    r"\b(succeeded|recovered|retry ok|ok after retry|retry successful|successful after|sucesso)\b", re.IGNORECASE
+RECOVERED = re.compile(  # not "sem sucesso", "0 succeeded", "not recovered"
+    r"(?<!\bsem )(?<!\bwithout )(?<!\bno )(?<!\bnot )(?<!\b0 )"
+    r"\b(succeeded|recovered|retry ok|ok after retry|retry successful|successful after|sucesso)\b",
+    re.IGNORECASE,
 )
 
 
@@ -84,13 +86,23 @@ STACK_FRAME = re.compile(r'^\s+(at [\w.$<>`\[\]]+[.(]|File ".*", line \d+|\.\.\.
 
 
 def is_noise(line: str) -> bool:
+    return _is_other_noise(line) or _is_config_echo(line)
+
+
+def _is_other_noise(line: str) -> bool:
+    """The frame, stack frames, quoted lines, retries in progress, clean-up and chatter."""
     if FRAME.match(line) or STACK_FRAME.match(line) or QUOTED.match(line) or TRANSIENT.search(line):
         return True
     if CLEANUP.search(line):
         return True
-    if CHATTER.match(line) and not ERROR_WORD.search(line.split(" - ", 1)[0]):
-        return True
-    return _is_config_echo(line)
+    return bool(CHATTER.match(line) and not ERROR_WORD.search(line.split(" - ", 1)[0]))
+
+
+def _in_a_value(line: str, message: Message) -> bool:
+    """The message is written inside a setting's value (``retry_codes=ORA-00060``): an echo of it."""
+    found = message.pattern.search(line)
+    values = [m.span() for m in CONFIG_ECHO.finditer(line)]
+    return found is not None and any(start <= found.start() < end for start, end in values)
 
 
 def _is_config_echo(line: str) -> bool:
@@ -101,6 +113,7 @@ def _is_config_echo(line: str) -> bool:
 WINDOWS_CALL = re.compile(r"^[A-Za-z]:\\.*>\s*(call\s+)?\S+\.(cmd|bat|exe)\b", re.IGNORECASE)
 
 
+SHELL_PREFIX = re.compile(r"^\s*\S+: (line|linha) \d+: ")  # bash's "<script>: line N: " before its message
 SCRIPT = re.compile(r"Now we are running the script (\S+)|^= JCLFILE\s*:\s*(\S+)|<jsdle:script>\s*(\S+)")
 
 
@@ -119,7 +132,8 @@ def _in_context(lines: list[str], index: int, message: Message, script: str | No
     called): the job's definition points at nothing — it never ran — not a missing input."""
     previous = next((line for line in reversed(lines[:index]) if line.strip()), "")
     launched = message.id == "os-path-missing" and WINDOWS_CALL.match(previous.strip())
-    if launched or (message.category == "missing_input" and script and script in lines[index]):
+    said = SHELL_PREFIX.sub("", lines[index], count=1)  # "run.sh: line 14: /data/in/x.csv: No such file…"
+    if launched or (message.category == "missing_input" and script and script in said):
         return next(m for m in catalogue() if m.id == "tws-script-missing")
     return message
 
@@ -140,11 +154,11 @@ def decisive(lines: list[str]) -> tuple[int, Message] | None:
         # ``host='gw', port=443``): only a generic word in them is a configuration echo
         if index and line[:1].isspace() and PY_FRAME.match(lines[index - 1]):
             continue  # the source line a Python traceback quotes is code, not the error
-        echo = _is_config_echo(line)
-        if is_noise(line) and not echo:
+        if _is_other_noise(line):
             continue
+        echo = _is_config_echo(line)
         message = _best(line)
-        if message is not None and (not echo or message.specificity >= 2):
+        if message is not None and (not echo or (message.specificity >= 2 and not _in_a_value(line, message))):
             candidates.append((index, _in_context(lines, index, message, script)))
     if not candidates:
         return None
@@ -207,8 +221,8 @@ def _unrecovered(lines: list[str], candidates: list[tuple[int, Message]]) -> lis
 
 # a script reporting that its program ended badly: what it prints after that is its tear-down
 EXIT_REPORT = re.compile(
-    r"\b(exited( with)?|exit (code|status)|rc|return(ed)?( code)?|retornou|código de retorno)"
-    r"\s*[=:]?\s*(code\s*)?-?[1-9]\d*\b",
+    r"\b(exited( with)?|exit (code|status)|rc|return code|returned (exit )?code|retornou|código de retorno)"
+    r"\s*[=:]?\s*(code\s*)?-?[1-9]\d*\b(?!\s*(rows|records|registros|linhas|lines))",
     re.IGNORECASE,
 )
 
@@ -217,7 +231,10 @@ def _before_exit(lines: list[str], candidates: list[tuple[int, Message]]) -> lis
     """The first program that failed decides: what the script printed after reporting that
     program's failing exit (a ``find`` in the clean-up, the next step that missed its output) follows
     from it."""
-    first = candidates[0][0]
+    specific = [c for c in candidates if c[1].specificity >= 2]  # a generic word alone names no failed program
+    if not specific:
+        return candidates
+    first = specific[0][0]
     report = next(
         (i for i in range(first + 1, len(lines)) if EXIT_REPORT.search(lines[i]) and not is_noise(lines[i])), None
     )

@@ -14,6 +14,12 @@ FOLLOW_UP = re.compile(r"\b(it|its|that job|this job|the same|dele|dela|ele|ela|
 PRONOUN = re.compile(r"\b(it|ele|ela|esse|este|isso)\b", re.I)
 AND_ALSO = re.compile(r"^\s*(and|e|what about|how about|e quanto a|e sobre)\b", re.I)
 VAGUE = {QueryType.STATUS.value, QueryType.OTHER.value}
+# "kill the long runners", "rerun the failed ones", "todos os que…": a target of its own, not the last subject
+MANY = re.compile(
+    r"\b(ones|all|every\w*|them|those|these|long runners|failures|todos|todas|tudo|os que|as que|esses|essas|"
+    r"estes|estas|eles|elas)\b",
+    re.I,
+)
 NO_SIGNAL = 0.4  # the classifier's confidence when only a name was found
 NOT_REPEATED = {QueryType.ACTION.value, QueryType.OUTCOME.value, QueryType.DIAGNOSE.value}
 
@@ -35,12 +41,14 @@ def carry(
     if not is_follow_up(text):
         return query_type, entities
     before: dict[str, Any] = previous.get("entities") or {}
-    if not entities.jobs and not entities.job_streams and (before or previous.get("answer")):
-        entities.jobs = list(before.get("jobs") or [])
+    own_subject = bool(entities.workstations or entities.message_ids)
+    many = bool(MANY.search(text))  # "everything in it" may be the last stream's jobs, never one job
+    if not entities.jobs and not entities.job_streams and not own_subject and (before or previous.get("answer")):
+        entities.jobs = [] if many else list(before.get("jobs") or [])
         entities.job_streams = list(before.get("job_streams") or [])
-        entities.workstations = entities.workstations or list(before.get("workstations") or [])
-        entities.message_ids = entities.message_ids or list(before.get("message_ids") or [])
-        if not entities.jobs and not entities.job_streams and PRONOUN.search(text):
+        entities.workstations = list(before.get("workstations") or [])
+        entities.message_ids = list(before.get("message_ids") or [])
+        if not entities.jobs and not entities.job_streams and not many and PRONOUN.search(text):
             named = extract_entities(previous.get("answer") or "", known).jobs[:1]  # "kill it": the first named
             if named:
                 entities.jobs = named

@@ -58,8 +58,13 @@ def _parts(query_type: str, lang: str, data: dict[str, list[dict[str, Any]]], me
     parts: list[str] = []
     keywords: tuple[str, ...] = ()
     status = [j for d in data.get("status", []) for j in d.get("jobs", [])]
-    causes = {c.get("job"): c["diagnosis"] for c in data.get("cause", []) if c.get("diagnosis")}
-    status = [j | ({"cause": causes[j["job"]]} if j.get("job") in causes else {}) for j in status]
+    # a cause read from a log belongs to that run's status line only (not another instance's, not a wait)
+    causes = {c.get("run_id"): c["diagnosis"] for c in data.get("cause", []) if c.get("diagnosis")}
+    status = [
+        j
+        | ({"cause": causes[j["run_id"]]} if j.get("run_id") in causes and j.get("status") in {"ABEND", "FAIL"} else {})
+        for j in status
+    ]
     acted = any(r.get("outcome") == "ok" for r in meta.get("tool_results", []))
     if query_type in {"status", "troubleshoot", "logs", "dependencies"} or (query_type == "action" and not acted):
         # once acted, the status read before is stale

@@ -62,6 +62,7 @@ def compact_job(job: JobInPlan) -> dict[str, Any]:
         "started": iso(info.actual_start_time if info else None),
         "ended": iso(info.actual_end_time if info else None),
         "runs": len(job.jobruns),
+        "run_id": run.id if run else None,
         "failed_before": [  # this instance's earlier runs that failed (a rerun followed each)
             {"status": r.status, "return_code": r.return_code, "ended": iso(_ended(r))}
             for r in job.jobruns

@@ -213,6 +213,7 @@ async def get_job_logs(
 
 
 CAUSES_READ = 10  # failed runs whose log one read looks at for the cause
+CAUSE_LINES = 400  # the end of a log its cause is read from
 
 
 async def read_causes(ctx: ToolContext, runs: list[tuple[str, str, str | None, int | None]]) -> dict[str, Any]:
@@ -222,10 +223,16 @@ async def read_causes(ctx: ToolContext, runs: list[tuple[str, str, str | None, i
     chosen = runs[:CAUSES_READ]
     logs = await asyncio.gather(*(ctx.client.job_log(run_id) for _, run_id, _, _ in chosen), return_exceptions=True)
     found: dict[str, Any] = {}
-    for (key, _, status, code), log in zip(chosen, logs, strict=True):
-        if isinstance(log, str):
-            reading = diagnose(log, status, code)
-            found[key] = {"category": reading.category, "rerun_helps": reading.rerun_helps, "line": reading.line}
+    for (key, run_id, status, code), log in zip(chosen, logs, strict=True):
+        if isinstance(log, str):  # the end of the log tells why; read off the event loop
+            tail = "\n".join(log.splitlines()[-CAUSE_LINES:])
+            reading = await asyncio.to_thread(diagnose, tail, status, code)
+            found[key] = {
+                "category": reading.category,
+                "rerun_helps": reading.rerun_helps,
+                "line": reading.line,
+                "run_id": run_id,
+            }
     return found
 
 

@@ -10,7 +10,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from tools.hwa import HWAClient, JobInPlan, oql
+from tools.hwa import HWAClient, HWAError, JobInPlan, oql
 from tools.hwa.models import FAILED_STATUSES, WAITING_STATUSES, Dependency
 
 NOT_STARTED = WAITING_STATUSES | {"INTRO", "ADD"}  # waiting, or not yet waiting
@@ -105,6 +105,8 @@ CHAINED = ("predecessor", "predecessor_stream", "stream")  # waits that another 
 # running, or waits for something other than a predecessor (an agent that is down, a prompt, a file, a
 # resource, an operator's hold). Followed from the engine, a few hops up, one job at a time.
 HOPS = 5  # predecessors followed at most (each one engine read)
+HOLDER_SECONDS = 3.0  # the engine's time a chain may take; a status answers without it after that
+STREAM_JOBS = 200  # a predecessor stream's jobs looked at for the one that holds it
 HOLDING = {"PEND": "confirmation", "EXEC": "running"} | dict.fromkeys(FAILED_STATUSES, "failed")
 
 
@@ -127,22 +129,37 @@ def _holder(job: JobInPlan, why: str, via: list[str]) -> dict[str, Any]:
 async def _predecessor(client: HWAClient, deps: list[Dependency]) -> JobInPlan | None:
     """The unresolved predecessor job to follow: a job's own first, else one of a predecessor job
     stream's jobs that holds it (failed, awaiting confirmation, running) or still waits."""
-    for dep in deps:
-        if dep.job_id:
-            return await client.get_job(dep.job_id)
+    own = sorted((d for d in deps if d.job_id), key=lambda d: _predecessor_status(d) not in HOLDING)
+    if own:  # a predecessor that failed, awaits a confirmation or runs first: it is what holds
+        return await client.get_job(str(own[0].job_id))
     for dep in deps:
         if dep.job_stream_name and not dep.job_id:
-            jobs = [j async for j in client.iter_jobs(oql.query(oql.field("jobStreamName").eq(dep.job_stream_name)))]
-            jobs = [j for j in jobs if not dep.job_stream_id or j.job_stream_id == dep.job_stream_id] or jobs
+            query = oql.query(oql.field("jobStreamName").eq(dep.job_stream_name))
+            page = await client.query_jobs(query, limit=STREAM_JOBS)
+            jobs = [j for j in page.results if not dep.job_stream_id or j.job_stream_id == dep.job_stream_id]
             held = [j for j in jobs if j.status in HOLDING] or [j for j in jobs if waits(j)]
             if held:
                 return await client.get_job(held[0].id)
     return None
 
 
+def _predecessor_status(dep: Dependency) -> str | None:
+    status = ((dep.model_extra or {}).get("predecessorStatus") or {}).get("status")
+    return str(status) if status else None
+
+
 async def holder(client: HWAClient, job: JobInPlan) -> dict[str, Any] | None:
     """The job that holds ``job``'s wait (``job`` read with its dependencies), with the predecessors
-    between them; None when ``job`` waits for nothing that leads further, or the chain is too long."""
+    between them; None when ``job`` waits for nothing that leads further, the chain is too long, or
+    the engine does not answer within ``HOLDER_SECONDS`` (a wait is then explained without it)."""
+    try:
+        async with asyncio.timeout(HOLDER_SECONDS):
+            return await _follow(client, job)
+    except (TimeoutError, HWAError):
+        return None
+
+
+async def _follow(client: HWAClient, job: JobInPlan) -> dict[str, Any] | None:
     own = wait_reason(job)["reason"] if waits(job) else None
     if own not in (None, *CHAINED):  # it waits for something of its own (its agent, a prompt…)
         return _holder(job, str(own), [])
