@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 import uuid
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -80,10 +81,28 @@ def chat_command(
         raise typer.Exit(1) from None
 
 
+async def _graph_ready(app: Any) -> None:
+    """A first ``resync chat`` on a fresh data folder syncs the knowledge graph from the scheduler
+    before answering (the server's own sync keeps it fresh after that), and says so."""
+    from tools.store.kg_sync import KnowledgeGraphSync
+
+    kg = app.parts.kg
+    if kg is None or (await kg.counts()).get("jobs", 0):
+        return
+    started = time.monotonic()
+    await KnowledgeGraphSync(app.parts.client, kg).sync(full=True)
+    jobs = (await kg.counts()).get("jobs", 0)
+    errors.print(
+        f"[dim]The knowledge graph was empty: synced it from the scheduler first ({jobs} jobs, "
+        f"{time.monotonic() - started:.1f} s).[/]"
+    )
+
+
 async def _chat(settings: Any, question: str, thread_id: str, caller: str, role: str, version: str) -> None:
     from .compose import open_app
 
     async with open_app(settings) as app:
+        await _graph_ready(app)
         context = app.turn_context(caller, role, prompt_version=version)  # as the server makes a turn's
         graph = app.graph
         config: RunnableConfig = {"configurable": {"thread_id": thread_id}}

@@ -65,6 +65,8 @@ def test_chat_streams_an_answer_and_continues_a_thread(tmp_path: Path, pg_url: s
     )
     assert first.returncode == 0, first.stderr
     assert "PAYROLL_NIGHTLY (AGT1#PAYROLL_DAILY) is ABEND" in first.stdout and "file not found" in first.stdout
+    # a fresh database: the first chat syncs the knowledge graph before answering, and says so
+    assert "The knowledge graph was empty: synced it" in first.stderr and "could not get kg" not in first.stdout
     second = subprocess.run(
         [RESYNC, "chat", "e as dependências dele?", "--thread", "cli-t1"],
         env=base,
@@ -72,7 +74,7 @@ def test_chat_streams_an_answer_and_continues_a_thread(tmp_path: Path, pg_url: s
         text=True,
         timeout=180,
     )
-    assert "Esperando por ele:" in second.stdout
+    assert "Esperando por ele:" in second.stdout and "knowledge graph was empty" not in second.stderr
     bad = subprocess.run([RESYNC, "chat", "x", "--role", "root"], env=base, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
