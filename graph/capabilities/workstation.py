@@ -45,8 +45,9 @@ def waiting_lines(items: list[dict[str, Any]], lang: str) -> list[str]:
         counts = found.get("by_reason") or {}
         reasons = ", ".join(f"{REASONS.get(r, {}).get(lang, r)}: {n}" for r, n in counts.items()) or "?"
         lines = [f"- {job_line(j, lang)} {wait_text(j, lang)}".rstrip() for j in jobs[:10]]
-        if len(jobs) > 10:
-            lines.append(say(PHRASES, "more", lang, n=len(jobs) - 10))
+        total = int(found.get("waiting") or len(jobs))
+        if total > 10:
+            lines.append(say(PHRASES, "more", lang, n=total - 10))
         head = say(
             PHRASES,
             "waiting_head",

@@ -21,6 +21,7 @@ from . import waits
 from .common import cached, compact_job, iso, now_iso, on_day, raw_tokens
 from .schemas import LongRunnersInput, MessageInput, NoInput, StreamInput, WorkstationNameInput
 
+LISTED = 12  # waiting jobs a workstation's list names, each with the engine's reason
 RUN_STATUS = "jobruns.compositeStatus.status"  # a job's own status is its runs' (v2 has no top-level one)
 
 
@@ -87,8 +88,9 @@ async def get_waiting_jobs(name: str, ctx: ToolContext) -> dict[str, Any]:
         today = await ctx.parts.days.day("today")
         found = [j async for j in ctx.client.iter_jobs(oql.query(oql.field("workstation").eq(f"/{station}")))]
         waiting = [j for j in on_day(found, today) if waits.waits(j)]
-        reasons = await waits.reasons(ctx.client, waiting, limit=12)
-        jobs = [compact_job(j) | ({"waiting": reasons[j.id]} if j.id in reasons else {}) for j in waiting[:40]]
+        reasons = await waits.reasons(ctx.client, waiting, limit=LISTED)
+        # the ones explained, each with its reason (the count says how many more): a list that fits a context
+        jobs = [_brief(j) | ({"waiting": reasons[j.id]} if j.id in reasons else {}) for j in waiting[:LISTED]]
         by_reason: dict[str, int] = {}
         for entry in reasons.values():
             by_reason[entry["reason"] or "unknown"] = by_reason.get(entry["reason"] or "unknown", 0) + 1
@@ -103,6 +105,17 @@ async def get_waiting_jobs(name: str, ctx: ToolContext) -> dict[str, Any]:
 
     result: dict[str, Any] = await cached(ctx, static_key(f"waiting:{station}"), "job_status", fetch)
     return result
+
+
+def _brief(job: JobInPlan) -> dict[str, Any]:
+    """A job that has not started, as a list names it (no run yet: no times, no return code)."""
+    return {
+        "job": job.name,
+        "workstation": (job.workstation or "").lstrip("/"),
+        "job_stream": job.job_stream_name,
+        "status": job.status,
+        "scheduled": iso(job.sched_time),
+    }
 
 
 @tool(permission=ToolPermission.READ_ONLY, input_schema=NoInput, tags=["monitoring", "prompts"])
