@@ -123,7 +123,9 @@ def _parts(query_type: str, lang: str, data: dict[str, list[dict[str, Any]]], me
     if query_type == "health" or (query_type == "status" and not status):
         parts.extend(health_lines(data.get("health", []), data.get("workstations", []), lang))
     failing = any(j.get("status") in {"ABEND", "FAIL"} for j in status) or not status
-    if query_type == "howto" or (query_type == "troubleshoot" and failing):  # a waiting job: the engine's reason
+    # a sure reading of the log has its own next step: runbook passages would only list other causes
+    sure = any((log.get("diagnosis") or {}).get("confidence", 0) >= SURE for log in data.get("logs", []))
+    if query_type == "howto" or (query_type == "troubleshoot" and failing and not sure):  # waiting: the engine's
         parts.extend(_howto(data.get("knowledge", []), lang, brief=query_type == "troubleshoot", keywords=keywords))
     if query_type == "action":
         parts.extend(_action(meta, lang))
@@ -138,6 +140,7 @@ def _parts(query_type: str, lang: str, data: dict[str, list[dict[str, Any]]], me
     return parts
 
 
+SURE = 0.5  # a diagnosis from a catalogued message (not the words' vote) answers without the runbooks
 PRONOUNS = {"it"}  # what a follow-up's pronoun was read as (graph.classifier.follow_up)
 
 
