@@ -11,13 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .hwa.models import FAILED_STATUSES
-from .store.deadlines import DeadlineReads
+from .store.deadlines import DONE, DeadlineReads
 from .store.kg import KnowledgeGraph
 
 RECENT = 10
 PAST = timedelta(hours=24)  # deadlines missed longer ago than this are history, not risk
 DEFAULT_SECONDS = 300.0  # a job never seen to succeed: five minutes (said so in the answer)
-DONE = {"SUCC", "CANCL", "CANCEL", "SUPPR"}  # the engine says CANCL; SUPPR: suppressed, will not run
 MAX_JOBS, MAX_STREAMS = 200, 50  # targets a projection covers, earliest deadlines first
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models.answers import failed_list, failed_reads
 from ..models.digest import digest
+from ..models.failures import failed_list, failed_reads
 from ..models.phrases import CATEGORY_WORDS
 from ..models.system import health_lines
 from ..taxonomy import QueryType

@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..models.answers import critical_list, failed_list, failed_reads
+from ..models.answers import critical_list
+from ..models.failures import failed_list, failed_reads
 from ..models.system import confirmation_lines, health_lines, late_stream_lines
 from ..taxonomy import QueryType
 from . import long_runners, prompts

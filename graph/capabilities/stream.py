@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..models.answers import critical_list, failed_list
+from ..models.answers import critical_list
+from ..models.failures import failed_list
 from ..models.system import job_line, late_stream_lines
 from ..models.waiting import held_text
 from ..taxonomy import QueryType

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models.answers import cause_text, failed_reads
+from ..models.failures import cause_text, failed_reads
 from ..models.phrases import t
 from ..models.system import confirmation_lines
 from ..taxonomy import QueryType

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models.answers import failed_list
+from ..models.failures import failed_list
 from ..models.system import health_lines, job_line
 from ..models.waiting import wait_text
 from ..taxonomy import QueryType

@@ -16,13 +16,12 @@ from tools.days import Day
 from tools.language import detect_language, fold
 
 from ..taxonomy import Classification, Entities, Language, QueryType
+from .markers import EN_MARKERS, PT_MARKERS
 from .vocabulary import (
     ACTIONS,
-    EN_MARKERS,
     HOURS,
     MESSAGE_ID,
     NAME_TOKEN,
-    PT_MARKERS,
     RETURN_CODE,
     SHORT_HOURS,
     SIGNALS,

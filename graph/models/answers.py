@@ -9,16 +9,15 @@ from typing import Any
 from tools.actions import ACTIONS
 from tools.causes import cause_for
 from tools.diagnosis import diagnose
-from tools.hwa.models import WAITING_STATUSES
+from tools.hwa.models import FAILED_STATUSES, WAITING_STATUSES
 
 from ..classifier.rules import language_of
+from .failures import cause_text, cause_words, failed_list, failed_reads
 from .pasted import pasted, said
 from .phrases import (
     ACTION_WORDS,
     BRANCH_WORDS,
     CATEGORY_WORDS,
-    DAY_WORDS,
-    RERUN_HELPS,
     T,
     in_language,
     model_down,
@@ -61,8 +60,7 @@ def _parts(query_type: str, lang: str, data: dict[str, list[dict[str, Any]]], me
     # a cause read from a log belongs to that run's status line only (not another instance's, not a wait)
     causes = {c.get("run_id"): c["diagnosis"] for c in data.get("cause", []) if c.get("diagnosis")}
     status = [
-        j
-        | ({"cause": causes[j["run_id"]]} if j.get("run_id") in causes and j.get("status") in {"ABEND", "FAIL"} else {})
+        j | ({"cause": causes[j["run_id"]]} if j.get("run_id") in causes and j.get("status") in FAILED_STATUSES else {})
         for j in status
     ]
     acted = any(r.get("outcome") == "ok" for r in meta.get("tool_results", []))
@@ -102,7 +100,7 @@ def _parts(query_type: str, lang: str, data: dict[str, list[dict[str, Any]]], me
         asked = ((meta.get("entities") or {}).get("jobs") or [None])[0]
         parts.extend(_incidents(data.get("incidents", []), lang, asked))
         parts.extend(_impact(data.get("kg", []), lang))
-        failed = next((j for j in status if j.get("status") in {"ABEND", "FAIL"}), None)
+        failed = next((j for j in status if j.get("status") in FAILED_STATUSES), None)
         if failed:
             logs = data.get("logs", [])[:1]
             found = logs[0].get("diagnosis") if logs else None
@@ -122,7 +120,7 @@ def _parts(query_type: str, lang: str, data: dict[str, list[dict[str, Any]]], me
         parts.extend(pasted(data.get("pasted", []), lang, CATEGORY_WORDS))
     if query_type == "health" or (query_type == "status" and not status):
         parts.extend(health_lines(data.get("health", []), data.get("workstations", []), lang))
-    failing = any(j.get("status") in {"ABEND", "FAIL"} for j in status) or not status
+    failing = any(j.get("status") in FAILED_STATUSES for j in status) or not status
     # a sure reading of the log has its own next step: runbook passages would only list other causes
     sure = any((log.get("diagnosis") or {}).get("confidence", 0) >= SURE for log in data.get("logs", []))
     if query_type == "howto" or (query_type == "troubleshoot" and failing and not sure):  # waiting: the engine's
@@ -189,8 +187,7 @@ def _what_if(entities: dict[str, Any], status: list[dict[str, Any]], data: dict[
     for read in data.get("rerun_logs", [])[:1]:  # would it help: the cause of its last failure says
         found = read.get("diagnosis")
         if found:
-            helps = RERUN_HELPS.get(found.get("rerun_helps") or "unknown", RERUN_HELPS["unknown"])[lang]
-            words = CATEGORY_WORDS.get(found["category"], CATEGORY_WORDS["unknown"])[lang]
+            words, helps = cause_words(found, lang)
             step = found.get("next_step_pt" if lang == "pt" else "next_step") or ""
             said = helps[:1].upper() + helps[1:]
             out.append(t("rerun_verdict", lang, helps=said, cause=words, line=found.get("line") or "?", step=step))
@@ -251,46 +248,6 @@ def _dependencies(items: list[dict[str, Any]], lang: str) -> list[str]:
     return out
 
 
-def failed_reads(data: dict[str, list[dict[str, Any]]], plain: str = "failed") -> list[dict[str, Any]]:
-    """The failure list to say: the one read with each job's cause (``failed_causes``) when it came
-    back, its jobs' causes laid on the ``plain`` one (which may carry more, e.g. what each blocks)."""
-    with_causes = data.get("failed_causes") or []
-    if not with_causes:
-        return data.get(plain, [])
-    if not data.get(plain):
-        return with_causes
-    found = {r["run_id"]: r["cause"] for d in with_causes for r in d.get("jobs", []) if r.get("cause")}
-    return [
-        d | {"jobs": [r | ({"cause": found[r["run_id"]]} if r["run_id"] in found else {}) for r in d.get("jobs", [])]}
-        for d in data[plain]
-    ]
-
-
-def failed_list(items: list[dict[str, Any]], lang: str) -> list[str]:
-    for failed in items[:1]:
-        jobs = failed.get("jobs", [])
-        day = failed.get("day")
-        where = t("on_workstation", lang, ws=failed["workstation"]) if failed.get("workstation") else ""
-        span = {"day": DAY_WORDS[day["name"]][lang], "start": day["start"], "end": day["end"]} if day else {}
-        if not jobs:
-            return [
-                t("none_failed_day", lang, where=where, **span)
-                if day
-                else t("none_failed", lang, h=failed.get("hours"))
-            ]
-        lines = [f"- {job_line(j, lang)}{_what_next(j, lang)}" for j in jobs[:15]]
-        n = failed.get("count", len(jobs))
-        still = failed.get("still_failed", sum(bool(j.get("still_failed")) for j in jobs))
-        if day:
-            head = t("failed_day", lang, n=n, still=still, where=where, **span)
-        else:
-            head = t("failed_count", lang, n=n, h=failed.get("hours"), still=still) + (
-                f" {where.strip()}" if where else ""
-            )
-        return [head + "\n" + "\n".join(lines)]
-    return []
-
-
 def _meaning(job: dict[str, Any], lang: str) -> str:
     """What a waiting or pending status means for the operator (ABEND/FAIL are explained by cause),
     and the instance's own failed runs before its last one."""
@@ -324,28 +281,6 @@ def _long_runner(job: dict[str, Any], history: dict[str, Any] | None, meta: dict
     if elapsed is None or elapsed < max(3 * median, median + 1800):
         return ""
     return "\n" + t("long_runner", lang, elapsed=minutes_text(elapsed), usual=minutes_text(median))
-
-
-def cause_text(run: dict[str, Any], lang: str) -> str:
-    """`` — cause: missing input (`ERROR: file not found…`); a rerun fails the same way…`` for a run
-    whose log was read (``cause``), else ""."""
-    cause = run.get("cause")
-    if not cause:
-        return ""
-    line = f" (`{cause['line'][:100]}`)" if cause.get("line") else ""
-    words = CATEGORY_WORDS.get(cause["category"], CATEGORY_WORDS["unknown"])[lang]
-    helps = RERUN_HELPS.get(cause.get("rerun_helps") or "unknown", RERUN_HELPS["unknown"])[lang]
-    return (" — causa: " if lang == "pt" else " — cause: ") + f"{words}{line}; {helps}"
-
-
-def _what_next(run: dict[str, Any], lang: str) -> str:
-    after = run.get("next")
-    if after is None:
-        return (t("still_failed", lang) + cause_text(run, lang)) if run.get("still_failed") else ""
-    at = after.get("started") or "?"
-    if after.get("status") == "SUCC":
-        return t("recovered", lang, at=at)
-    return t("rerun_then", lang, at=at, status=after.get("status"))
 
 
 def minutes_text(seconds: float) -> str:

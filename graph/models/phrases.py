@@ -89,6 +89,23 @@ T: dict[str, dict[str, str]] = {
         "en": "Would a plain rerun fix it? {helps}: its last failure was {cause} (`{line}`). {step}",
         "pt": "Reexecutar resolve? {helps}: a última falha foi {cause} (`{line}`). {step}",
     },
+    "late_streams": {
+        "en": "Job streams past their deadline and not complete ({n}):",
+        "pt": "Job streams que passaram do prazo sem terminar ({n}):",
+    },
+    "late_stream": {
+        "en": "- {stream} ({ws}) {status}, deadline {deadline}{holding}",
+        "pt": "- {stream} ({ws}) {status}, prazo {deadline}{holding}",
+    },
+    "late_holding": {"en": "; held by {names}", "pt": "; segurado por {names}"},
+    "none_late": {
+        "en": "No job stream is past its deadline.",
+        "pt": "Nenhum job stream passou do prazo.",
+    },
+    "confirm": {
+        "en": "Waiting for an operator's confirmation (PEND; their successors wait) ({n}):",
+        "pt": "Esperando a confirmação de um operador (PEND; os sucessores esperam) ({n}):",
+    },
     "first_blocked": {"en": "; next in line: {names}", "pt": "; os próximos da fila: {names}"},
     "next_cause": {
         "en": "Likely cause: {category}. Next step: {step}",

@@ -58,49 +58,24 @@ def health_lines(health: list[dict[str, Any]], stations: list[dict[str, Any]], l
     return out
 
 
-PHRASES: dict[str, dict[str, str]] = {
-    "late_streams": {
-        "en": "Job streams past their deadline and not complete ({n}):",
-        "pt": "Job streams que passaram do prazo sem terminar ({n}):",
-    },
-    "late_stream": {
-        "en": "- {stream} ({ws}) {status}, deadline {deadline}{holding}",
-        "pt": "- {stream} ({ws}) {status}, prazo {deadline}{holding}",
-    },
-    "late_holding": {"en": "; held by {names}", "pt": "; segurado por {names}"},
-    "none_late": {
-        "en": "No job stream is past its deadline.",
-        "pt": "Nenhum job stream passou do prazo.",
-    },
-    "confirm": {
-        "en": "Waiting for an operator's confirmation (PEND; their successors wait) ({n}):",
-        "pt": "Esperando a confirmação de um operador (PEND; os sucessores esperam) ({n}):",
-    },
-}
-
-
-def _say(key: str, lang: str, **values: Any) -> str:
-    return PHRASES[key][lang].format(**values)
-
-
 def late_stream_lines(reads: list[dict[str, Any]], lang: str) -> list[str]:
     for read in reads[:1]:
         late = read.get("late") or []
         if not late:
-            return [_say("none_late", lang)]
+            return [t("none_late", lang)]
         lines = [
-            _say(
+            t(
                 "late_stream",
                 lang,
                 stream=s["stream"],
                 ws=s.get("workstation"),
                 status=s.get("status"),
                 deadline=s.get("deadline"),
-                holding=_say("late_holding", lang, names=", ".join(s["holding"])) if s.get("holding") else "",
+                holding=t("late_holding", lang, names=", ".join(s["holding"])) if s.get("holding") else "",
             )
             for s in late[:10]
         ]
-        return [_say("late_streams", lang, n=len(late)) + "\n" + "\n".join(lines)]
+        return [t("late_streams", lang, n=len(late)) + "\n" + "\n".join(lines)]
     return []
 
 
@@ -110,5 +85,5 @@ def confirmation_lines(reads: list[dict[str, Any]], lang: str) -> list[str]:
         jobs = read.get("jobs") or []
         if jobs:
             lines = [f"- {job_line(j, lang)}" for j in jobs[:10]]
-            return [_say("confirm", lang, n=read.get("count", len(jobs))) + "\n" + "\n".join(lines)]
+            return [t("confirm", lang, n=read.get("count", len(jobs))) + "\n" + "\n".join(lines)]
     return []

@@ -7,7 +7,7 @@ from typing import Any
 from tools.context import ToolContext
 from tools.registry import ToolPermission, tool
 
-from .read import diagnosis_of
+from .failure_details import diagnosis_of
 from .schemas import DiagnoseLogInput
 
 

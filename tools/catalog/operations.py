@@ -21,6 +21,7 @@ from . import waits
 from .common import cached, compact_job, iso, now_iso, on_day, raw_tokens
 from .schemas import LongRunnersInput, MessageInput, NoInput, StreamInput, WorkstationNameInput
 
+STREAM_DONE = {"SUCC", "CANCL"}  # a job stream that will not run further: it cannot be late
 LISTED = 12  # waiting jobs a workstation's list names, each with the engine's reason
 RUN_STATUS = "jobruns.compositeStatus.status"  # a job's own status is its runs' (v2 has no top-level one)
 
@@ -158,7 +159,7 @@ async def get_job_stream_status(stream: str, ctx: ToolContext) -> dict[str, Any]
         jobs = [j async for j in ctx.client.iter_jobs(oql.query(oql.field("jobStreamName").eq(name)))]
         jobs = [j for j in jobs if j.job_stream_id == newest.id] or jobs
         deadline = newest.time_restrictions.deadline_time if newest.time_restrictions else None
-        late = bool(deadline and deadline < datetime.now(UTC) and newest.status not in {"SUCC", "CANCL"})
+        late = bool(deadline and deadline < datetime.now(UTC) and newest.status not in STREAM_DONE)
         holding = [j for j in jobs if j.status in waits.HOLDING]  # failed, awaiting confirmation, running
         first_waiting = next((j for j in jobs if waits.waits(j)), None)
         held_by = None
@@ -212,7 +213,7 @@ async def get_late_streams(ctx: ToolContext) -> dict[str, Any]:
         now = datetime.now(UTC)
         text = oql.query(oql.field("timeRestrictions.deadlineTime").lt(now), order_by="schedTime", descending=True)
         streams = [s async for s in ctx.client.iter_job_streams(text)]
-        late = [s for s in streams if s.status not in {"SUCC", "CANCL"}][:20]
+        late = [s for s in streams if s.status not in STREAM_DONE][:20]
         jobs = [j async for j in ctx.client.iter_jobs(oql.query(oql.field(RUN_STATUS).in_(sorted(waits.HOLDING))))]
         holding: dict[str, list[str]] = {}
         for job in jobs:
@@ -251,14 +252,13 @@ async def find_message(message_id: str, ctx: ToolContext) -> dict[str, Any]:
         for (job, run), log in zip(runs, logs, strict=True):
             line = next((ln for ln in log.splitlines() if wanted in ln.upper()), None) if isinstance(log, str) else None
             if line:
-                ended = run.time_info.actual_end_time if run.time_info else None
                 hits.append(
                     {
                         "job": job.name,
                         "run_id": run.id,
                         "status": run.status,
                         "return_code": run.return_code,
-                        "ended": ended.isoformat() if ended else None,
+                        "ended": iso(run.time_info.actual_end_time if run.time_info else None),
                         "line": line.strip()[:300],
                     }
                 )

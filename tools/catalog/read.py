@@ -9,9 +9,8 @@ from typing import Any
 from tools.cache import job_key, static_key
 from tools.context import ToolContext
 from tools.days import Day
-from tools.diagnosis import diagnose
-from tools.diagnosis_model import refined
 from tools.hwa import oql
+from tools.hwa.models import FAILED_STATUSES
 from tools.registry import ToolInputError, ToolPermission, tool
 
 from . import waits
@@ -28,6 +27,7 @@ from .common import (
     prefetch_job,
     raw_tokens,
 )
+from .failure_details import blocking, causes, diagnosis_of
 from .schemas import (
     DependenciesInput,
     FailedJobsInput,
@@ -95,28 +95,6 @@ async def get_job_status(
     return result
 
 
-async def blocking(ctx: ToolContext, runs: list[dict[str, Any]]) -> None:
-    """What each still-failed job's failure holds up downstream (``blocks``, ``blocks_critical``), from
-    the knowledge graph — what "which first?" is decided by; left out when the graph does not know it.
-    One graph walk per job, however many of its runs failed."""
-    kg = ctx.kg
-    if kg is None:
-        return
-    jobs = list(dict.fromkeys(r["id"] for r in runs if r["still_failed"]))
-
-    async def held_up(job_id: str) -> tuple[int, int] | None:
-        try:
-            impact = await kg.impact(job_id)
-        except KeyError:  # not synced into the knowledge graph yet
-            return None
-        return len(impact.blocked_jobs), len(impact.critical_jobs)
-
-    found = dict(zip(jobs, await asyncio.gather(*(held_up(j) for j in jobs)), strict=True))
-    for run in runs:
-        if found.get(run["id"]) is not None:
-            run["blocks"], run["blocks_critical"] = found[run["id"]]
-
-
 @tool(permission=ToolPermission.READ_ONLY, input_schema=FailedJobsInput, tags=["monitoring", "failures"])
 async def get_failed_jobs(
     hours: int,
@@ -180,7 +158,7 @@ async def get_job_logs(
             await prefetch_job(ctx, job_name.upper(), log=True)
         found = await ctx.client.find_jobs(job_name.upper())
         job, run = pick_run(found, run_id, await ctx.parts.days.bounds(days_ago) if days_ago else None, failed)
-        if only_failed and (run is None or run.status not in {"ABEND", "FAIL"}):  # no failure: nothing to read
+        if only_failed and (run is None or run.status not in FAILED_STATUSES):  # no failure: nothing to read
             return {"job": job.name if job else job_name.upper(), "log": "", "_fetched_at": now_iso()}
         if job is None or run is None:
             which = f"run {run_id}" if run_id else (f"{days_ago} day(s) ago" if days_ago else "yet")
@@ -200,7 +178,7 @@ async def get_job_logs(
             "truncated": len("\n".join(tail)) > MAX_LOG_CHARS,
             **(
                 {"diagnosis": await diagnosis_of(ctx, text, run.status, run.return_code)}
-                if run.status in {"ABEND", "FAIL"}
+                if run.status in FAILED_STATUSES
                 else {}
             ),
             "_fetched_at": now_iso(),
@@ -210,55 +188,6 @@ async def get_job_logs(
     key = job_key(job_name.upper(), "logs", lines, run_id or "", days_ago, failed, only_failed)
     result: dict[str, Any] = await cached(ctx, key, "logs", fetch)
     return result
-
-
-CAUSES_READ = 10  # failed runs whose log one read looks at for the cause
-CAUSE_LINES = 400  # the end of a log its cause is read from
-
-
-async def read_causes(ctx: ToolContext, runs: list[tuple[str, str, str | None, int | None]]) -> dict[str, Any]:
-    """key → the cause of each failed run (``(key, run id, status, return code)``, the first
-    ``CAUSES_READ``): category, rerun-helps and the decisive line, read from its log by the one
-    diagnosis, the logs read concurrently; a log that cannot be read leaves it unsaid."""
-    chosen = runs[:CAUSES_READ]
-    logs = await asyncio.gather(*(ctx.client.job_log(run_id) for _, run_id, _, _ in chosen), return_exceptions=True)
-    found: dict[str, Any] = {}
-    for (key, run_id, status, code), log in zip(chosen, logs, strict=True):
-        if isinstance(log, str):  # the end of the log tells why; read off the event loop
-            tail = "\n".join(log.splitlines()[-CAUSE_LINES:])
-            reading = await asyncio.to_thread(diagnose, tail, status, code)
-            found[key] = {
-                "category": reading.category,
-                "rerun_helps": reading.rerun_helps,
-                "line": reading.line,
-                "run_id": run_id,
-            }
-    return found
-
-
-async def causes(ctx: ToolContext, runs: list[dict[str, Any]]) -> None:
-    """Each still-failed job's cause (``cause``), from the log of its newest failed run."""
-    newest: dict[str, dict[str, Any]] = {}
-    for run in runs:
-        if run.get("still_failed"):
-            newest.setdefault(run["job"], run)
-    found = await read_causes(
-        ctx, [(job, r["run_id"], r.get("status"), r.get("return_code")) for job, r in newest.items()]
-    )
-    for job, run in newest.items():
-        if job in found:
-            run["cause"] = found[job]
-
-
-async def diagnosis_of(ctx: ToolContext, text: str, status: str | None, return_code: int | None) -> dict[str, Any]:
-    """The one diagnosis of a failed run's whole log (``tools.diagnosis``; an unsure one refined by a
-    configured model that must quote the log), in both languages."""
-    found = await refined(diagnose(text, status, return_code), text, ctx.parts.reader)
-    return {
-        **found.as_json("en"),
-        "meaning_pt": found.meaning_pt,
-        "next_step_pt": found.next_pt,
-    }
 
 
 @tool(permission=ToolPermission.READ_ONLY, input_schema=NoInput, tags=["monitoring", "health"])

@@ -10,7 +10,8 @@ from typing import Any
 
 from .db import Pool
 
-UNFINISHED = "coalesce(status, '') NOT IN ('SUCC', 'CANCL', 'CANCEL', 'SUPPR')"  # CANCL as the engine says it
+DONE = frozenset({"SUCC", "CANCL", "CANCEL", "SUPPR"})  # the engine says CANCL; SUPPR: suppressed, will not run
+UNFINISHED = "coalesce(status, '') NOT IN (" + ", ".join(f"'{s}'" for s in sorted(DONE)) + ")"
 CLOSURE_DEPTH = 25
 
 
