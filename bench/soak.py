@@ -65,7 +65,7 @@ async def main(turns: int, per_thread: int) -> None:
             if index % per_thread == 0:
                 thread = None
             request = ChatRequest(message=QUESTIONS[index % len(QUESTIONS)], thread_id=thread)
-            thread = await claim_thread(app.store.pool, request, principal)
+            thread = await claim_thread(app, request, principal)
             await run_to_end(app, principal, request)
 
         for index in range(100):  # warm-up: code paths, caches, pools

@@ -17,13 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackHandler
-from langchain_core.messages import HumanMessage
 from langchain_core.outputs import LLMResult
-from langchain_core.runnables import RunnableConfig
 from pydantic import SecretStr
 
+from graph.turns import Turn
 from graph.variants import Variant
-from server.chat import waiting_text
 from server.compose import App, open_app
 from server.settings import Settings
 from tools.store.kg_sync import KnowledgeGraphSync
@@ -52,37 +50,29 @@ class Bench:
 
     async def run(self, case: Case, variant: Variant) -> dict[str, Any]:
         """Run the case's turns on a new thread; the outputs of the last turn (the judged one)."""
-        thread = f"eval-{uuid.uuid4().hex[:12]}"
-        values: dict[str, Any] = {}
         counter = TokenCounter()
-        started = time.perf_counter()
-        for turn in case.turns:
-            context = self.app.turn_context(f"eval-{case.id}", case.role, variant)  # as a live turn
+        turns = self.app.turns  # the runner users' turns go through (claim, stream, rollback, waiting text)
+        thread = await turns.claim(f"eval-{uuid.uuid4().hex[:12]}", f"eval-{case.id}")
+        end: dict[str, Any] = {}
+        for question in case.turns:
+            turn = Turn(thread, self.app.turn_context(f"eval-{case.id}", case.role, variant), question)
+            turn.callbacks.append(counter)
             counter.calls.clear()
             started = time.perf_counter()
-            config: RunnableConfig = {"configurable": {"thread_id": thread}, "callbacks": [counter]}
-            await self.app.graph.ainvoke(
-                {"messages": [HumanMessage(turn)]},
-                config,
-                context=context,
-                durability=self.app.settings.checkpoint_durability,
-            )
+            end = await turns.run(turn)
         latency_ms = (time.perf_counter() - started) * 1000
-        state = await self.app.graph.aget_state(config)  # the whole state, not only the output keys
-        values, interrupts = state.values, state.interrupts
+        values = turn.values  # the whole final state, not only what the answer shows
+        interrupts = values.get("__interrupt__") or ()
         gathered = [item["tool"] for item in values.get("gathered") or []]
         called = [call["name"] for call in values.get("tool_calls") or []]
         last = (values.get("messages") or [None])[-1]
         paused = [call["name"] for call in getattr(last, "tool_calls", None) or []] if interrupts else []
-        answer = values.get("answer", "")
-        if interrupts:  # what the user is shown while the run waits for a decision (as the server says it)
-            answer = waiting_text(interrupts[0].value, values.get("language", "en"))
         return {
-            "answer": answer,
+            "answer": end.get("message", ""),  # what the user is shown (the waiting text of a paused write)
             "query_type": values.get("query_type"),
             "entities": values.get("entities") or {},
             "trajectory": list(dict.fromkeys(gathered + called + paused)),
-            "pending_approval": interrupts[0].value.get("approval_id") if interrupts else None,
+            "pending_approval": end.get("pending_approval"),
             "tokens_sent": sum(counter.calls),
             "model_calls": len(counter.calls),
             "tokens_raw": int(values.get("tokens_before") or 0),

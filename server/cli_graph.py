@@ -7,19 +7,12 @@ import json
 import sys
 import time
 import uuid
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 from .cli_common import errors, load_settings
-
-if TYPE_CHECKING:  # the graph and its parts are imported by the commands that run them (fast --help)
-    from langchain_core.runnables import RunnableConfig
-
-    from graph.context import Context
-
-    from .compose import App
 
 console = Console()
 
@@ -99,40 +92,42 @@ async def _graph_ready(app: Any) -> None:
 
 
 async def _chat(settings: Any, question: str, thread_id: str, caller: str, role: str, version: str) -> None:
+    """One turn through the runner the server uses (thread claim, rollback, waiting text), printed."""
+    from graph.turns import ThreadNotYours, Turn
+
     from .compose import open_app
 
     async with open_app(settings) as app:
         await _graph_ready(app)
+        try:
+            thread_id = await app.turns.claim(thread_id, caller, role == "admin")
+        except ThreadNotYours as exc:
+            errors.print(f"[bold red]{exc}[/]")
+            raise typer.Exit(1) from None
         context = app.turn_context(caller, role, prompt_version=version)  # as the server makes a turn's
-        graph = app.graph
-        config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
-        await stream_run(app, graph, {"messages": [("user", question)]}, config, context)
-        state = await graph.aget_state(config)
-        if state.interrupts:
-            request = state.interrupts[0].value
-            errors.print(
-                f"\n[yellow]Approval needed[/] ({request['approval_id']}): "
-                f"{request['action_requests'][0]['description']}"
-            )
+        streamed = False
+        async for event, data in app.turns.events(Turn(thread_id, context, question)):
+            streamed |= event == "token"
+            if event == "end" and not streamed:  # an answer nobody streamed (a write waiting for approval)
+                sys.stdout.write(data["message"])
+            show(event, data)
         errors.print(f"[dim]thread {thread_id}[/]")
 
 
-async def stream_run(app: App, graph: Any, payload: Any, config: RunnableConfig, context: Context) -> None:
-    from langchain_core.messages import AIMessageChunk
-
-    modes: list[Any] = ["messages", "custom"]
-    durability = app.settings.checkpoint_durability
-    async for mode, chunk in graph.astream(payload, config, context=context, stream_mode=modes, durability=durability):
-        if mode == "custom" and chunk.get("event") == "tool_call" and chunk.get("status") != "started":
-            errors.print(f"[dim]tool {chunk['name']} → {chunk['status']}[/]")
-        elif mode == "custom" and chunk.get("event") == "reset":  # what the model streamed is not the answer
-            errors.print(f"\n[yellow]the model's reply was unusable ({chunk.get('reason')}); the composed answer:[/]")
-        elif mode == "messages":
-            message, meta = chunk
-            if meta.get("langgraph_node") == "draft" and isinstance(message, AIMessageChunk) and message.content:
-                sys.stdout.write(str(message.content))
-                sys.stdout.flush()
-    sys.stdout.write("\n")
+def show(event: str, data: dict[str, Any]) -> None:
+    """A turn's event on the terminal: the answer on stdout, the rest on stderr."""
+    if event == "token":
+        sys.stdout.write(data["text"])
+        sys.stdout.flush()
+    elif event == "tool_call" and data.get("status") != "started":
+        errors.print(f"[dim]tool {data['name']} → {data['status']}[/]")
+    elif event == "reset":  # what the model streamed is not the answer
+        errors.print(f"\n[yellow]the model's reply was unusable ({data.get('reason')}); the composed answer:[/]")
+    elif event == "approval_request":
+        errors.print(f"[yellow]Approval needed[/] ({data['approval_id']}): {data['action_requests'][0]['description']}")
+    elif event == "end":
+        sys.stdout.write("\n")
+        sys.stdout.flush()
 
 
 __all__ = ["chat_command", "classify_command"]

@@ -26,6 +26,7 @@ from graph.context import Context
 from graph.facade import ServiceOrchestrator
 from graph.graph import build_graph
 from graph.models import make_chat_model
+from graph.turns import TurnRunner
 from graph.variants import Variant, assign, load_variant
 from tools.cache import CacheManager, CacheTTLs, configure_cache_manager
 from tools.context import Parts
@@ -211,6 +212,11 @@ class App:
         chosen = variant or assign(caller, self.variants)
         context = chosen.apply(Context(role=role, caller=caller, parts=self.parts_for(chosen), stop=stop))
         return replace(context, prompt_version=prompt_version) if prompt_version else context
+
+    @functools.cached_property
+    def turns(self) -> TurnRunner:
+        """The one runner of a turn, for the server's chat, ``resync chat`` and evaluations alike."""
+        return TurnRunner(self.graph, self.store.pool, self.settings.checkpoint_durability)
 
     def parts_for(self, variant: Variant) -> Parts:
         """The parts a variant's runs use: these, with the variant's model (built once per variant)."""

@@ -221,10 +221,9 @@ class Settings(BaseSettings):
     def _actions(cls, value: str) -> str:
         if not value.strip():
             return value
-        from tools.actions import ACTIONS
-        from tools.catalog.write import WRITE_TOOLS
+        from tools.actions import ACTIONS, REQUEST_TOOLS, TOOLS
 
-        unknown = set(comma_list(value)) - set(ACTIONS) - set(WRITE_TOOLS) - {"confirm"}
+        unknown = set(comma_list(value)) - set(ACTIONS) - set(TOOLS) - set(REQUEST_TOOLS)
         if unknown:
             raise ValueError(f"unknown actions {', '.join(sorted(unknown))}; known: {', '.join(ACTIONS)}")
         return value

@@ -67,6 +67,13 @@ class WriteAction:
     applied: Applied
     consequence: str = ""  # what the engine does downstream (shown on the approval card)
     consequence_pt: str = ""  # the same, in Portuguese
+    verb_pt: str = ""  # the verb in Portuguese: "reexecutar", "confirmar como SUCC"…
+    tool: str = ""  # the write tool that asks for it (tools.catalog.write registers one per name)
+    request: tuple[str, str] | None = None  # the verb a user asks with (en, pt); its en word is the
+    # classifier's action; None: asked only by a model through the tool
+    choice: str | None = None  # for a tool with several actions: its ``result`` argument that picks this one
+    description: str = ""  # the tool's description (on the first action of a tool)
+    tags: tuple[str, ...] = ("action",)
 
     def consequence_for(self, seen: dict[str, Any], language: str) -> str:
         """What it does downstream, for the state the requester saw: a rerun of a job whose last run
@@ -90,6 +97,12 @@ ACTIONS: dict[str, WriteAction] = {
             "A new run of the job with the same dependencies; if its last run ended SUCC, its work is done twice.",
             "Uma nova execução do job com as mesmas dependências; se a última terminou em SUCC, o trabalho é"
             " feito duas vezes.",
+            verb_pt="reexecutar",
+            tool="rerun_job",
+            request=("rerun", "reexecutar"),
+            tags=("action", "rerun"),
+            description="Rerun a job that ended (SUCC, ABEND, FAIL) or was cancelled: a new run of the same job, same "
+            "dependencies. Needs an operator's approval. Do not rerun before the cause of the failure is fixed.",
         ),
         WriteAction(
             "hold",
@@ -103,6 +116,10 @@ ACTIONS: dict[str, WriteAction] = {
             lambda seen, job: job.priority == 0,
             "The job will not start until it is released; its successors wait for it.",
             "O job não começa até ser liberado; seus sucessores esperam por ele.",
+            verb_pt="segurar",
+            tool="hold_job",
+            request=("hold", "segurar"),
+            description="Put a job that has not started yet on hold (priority 0) so it will not start. Needs approval.",
         ),
         WriteAction(
             "release",
@@ -112,6 +129,11 @@ ACTIONS: dict[str, WriteAction] = {
             lambda seen, job: job.priority != 0,
             "The job starts as soon as its own dependencies are met.",
             "O job começa assim que suas próprias dependências forem atendidas.",
+            verb_pt="liberar",
+            tool="release_job",
+            request=("release", "liberar"),
+            description="Release a held job (restore its priority) so it can start when its dependencies are met."
+            " Needs approval.",
         ),
         WriteAction(
             "cancel",
@@ -127,6 +149,11 @@ ACTIONS: dict[str, WriteAction] = {
             " output); a running job keeps running.",
             "Um job que não começou nunca roda e seus sucessores são liberados na hora (rodam sem a saída"
             " dele); um job em execução continua rodando.",
+            verb_pt="cancelar",
+            tool="cancel_job",
+            request=("cancel", "cancelar"),
+            description="Cancel a job: one that has not started will never run, and its dependents are released at"
+            " once. A running job keeps running. Needs approval.",
         ),
         WriteAction(
             "kill",
@@ -136,6 +163,10 @@ ACTIONS: dict[str, WriteAction] = {
             lambda seen, job: job.status == "ABEND",
             "The running job ends ABEND; its successors are NOT released.",
             "O job em execução termina em ABEND; seus sucessores NÃO são liberados.",
+            verb_pt="matar",
+            tool="kill_job",
+            request=("kill", "matar"),
+            description="Kill a running job; it ends in ABEND and its dependents are NOT released. Needs approval.",
         ),
         WriteAction(
             "confirm_succ",
@@ -145,6 +176,12 @@ ACTIONS: dict[str, WriteAction] = {
             lambda seen, job: job.status == "SUCC",
             "The job counts as SUCC: its successors start although its work may not be done.",
             "O job passa a contar como SUCC: seus sucessores começam, embora o trabalho possa não ter sido feito.",
+            verb_pt="confirmar como SUCC",
+            tool="confirm_job",
+            request=("confirm", "confirmar"),
+            choice="succ",
+            description="Set a job's result by hand: confirm SUCC (its successors then run) or ABEND. Only when the"
+            " work is known to be done (or known to have failed). Needs approval.",
         ),
         WriteAction(
             "confirm_abend",
@@ -154,6 +191,10 @@ ACTIONS: dict[str, WriteAction] = {
             lambda seen, job: job.status == "ABEND" and seen.get("status") != "ABEND",
             "The job counts as ABEND: its successors keep waiting.",
             "O job passa a contar como ABEND: seus sucessores continuam esperando.",
+            verb_pt="confirmar como ABEND",
+            tool="confirm_job",
+            request=("confirm", "confirmar"),
+            choice="abend",
         ),
         WriteAction(
             "release_dependencies",
@@ -163,9 +204,30 @@ ACTIONS: dict[str, WriteAction] = {
             lambda seen, job: job.status != seen.get("status") or unresolved_dependencies(job) == [],
             "The job may start now, without its predecessors' output, files, prompts or start time.",
             "O job pode começar agora, sem a saída dos predecessores, arquivos, prompts ou horário de início.",
+            verb_pt="liberar as dependências de",
+            tool="release_job_dependencies",
+            tags=("action", "dependencies"),
+            description="Release all dependencies (time and predecessors) of a waiting job so it can start now; it"
+            " then runs without its predecessors' output. Needs approval.",
         ),
     )
 }
+
+
+# what the table above implies, read by the write tools, the offline model and the answers
+TOOLS: dict[str, list[WriteAction]] = {}
+for _action in ACTIONS.values():
+    TOOLS.setdefault(_action.tool, []).append(_action)
+REQUEST_WORDS: dict[str, dict[str, str]] = {  # the classifier's action → its verb in en and pt
+    a.request[0]: {"en": a.request[0], "pt": a.request[1]} for a in ACTIONS.values() if a.request
+}
+REQUEST_TOOLS: dict[str, str] = {a.request[0]: a.tool for a in ACTIONS.values() if a.request}
+
+
+def action_for(tool: str, arguments: dict[str, Any]) -> WriteAction:
+    """The action a write tool's arguments ask for (a tool with several picks by ``result``)."""
+    actions = TOOLS[tool]
+    return next((a for a in actions if a.choice == arguments.get("result")), actions[0])
 
 
 def seen_state(job: JobInPlan) -> dict[str, Any]:

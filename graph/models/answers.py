@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tools.actions import ACTIONS
+from tools.actions import ACTIONS, REQUEST_WORDS
 from tools.causes import cause_for
 from tools.diagnosis import diagnose
 from tools.hwa.models import FAILED_STATUSES, WAITING_STATUSES
@@ -15,7 +15,6 @@ from ..classifier.rules import language_of
 from .failures import cause_text, cause_words, failed_list, failed_reads
 from .pasted import pasted, said
 from .phrases import (
-    ACTION_WORDS,
     BRANCH_WORDS,
     CATEGORY_WORDS,
     T,
@@ -193,7 +192,7 @@ def _what_if(entities: dict[str, Any], status: list[dict[str, Any]], data: dict[
             out.append(t("rerun_verdict", lang, helps=said, cause=words, line=found.get("line") or "?", step=step))
     if action not in RELEASES_SUCCESSORS:  # the successors wait for it: how many, which critical
         out.extend(_impact([k for k in data.get("kg", []) if k.get("job") == target] or data.get("kg", []), lang))
-    verb = ACTION_WORDS.get(action, {}).get(lang, "")
+    verb = REQUEST_WORDS.get(action, {}).get(lang, "")
     out.append(t("what_if", lang, verb=verb or "…", job=target or "…"))
     return out
 
@@ -336,15 +335,15 @@ def _action(meta: dict[str, Any], lang: str) -> list[str]:
                 "action_denied",
                 lang,
                 role=denied["role"],
-                action=ACTION_WORDS[denied["action"]][lang],
+                action=REQUEST_WORDS[denied["action"]][lang],
                 job=denied["job"],
             )
         ]
     if meta.get("missing_job"):
-        return [t("which_job", lang, action=ACTION_WORDS[meta["missing_job"]][lang])]
+        return [t("which_job", lang, action=REQUEST_WORDS[meta["missing_job"]][lang])]
     entities = meta.get("entities") or {}
     if not results and entities.get("job_streams") and entities.get("action") and not entities.get("jobs"):
-        verb = ACTION_WORDS.get(entities["action"], {}).get(lang, entities["action"])
+        verb = REQUEST_WORDS.get(entities["action"], {}).get(lang, entities["action"])
         return [t("stream_nothing", lang, stream=", ".join(entities["job_streams"]), verb=verb)]
     out = []
     for result in results:

@@ -20,20 +20,11 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from tools.actions import REQUEST_TOOLS
 from tools.language import estimate_tokens
 
 from ..facts import parse_system_text
 from .answers import render
-
-ACTION_TOOLS = {
-    "rerun": "rerun_job",
-    "hold": "hold_job",
-    "release": "release_job",
-    "cancel": "cancel_job",
-    "kill": "kill_job",
-    "confirm": "confirm_job",
-}
-
 
 STREAM_WIDE = {"hold": "not_started", "release": "held"}  # the stream's jobs a stream-wide request acts on
 
@@ -128,7 +119,7 @@ class OfflineChatModel(BaseChatModel):
 
     @staticmethod
     def _call(action: str, job: str, entities: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
-        name = ACTION_TOOLS[action]
+        name = REQUEST_TOOLS[action]
         query = meta.get("query", "").lower()
         if action == "release" and re.search(r"depend", query):
             name = "release_job_dependencies"

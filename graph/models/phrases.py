@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tools.actions import REQUEST_WORDS
+
 T: dict[str, dict[str, str]] = {
     "inferred": {"en": "(I read {written} as {read_as}.)", "pt": "(Li {written} como {read_as}.)"},
     "inferred_action": {
@@ -260,15 +262,6 @@ DAY_WORDS = {
     "last_night": {"en": "last night", "pt": "esta noite"},
 }
 
-ACTION_WORDS = {
-    "rerun": {"en": "rerun", "pt": "reexecutar"},
-    "hold": {"en": "hold", "pt": "segurar"},
-    "release": {"en": "release", "pt": "liberar"},
-    "cancel": {"en": "cancel", "pt": "cancelar"},
-    "kill": {"en": "kill", "pt": "matar"},
-    "confirm": {"en": "confirm", "pt": "confirmar"},
-}
-
 
 # why the model did not answer, by the kind of failure (graph.models.guard.FailureKind)
 MODEL_FAILURE_WORDS: dict[str, dict[str, str]] = {
@@ -331,6 +324,6 @@ def in_language(error: str, lang: str) -> str:
                 groups[1] = f" em {groups[1]}" if groups[1] else ""
                 groups[2] = f"; os mais próximos: {groups[2]}" if groups[2] else ""
             else:
-                groups[0] = next((w["pt"] for w in ACTION_WORDS.values() if w["en"] == groups[0]), groups[0])
+                groups[0] = next((w["pt"] for w in REQUEST_WORDS.values() if w["en"] == groups[0]), groups[0])
             return template.format(*groups)
     return error

@@ -14,16 +14,6 @@ from ..models.offline import OfflineChatModel
 from ..state import State
 from .agent import prompt_messages
 
-ACTION_BY_TOOL = {
-    "rerun_job": "rerun",
-    "hold_job": "hold",
-    "release_job": "release",
-    "cancel_job": "cancel",
-    "kill_job": "kill",
-    "confirm_job": "confirm",
-    "release_job_dependencies": "release",
-}
-
 
 def sources(state: State) -> list[str]:
     out = []

@@ -41,7 +41,7 @@ async def claim(app: App, body: ChatRequest, principal: Principal) -> ChatReques
     """Size checked and thread claimed, once, before anything runs (a new thread gets its id here)."""
     check_size(app, body)
     try:
-        await claim_thread(app.store.pool, body, principal)
+        await claim_thread(app, body, principal)
     except ThreadNotYours as exc:
         raise HTTPException(403, detail=str(exc)) from None
     return body

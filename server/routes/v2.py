@@ -73,7 +73,7 @@ async def summary(app: Running, job_name: JobName, principal: Viewer) -> dict[st
     from ..chat import ChatRequest, claim_thread, run_to_end
 
     ask = ChatRequest(message=f"why did {job_name} fail?")
-    await claim_thread(app.store.pool, ask, principal)
+    await claim_thread(app, ask, principal)
     final = await run_to_end(app, principal, ask, with_context=True)
     jobs = [j for j in final.get("entities", {}).get("jobs", [])]
     statuses = [
