@@ -1,6 +1,6 @@
 """How good the SLA duration estimate is: a seeded simulator with 14 days of history synced into the
 knowledge graph; each job's last successful run is held out and predicted from the runs before it
-(``tools.sla.estimates``: the median of the last 10 successful runs) and, for comparison, from their
+(``tools.services.sla.estimates``: the median of the last 10 successful runs) and, for comparison, from their
 mean. Prints the error (minutes and relative).
 
 Run: ``.venv/bin/python -m bench.sla_estimator [--jobs 300] [--days 14]``.
@@ -22,7 +22,7 @@ from hwasim.durations import late, night_of
 from hwasim.engine import Plan
 from tests.live import LiveServer
 from tools.hwa import HWAClient, HWAClientConfig
-from tools.sla import estimates, sla_risk
+from tools.services.sla import estimates, sla_risk
 from tools.store.db import embedded_url, open_pool
 from tools.store.kg import KnowledgeGraph
 from tools.store.kg_sync import KnowledgeGraphSync

@@ -19,16 +19,16 @@ from fastapi.responses import HTMLResponse
 from fastapi_offline import FastAPIOffline
 from starlette.routing import Route
 
+from tools.services.watch import watch_periodically
 from tools.store.db import revive_embedded
 from tools.store.kg_sync import KnowledgeGraphSync, sync_periodically
+from tools.store.leader import lead
 from tools.store.retention import prune
-from tools.watch import watch_periodically
 
 from .chat import settle_unanswered_writes
 from .compose import notifier_for, open_app, watcher_for
 from .edge import Edge
 from .errors import document_errors, install_errors
-from .leader import lead
 from .mcp_tools import HttpEndpoint, mcp_server
 from .microcache import ResponseCache
 from .openapi import exact_openapi, no_unknown_query

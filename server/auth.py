@@ -11,13 +11,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
-import psycopg
 from fastapi import HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 
 from tools.roles import Role
 from tools.store.access import key_owner
-from tools.store.db import Pool
+from tools.store.db import Pool, listen
 
 from .keys import hash_key
 from .limits import RateLimited, RateLimiter
@@ -80,20 +79,17 @@ class Authenticator:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+    def _subscribed(self) -> None:
+        self._forget()  # what changed before the subscription is not known: every key is read again
+        self._listening = True
+
     async def _listen(self) -> None:
         conninfo = self.pool.conninfo
         if not isinstance(conninfo, str):
             return  # a pool built from a function: no listener, every request looks its key up
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
-                    await conn.execute(f"LISTEN {KEY_CHANGES}")
-                    self._forget()
-                    self._listening = True
-                    while True:
-                        async for _ in conn.notifies(timeout=LISTEN_CHECK_SECONDS):
-                            self._forget()
-                        await conn.execute("SELECT 1")  # a silently dropped connection is found here
+                await listen(conninfo, KEY_CHANGES, LISTEN_CHECK_SECONDS, self._subscribed, self._forget)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database went away: look every key up until it is back

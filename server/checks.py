@@ -82,17 +82,12 @@ async def check_postgres(settings: Settings) -> Check:
         return Check("postgresql", "OK", f"embedded PostgreSQL with pgvector in {data_dir / 'pg'}")
     import psycopg
 
+    from tools.store.db import server_facts
+
     try:
-        async with await psycopg.AsyncConnection.connect(settings.database_url, connect_timeout=5) as conn:
-            cur = await conn.execute(
-                "SELECT current_setting('server_version'), "
-                "EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector')"
-            )
-            row = await cur.fetchone()
+        version, has_vector = await server_facts(settings.database_url)
     except psycopg.Error as exc:
         return Check("postgresql", "FAIL", f"DATABASE_URL: {str(exc).strip().splitlines()[0]}")
-    assert row is not None
-    version, has_vector = row
     if not has_vector:
         return Check("postgresql", "WARN", f"PostgreSQL {version} without pgvector: vector search unavailable")
     return Check("postgresql", "OK", f"PostgreSQL {version} with pgvector")

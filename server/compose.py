@@ -33,8 +33,9 @@ from tools.context import Parts
 from tools.days import ProductionDays, parse_start
 from tools.executor import ActionExecutor, ApprovalPolicy
 from tools.hwa import HWAClient, HWAClientConfig
-from tools.notify import Notifier
 from tools.registry import get_tool_catalog
+from tools.services.notify import Notifier
+from tools.services.watch import Watcher
 from tools.store.approvals import ApprovalStore
 from tools.store.db import Pool, database_url, one_at_a_time, open_pool, release_embedded, unbounded
 from tools.store.documents import DocumentStore
@@ -43,7 +44,6 @@ from tools.store.incidents import IncidentStore
 from tools.store.investigations import InvestigationStore
 from tools.store.kg import KnowledgeGraph
 from tools.store.migrate import upgrade
-from tools.watch import Watcher
 
 from .auth import Authenticator
 from .keys import parse_static_keys

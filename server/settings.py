@@ -9,7 +9,7 @@ from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tools.notify import Channel, Smtp
+from tools.services.notify import Channel, Smtp
 from tools.store.retention import Retention
 
 SIM_USER, SIM_PASSWORD = "admin", "admin"

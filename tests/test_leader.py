@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from server.leader import lead
+from tools.store.leader import lead
 
 
 async def test_one_leader_at_a_time_and_a_takeover(pg_url: str) -> None:

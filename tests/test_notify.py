@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request, Response
 from hwasim import SimConfig, build_plan, create_app
 from tests.live import LiveServer
 from tests.test_watch import watcher_on
-from tools.notify import Channel, Notifier, Smtp
+from tools.services.notify import Channel, Notifier, Smtp
 from tools.store.investigations import Investigation, InvestigationStore
 
 

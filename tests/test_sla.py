@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests.test_kg import T0, known_dag
-from tools.sla import estimates, sla_risk
+from tools.services.sla import estimates, sla_risk
 from tools.store.kg import KnowledgeGraph
 
 

@@ -14,11 +14,11 @@ from hwasim.stdlists import kinds
 from tests.live import LiveServer
 from tests.test_kg import T0, known_dag
 from tools.hwa import HWAClient, HWAClientConfig
+from tools.services.watch import Watcher
 from tools.store.incidents import IncidentStore
 from tools.store.investigations import InvestigationStore
 from tools.store.kg import KnowledgeGraph
 from tools.store.kg_sync import KnowledgeGraphSync
-from tools.watch import Watcher
 
 # the simulator's first failure kinds (one clean line each), which the rule classifier was built on
 # measured on this seeded plan: 0.488 with the first keyword rules (2026-12-06), 1.000 with the

@@ -15,7 +15,8 @@ from .cache import CacheManager
 from .days import ProductionDays
 from .executor import ActionExecutor, Decision, DecisionRefused
 from .hwa import HWAClient, JobInPlan
-from .memo import MemoClient, RunMemo
+from .hwa.reads import WriteNotApproved
+from .memo import RunMemo
 from .store.approvals import Approval, ApprovalError, ApprovalRequest, ApprovalStore
 from .store.documents import DocumentStore
 from .store.incidents import IncidentStore
@@ -24,7 +25,6 @@ from .store.kg import KnowledgeGraph
 if TYPE_CHECKING:
     from .registry import ToolCatalog
 
-WRITE_METHODS = frozenset({"job_action", "job_action_by_filter", "rerun_run", "release_dependencies"})
 Decide = Callable[[dict[str, Any]], Any]
 # the tool outcome of each way an approval can end without being done
 OUTCOMES = {"rejected": "rejected", "expired": "refused", "stale": "stale", "failed": "failed", "unknown": "unknown"}
@@ -49,10 +49,6 @@ class ActionNotDone(Exception):
         self.approval = approval
 
 
-class WriteNotApproved(RuntimeError):
-    """A write was attempted outside the approval executor: refused."""
-
-
 def interrupt_decide(request: dict[str, Any]) -> Any:
     """Pause the LangGraph run until it is resumed with ``Command(resume={"decisions": [...]})``."""
     from langgraph.types import interrupt
@@ -68,24 +64,6 @@ def graph_task() -> str | None:
         return (get_config().get("metadata") or {}).get("langgraph_checkpoint_ns")
     except RuntimeError:  # not inside a graph run
         return None
-
-
-class ReadOnlyClient:
-    """The scheduler client as tools see it: every read passes, every write is refused."""
-
-    def __init__(self, client: HWAClient) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str) -> Any:
-        if name in WRITE_METHODS:
-            raise WriteNotApproved(f"{name}: tools cannot write to the scheduler; ask for an approval")
-        return getattr(self._client, name)
-
-
-def read_only(client: HWAClient | ReadOnlyClient) -> HWAClient:
-    """Typed as the client (reads are the same calls); writes raise WriteNotApproved."""
-    proxy = client if isinstance(client, ReadOnlyClient) else ReadOnlyClient(client)
-    return proxy  # type: ignore[return-value]
 
 
 @dataclass
@@ -147,8 +125,7 @@ class ToolContext:
 
     @property
     def client(self) -> HWAClient:
-        client = read_only(self.parts.client)
-        return client if self.memo is None else MemoClient(client, self.memo)  # type: ignore[return-value]
+        return self.parts.client.view(self.memo)
 
     @property
     def cache(self) -> CacheManager | None:
@@ -302,10 +279,8 @@ __all__ = [
     "ApprovalError",
     "ApprovalPending",
     "Parts",
-    "ReadOnlyClient",
     "ToolContext",
     "WriteNotApproved",
     "hitl_request",
     "interrupt_decide",
-    "read_only",
 ]

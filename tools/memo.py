@@ -4,28 +4,10 @@ It sits under the Redis cache (which spans runs) and over the client's retries."
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .shared import SharedFetches
-
-# the client's read methods whose result depends only on their arguments within a run
-MEMOIZED = frozenset(
-    {
-        "find_jobs",
-        "get_job",
-        "job_predecessors",
-        "job_successors",
-        "job_log",
-        "jobs_with_failed_runs",
-        "failed_jobs",
-        "query_workstations",
-        "get_workstation",
-        "engine_info",
-        "count_jobs",
-    }
-)
 
 
 class RunMemo:
@@ -63,36 +45,3 @@ class RunMemo:
         else:
             self.misses += 1
         return await self._flights.join(key, lambda: self._fill(key, fetch))
-
-
-class MemoClient:
-    """The (read-only) client as one run sees it: memoized reads, everything else passed through."""
-
-    def __init__(self, client: Any, memo: RunMemo) -> None:
-        self._client = client
-        self._memo = memo
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._client, name)
-        if name not in MEMOIZED:
-            return attribute
-
-        async def memoized(*args: Any, **kwargs: Any) -> Any:
-            return await self._memo.call(_key(attribute, name, args, kwargs), lambda: attribute(*args, **kwargs))
-
-        return memoized
-
-    def prefetch(self, name: str, *args: Any, **kwargs: Any) -> None:
-        """Start the read ``name(*args, **kwargs)`` in the background; the run's later identical read joins it."""
-        if name not in MEMOIZED:
-            raise ValueError(f"{name} is not a memoized read")
-        attribute = getattr(self._client, name)
-        self._memo.start(_key(attribute, name, args, kwargs), lambda: attribute(*args, **kwargs))
-
-
-def _key(method: Callable[..., Any], name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    """One key per distinct read, however it is spelled: ``find_jobs("X")`` and
-    ``find_jobs("X", workstation=None)`` are the same request."""
-    bound = inspect.signature(method).bind(*args, **kwargs)
-    bound.apply_defaults()
-    return f"{name}:{sorted(bound.arguments.items())!r}"

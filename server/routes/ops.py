@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from tools.registry import Role
+from tools.store.db import ping
 
 from ..auth import Principal, require
 from ..deps import Running
@@ -61,8 +62,7 @@ async def full_health(app: Running, principal: Viewer) -> dict[str, Any]:
         return f"HWA {info.display_version}, breaker {await app.parts.client.breaker_state()}"
 
     async def postgres() -> str:
-        async with app.store.pool.connection() as conn:
-            await conn.execute("SELECT 1")
+        await ping(app.store.pool)
         return "vectors on" if app.documents.vector_enabled else (app.documents.vector_problem or "no vectors")
 
     async def redis() -> str:

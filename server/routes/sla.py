@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from tools.registry import Role
-from tools.sla import sla_risk
+from tools.services.sla import sla_risk
 
 from ..auth import Principal, require
 from ..deps import Running

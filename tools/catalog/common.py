@@ -14,8 +14,8 @@ from tools.cache import Kind
 from tools.context import ToolContext
 from tools.hwa import JobInPlan
 from tools.hwa.models import FAILED_STATUSES, JobRun
+from tools.hwa.reads import prefetch
 from tools.language import estimate_tokens
-from tools.memo import MemoClient
 from tools.registry import ToolInputError
 
 
@@ -149,9 +149,9 @@ async def prefetch_job(ctx: ToolContext, job_name: str, log: bool = False, depth
     it. The tool still asks with what the scheduler returned; a stale guess costs one request, and the
     answer never comes from the guess (only a read the tool itself makes with the same arguments joins it)."""
     client, kg = ctx.client, ctx.kg
-    if ctx.memo is None or kg is None or not isinstance(client, MemoClient):
+    if ctx.memo is None or kg is None:
         return
-    client.prefetch("find_jobs", job_name)
+    prefetch(client, "find_jobs", job_name)
     if await client.breaker_state() != "closed":
         return  # the engine is failing: no guesses that would only add to its load
     try:
@@ -162,11 +162,11 @@ async def prefetch_job(ctx: ToolContext, job_name: str, log: bool = False, depth
         return
     job_id, run_id = guess
     if log and run_id:
-        client.prefetch("job_log", run_id)
+        prefetch(client, "job_log", run_id)
     if depth is not None:
-        client.prefetch("get_job", job_id)
-        client.prefetch("job_predecessors", job_id, depth)
-        client.prefetch("job_successors", job_id, depth)
+        prefetch(client, "get_job", job_id)
+        prefetch(client, "job_predecessors", job_id, depth)
+        prefetch(client, "job_successors", job_id, depth)
 
 
 def current_instances(jobs: list[JobInPlan]) -> list[JobInPlan]:

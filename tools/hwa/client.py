@@ -6,6 +6,7 @@ circuit breaker that fails fast while the engine is down, typed errors, and pagi
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
@@ -54,6 +55,7 @@ from .models import (
     WorkstationInPlan,
     parse_flow_node,
 )
+from .reads import ReadMemo, WriteNotApproved, memoized
 
 API_PREFIX = "/twsd/api/v2"
 M = TypeVar("M", bound=BaseModel)
@@ -78,6 +80,15 @@ class HWAClient:
             default_ttl=config.breaker_reset_seconds,
             exclude=[HWABadRequest, HWAUnauthorized, HWAForbidden, HWANotFound, HWAConflict],
         )
+        self.memo: ReadMemo | None = None  # a view's reads, each sent once per run (``view``)
+        self.read_only = False
+
+    def view(self, memo: ReadMemo | None = None) -> HWAClient:
+        """This client as one run's tools see it — the same connections, retries and breaker: every
+        write refused (``WriteNotApproved``; only the approval executor writes), reads memoized."""
+        view = copy.copy(self)
+        view.memo, view.read_only = memo, True
+        return view
 
     async def __aenter__(self) -> HWAClient:
         return self
@@ -115,6 +126,8 @@ class HWAClient:
         return response
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        if method != "GET" and self.read_only:
+            raise WriteNotApproved(f"{method} {path}: tools cannot write to the scheduler; ask for an approval")
         if method != "GET":
             return await self._send(method, path, **kwargs)
         retrying = AsyncRetrying(
@@ -187,6 +200,7 @@ class HWAClient:
         """Every matching job stream, page by page."""
         return self._iterate(self.query_job_streams, oql_text, plan_filter, page_size=page_size)
 
+    @memoized
     async def find_jobs(
         self, name: str, workstation: str | None = None, job_stream: str | None = None
     ) -> list[JobInPlan]:
@@ -199,6 +213,7 @@ class HWAClient:
         text = oql.query(where, order_by="schedTime", descending=True)
         return [job async for job in self.iter_jobs(text)]
 
+    @memoized
     async def failed_jobs(self, since: datetime | None = None) -> list[JobInPlan]:
         """Jobs whose latest run is ABEND or FAIL (ended after ``since`` when given)."""
         where = oql.all_of(
@@ -208,6 +223,7 @@ class HWAClient:
         jobs = [job async for job in self.iter_jobs(oql.query(where, order_by="schedTime", descending=True))]
         return [job for job in jobs if job.is_failed]
 
+    @memoized
     async def jobs_with_failed_runs(self, since: datetime) -> list[JobInPlan]:
         """Jobs with any run in ABEND or FAIL and any run ended after ``since`` (multi-valued fields
         match on any run): the caller picks the runs that did both. Reruns that recovered included."""
@@ -217,6 +233,7 @@ class HWAClient:
         )
         return [job async for job in self.iter_jobs(oql.query(where, order_by="schedTime", descending=True))]
 
+    @memoized
     async def get_job(self, job_id: str) -> JobInPlan:
         return await self._get(f"/plan/job/{segment(job_id)}", JobInPlan)
 
@@ -224,18 +241,22 @@ class HWAClient:
         response = await self._request("GET", f"/plan/job/{segment(job_id)}/{direction}", params={"depth": depth})
         return [parse_flow_node(item) for item in response.json().get("results", [])]
 
+    @memoized
     async def job_predecessors(self, job_id: str, depth: int = 1) -> list[FlowNode]:
         return await self._flow_nodes(job_id, "predecessors", depth)
 
+    @memoized
     async def job_successors(self, job_id: str, depth: int = 1) -> list[FlowNode]:
         return await self._flow_nodes(job_id, "successors", depth)
 
+    @memoized
     async def count_jobs(
         self, grouping: tuple[str, ...] = ("status",), plan_filter: str = "/@/@#/@/@.@"
     ) -> GroupedCount:
         params = {"plan_filter": plan_filter, "grouping_filters": ",".join(grouping) or None}
         return await self._get("/plan/job/count", GroupedCount, params)
 
+    @memoized
     async def job_log(
         self,
         run_id: str,
@@ -343,6 +364,7 @@ class HWAClient:
     async def get_job_stream(self, jobstream_id: str) -> JobStreamInPlan:
         return await self._get(f"/plan/jobstream/{segment(jobstream_id)}", JobStreamInPlan)
 
+    @memoized
     async def query_workstations(
         self,
         oql_text: str | None = None,
@@ -358,9 +380,11 @@ class HWAClient:
         }
         return await self._page("/plan/workstation", WorkstationInPlan, params)
 
+    @memoized
     async def get_workstation(self, workstation_id: str) -> WorkstationInPlan:
         return await self._get(f"/plan/workstation/{segment(workstation_id)}", WorkstationInPlan)
 
+    @memoized
     async def engine_info(self) -> EngineInfo:
         return await self._get("/engine/info", EngineInfo)
 

@@ -13,7 +13,7 @@ import contextvars
 import json
 import os
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -254,3 +254,36 @@ async def has_pgvector(pool: Pool) -> bool:
     async with pool.connection() as conn:
         cur = await conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
         return await cur.fetchone() is not None
+
+
+async def ping(pool: Pool) -> None:
+    """One round trip: raises when the database does not answer."""
+    async with pool.connection() as conn:
+        await conn.execute("SELECT 1")
+
+
+async def server_facts(url: str) -> tuple[str, bool]:
+    """The server's version and whether pgvector can be installed (``validate-config``)."""
+    async with await AsyncConnection.connect(url, connect_timeout=5) as conn:
+        cur = await conn.execute(
+            "SELECT current_setting('server_version') AS version, "
+            "EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector') AS vector"
+        )
+        row = await cur.fetchone()
+    assert row is not None
+    return str(row[0]), bool(row[1])
+
+
+async def listen(
+    url: str, channel: str, check_seconds: float, listening: Callable[[], None], notified: Callable[[], None]
+) -> None:
+    """LISTEN on ``channel`` on a connection of its own: ``listening()`` once subscribed, then
+    ``notified()`` on every notification; the connection is checked every ``check_seconds`` (a silently
+    dropped one is found). Returns only by raising: the caller decides how to go on without it."""
+    async with await AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute(f"LISTEN {channel}")
+        listening()
+        while True:
+            async for _ in conn.notifies(timeout=check_seconds):
+                notified()
+            await conn.execute("SELECT 1")

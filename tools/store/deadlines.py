@@ -1,4 +1,4 @@
-"""The knowledge graph's reads behind the SLA projection (``tools.sla``): recent successful
+"""The knowledge graph's reads behind the SLA projection (``tools.services.sla``): recent successful
 durations, the unfinished jobs and streams with a deadline, and every target's upstream closure with
 the latest run and predecessors of each job on it — each in one round trip, whatever the number of
 targets."""

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .hwa.models import FAILED_STATUSES
-from .store.deadlines import DONE, DeadlineReads
-from .store.kg import KnowledgeGraph
+from ..hwa.models import FAILED_STATUSES
+from ..store.deadlines import DONE, DeadlineReads
+from ..store.kg import KnowledgeGraph
 
 RECENT = 10
 PAST = timedelta(hours=24)  # deadlines missed longer ago than this are history, not risk

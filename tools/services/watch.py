@@ -18,16 +18,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .catalog.common import failed_runs, iso
-from .causes import Category, cause_for, error_lines
-from .diagnosis import Diagnosis, diagnose
-from .diagnosis_model import refined
-from .hwa import HWAClient
-from .hwa.errors import HWANotFound
-from .hwa.models import FAILED_STATUSES
-from .store.incidents import IncidentStore
-from .store.investigations import Investigation, InvestigationStore
-from .store.kg import Impact, KnowledgeGraph
+from ..catalog.common import failed_runs, iso
+from ..causes import Category, cause_for, error_lines
+from ..diagnosis import Diagnosis, diagnose
+from ..diagnosis_model import refined
+from ..hwa import HWAClient
+from ..hwa.errors import HWANotFound
+from ..hwa.models import FAILED_STATUSES
+from ..store.incidents import IncidentStore
+from ..store.investigations import Investigation, InvestigationStore
+from ..store.kg import Impact, KnowledgeGraph
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 
-from .store.db import Pool
-from .store.investigations import SEVERITIES, Investigation, InvestigationStore
-from .store.notifications import Outbox
+from ..store.db import Pool
+from ..store.investigations import SEVERITIES, Investigation, InvestigationStore
+from ..store.notifications import Outbox
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
