@@ -56,14 +56,20 @@ def interrupt_decide(request: dict[str, Any]) -> Any:
     return interrupt(request)
 
 
-def graph_task() -> str | None:
-    """The running LangGraph task's namespace (the same when the task re-runs on resume), or None."""
+def run_config() -> dict[str, Any] | None:
+    """The running graph's config, or None outside a graph run."""
     from langgraph.config import get_config
 
     try:
-        return (get_config().get("metadata") or {}).get("langgraph_checkpoint_ns")
-    except RuntimeError:  # not inside a graph run
+        return dict(get_config())
+    except RuntimeError:  # get_config's documented answer outside a run
         return None
+
+
+def graph_task() -> str | None:
+    """The running LangGraph task's namespace (the same when the task re-runs on resume), or None."""
+    config = run_config()
+    return None if config is None else (config.get("metadata") or {}).get("langgraph_checkpoint_ns")
 
 
 @dataclass
@@ -192,14 +198,11 @@ class ToolContext:
                 return outcome_of(await self.actions.outcome(approval.id))
         self.approval_id = approval.id
         request = hitl_request(approval, joined=joined)
-        try:  # in a graph: exactly one interrupt per write call, so resumes replay in order
-            response = self.decide(request)
-            if isinstance(response, Awaitable):
-                response = await response
-        except RuntimeError as exc:  # interrupt() outside a graph run
-            if "runnable context" not in str(exc) and "get_config" not in str(exc):
-                raise
-            raise ApprovalPending(approval.id, request) from exc
+        if self.decide is interrupt_decide and run_config() is None:  # no graph run to pause
+            raise ApprovalPending(approval.id, request)
+        response = self.decide(request)  # in a graph: one interrupt per write call, so resumes replay in order
+        if isinstance(response, Awaitable):
+            response = await response
         approval = await self.approvals.get(approval.id)
         if approval.status == "pending":  # this resume is the decision
             approval = await self._decide(approval, response)

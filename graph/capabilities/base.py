@@ -5,6 +5,7 @@ nodes read the registry (``graph.capabilities.REGISTRY``); adding a kind is addi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,7 +49,16 @@ class Capability:
     weights: dict[str, float] = field(default_factory=dict)  # rank weight per branch (1.0 for its reads)
     boost: Callable[[dict[str, Any], str], float] = no_boost  # extra score from entities
     about_a_job: bool = False  # without a job found, the agent looks for one
+    settles: bool = True  # its reads are the whole answer: no agent step when they all came back
+    also: tuple[tuple[float, tuple[str, ...]], ...] = ()  # more signals, each group with its own weight
     eval_tag: str = ""  # the evaluation cases' tag for this kind
+
+    def score(self, folded: str, entities: dict[str, Any]) -> float:
+        """How strongly the question reads as this kind: each signal that matches adds its weight."""
+        total = 0.0
+        for weight, patterns in ((self.weight, self.signals), *self.also):
+            total += weight * sum(1 for p in patterns if re.search(p, folded))
+        return total + self.boost(entities, folded)
 
     def weight_of(self, branch: str) -> float:
         return self.weights.get(branch, 1.0 if branch in self.reads else 0.3)

@@ -26,8 +26,14 @@ def compose(data: Data, lang: str, meta: dict[str, Any]) -> list[str]:
 
 CAPABILITY = Capability(
     kind=QueryType.DIGEST,
-    signals=(),
-    weight=0.0,
+    signals=(
+        r"\bwhat (happened|went wrong|broke)\b.*\b(overnight|last night|tonight|during the night|while i was)\b",
+        r"\b(overnight|night|nightly|morning) (summary|recap|digest|report|briefing)\b",
+        r"\b(digest|recap)\b.*\b(night|overnight|failures|incidents)\b",
+        r"\bo que (aconteceu|rolou|houve|deu errado)\b.*\b(noite|madrugada)\b",
+        r"\b(resumo|relatorio|balanco) da (noite|madrugada)\b",
+    ),
+    weight=4.0,
     reads=("investigations", "failed", "failed_causes", "long", "health"),
     compose=compose,
     branches={"long": long_runners.CAPABILITY.branches["long"]},

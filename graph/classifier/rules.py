@@ -24,7 +24,6 @@ from .vocabulary import (
     NAME_TOKEN,
     RETURN_CODE,
     SHORT_HOURS,
-    SIGNALS,
     STATUS_WORDS,
 )
 
@@ -53,18 +52,12 @@ VAGUE = {QueryType.OTHER, QueryType.STATUS, QueryType.HEALTH}  # kinds that say 
 def classify_text(text: str, entities: Entities) -> tuple[QueryType, float]:
     folded = fold(text)
     scores: dict[QueryType, float] = {}
-    for query_type, weight, patterns in SIGNALS:
-        hits = sum(1 for p in patterns if re.search(p, folded))
-        if hits:
-            scores[query_type] = scores.get(query_type, 0.0) + weight * hits
     from ..capabilities import REGISTRY  # its modules compose answers, which read this module's language_of
 
     found = entities.model_dump()
-    for capability in REGISTRY.values():  # the kinds declared as capability modules
-        score = capability.weight * sum(1 for p in capability.signals if re.search(p, folded))
-        score += capability.boost(found, folded)
-        if score > 0:
-            scores[capability.kind] = scores.get(capability.kind, 0.0) + score
+    for capability in REGISTRY.values():  # every kind is a capability module with its signals
+        if (score := capability.score(folded, found)) > 0:
+            scores[capability.kind] = score
     if entities.action and (entities.jobs or re.search(r"\b(it|ele|isso)\b", folded)) and QueryType.HOWTO not in scores:
         scores[QueryType.ACTION] = scores.get(QueryType.ACTION, 0.0) + 2.0
     if entities.return_codes and not entities.jobs and QueryType.HOWTO in scores:

@@ -12,8 +12,8 @@ from tools.diagnosis import diagnose
 from tools.hwa.models import FAILED_STATUSES, WAITING_STATUSES
 
 from ..classifier.rules import language_of
-from .failures import cause_text, cause_words, failed_list, failed_reads
-from .pasted import pasted, said
+from .failures import cause_text, cause_words
+from .pasted import said
 from .phrases import (
     BRANCH_WORDS,
     CATEGORY_WORDS,
@@ -23,7 +23,7 @@ from .phrases import (
     outage_reason,
     t,
 )
-from .system import health_lines, job_line
+from .system import job_line
 from .waiting import wait_text
 
 
@@ -45,95 +45,84 @@ Compose = Callable[[dict[str, list[dict[str, Any]]], str, dict[str, Any]], list[
 def render(
     query_type: str, lang: str, context: list[dict[str, Any]], meta: dict[str, Any], compose: Compose | None = None
 ) -> str:
-    """The answer: the parts a capability composes (``compose``, from its declaration) or this module's
-    own kinds, then what every answer carries (inferred names, outages, partial reads, brevity)."""
+    """The answer: the parts its capability composes (``compose``, from its declaration), then what
+    every answer carries (inferred names, outages, partial reads, brevity)."""
     data = _by_branch(context)
-    parts = compose(data, lang, meta) if compose is not None else _parts(query_type, lang, data, meta)
+    parts = compose(data, lang, meta) if compose is not None else [t("other", lang)]
     return _finish(parts, query_type, lang, meta)
 
 
-def _parts(query_type: str, lang: str, data: dict[str, list[dict[str, Any]]], meta: dict[str, Any]) -> list[str]:
-    parts: list[str] = []
-    keywords: tuple[str, ...] = ()
+Data = dict[str, list[dict[str, Any]]]
+
+
+def statuses(data: Data) -> list[dict[str, Any]]:
+    """The jobs' status reads; a cause read from a log belongs to that run's status line only (not
+    another instance's, not a wait)."""
     status = [j for d in data.get("status", []) for j in d.get("jobs", [])]
-    # a cause read from a log belongs to that run's status line only (not another instance's, not a wait)
     causes = {c.get("run_id"): c["diagnosis"] for c in data.get("cause", []) if c.get("diagnosis")}
-    status = [
+    return [
         j | ({"cause": causes[j["run_id"]]} if j.get("run_id") in causes and j.get("status") in FAILED_STATUSES else {})
         for j in status
     ]
-    acted = any(r.get("outcome") == "ok" for r in meta.get("tool_results", []))
-    if query_type in {"status", "troubleshoot", "logs", "dependencies"} or (query_type == "action" and not acted):
-        # once acted, the status read before is stale
-        history = {h.get("job"): h for h in data.get("history", [])}
-        said_cause = query_type in {"status", "dependencies"}  # troubleshooting shows the decisive line itself
-        parts.extend(
-            f"{job_line(j, lang)}{cause_text(j, lang) if said_cause else ''}{_meaning(j, lang)}"
-            f"{_long_runner(j, history.get(j.get('job')), meta, lang)}"
-            for j in status[:3]
-        )
-    if query_type == "troubleshoot" or (query_type == "logs" and data.get("logs")):
-        waiting = {j.get("job") for j in status if j.get("status") in WAITING_STATUSES}
-        for log in data.get("logs", [])[:1]:
-            if query_type == "troubleshoot" and log.get("job") in waiting:
-                continue  # a job that has not started has no run of today: an older run's log is not why it waits
-            lines = error_lines(log.get("log", ""))
-            if query_type == "logs":
-                head = t("log_of", lang, job=log.get("job"), run=log.get("run_id"), when=log.get("scheduled"))
-                parts.append(f"{head}\n```\n{log.get('log', '')[-2500:]}\n```")
-            elif (found := log.get("diagnosis") or {}).get("line"):  # the decisive line, as the diagnosis read it
-                meaning = said(found, "meaning", lang)
-                parts.append(
-                    t("error_lines", lang)
-                    + f"\n> {found['line_number']}: {found['line']}\n({meaning})"
-                    + f"\n[log {log.get('job')} run {log.get('run_id')}]"
-                )
-            elif lines:
-                parts.append(
-                    t("error_lines", lang)
-                    + "\n"
-                    + "\n".join(f"> {line}" for line in lines)
-                    + f"\n[log {log.get('job')} run {log.get('run_id')}]"
-                )
-    if query_type == "troubleshoot":
-        asked = ((meta.get("entities") or {}).get("jobs") or [None])[0]
-        parts.extend(_incidents(data.get("incidents", []), lang, asked))
-        parts.extend(_impact(data.get("kg", []), lang))
-        failed = next((j for j in status if j.get("status") in FAILED_STATUSES), None)
-        if failed:
-            logs = data.get("logs", [])[:1]
-            found = logs[0].get("diagnosis") if logs else None
-            if not found:  # no failed run's log in the context: what the status and return code say
-                reading = diagnose(None, failed.get("status"), failed.get("return_code"))
-                found = {"category": reading.category, "next_step": reading.next_en, "next_step_pt": reading.next_pt}
-            step = said(found, "next_step", lang)
-            label = CATEGORY_WORDS[found["category"]][lang]
-            parts.append(t("next_cause", lang, category=label, step=step))
-            keywords = cause_for(found["category"]).keywords
-    if query_type == "dependencies":
-        parts.extend(_dependencies(data.get("dependencies", []), lang))
-        parts.extend(_impact(data.get("kg", []), lang))
-    if query_type == "failed_jobs":
-        parts.extend(failed_list(failed_reads(data), lang))
-    if query_type == "diagnose":  # a pasted job log, read by the one diagnosis
-        parts.extend(pasted(data.get("pasted", []), lang, CATEGORY_WORDS))
-    if query_type == "health" or (query_type == "status" and not status):
-        parts.extend(health_lines(data.get("health", []), data.get("workstations", []), lang))
-    failing = any(j.get("status") in FAILED_STATUSES for j in status) or not status
-    # a sure reading of the log has its own next step: runbook passages would only list other causes
+
+
+def status_lines(data: Data, meta: dict[str, Any], lang: str, with_cause: bool) -> list[str]:
+    """A line per job (up to three): its state, what it means, whether it runs long, and (``with_cause``)
+    the cause read from its failed run's log."""
+    history = {h.get("job"): h for h in data.get("history", [])}
+    return [
+        f"{job_line(j, lang)}{cause_text(j, lang) if with_cause else ''}{_meaning(j, lang)}"
+        f"{_long_runner(j, history.get(j.get('job')), meta, lang)}"
+        for j in statuses(data)[:3]
+    ]
+
+
+def decisive_lines(data: Data, lang: str) -> list[str]:
+    """Why the run failed, from its log: the decisive line as the diagnosis read it, else the lines
+    that look like errors; nothing for a job still waiting (an older run's log is not why it waits)."""
+    waiting = {j.get("job") for j in statuses(data) if j.get("status") in WAITING_STATUSES}
+    parts = []
+    for log in data.get("logs", [])[:1]:
+        if log.get("job") in waiting:
+            continue
+        source = f"\n[log {log.get('job')} run {log.get('run_id')}]"
+        if (found := log.get("diagnosis") or {}).get("line"):
+            meaning = said(found, "meaning", lang)
+            parts.append(t("error_lines", lang) + f"\n> {found['line_number']}: {found['line']}\n({meaning})" + source)
+        elif lines := error_lines(log.get("log", "")):
+            parts.append(t("error_lines", lang) + "\n" + "\n".join(f"> {line}" for line in lines) + source)
+    return parts
+
+
+def log_tails(data: Data, lang: str) -> list[str]:
+    """The end of the job's log, as read."""
+    return [
+        t("log_of", lang, job=log.get("job"), run=log.get("run_id"), when=log.get("scheduled"))
+        + f"\n```\n{log.get('log', '')[-2500:]}\n```"
+        for log in data.get("logs", [])[:1]
+    ]
+
+
+def next_steps(data: Data, lang: str) -> list[str]:
+    """The failed job's cause and next step — from its log's diagnosis, else from what its status and
+    return code say — and the runbooks' passages when the reading is unsure (they list other causes)."""
+    status = statuses(data)
+    failed = next((j for j in status if j.get("status") in FAILED_STATUSES), None)
+    parts: list[str] = []
+    keywords: tuple[str, ...] = ()
+    if failed:
+        logs = data.get("logs", [])[:1]
+        found = logs[0].get("diagnosis") if logs else None
+        if not found:  # no failed run's log in the context: what the status and return code say
+            reading = diagnose(None, failed.get("status"), failed.get("return_code"))
+            found = {"category": reading.category, "next_step": reading.next_en, "next_step_pt": reading.next_pt}
+        label = CATEGORY_WORDS[found["category"]][lang]
+        parts.append(t("next_cause", lang, category=label, step=said(found, "next_step", lang)))
+        keywords = cause_for(found["category"]).keywords
+    failing = failed is not None or not status
     sure = any((log.get("diagnosis") or {}).get("confidence", 0) >= SURE for log in data.get("logs", []))
-    if query_type == "howto" or (query_type == "troubleshoot" and failing and not sure):  # waiting: the engine's
-        parts.extend(_howto(data.get("knowledge", []), lang, brief=query_type == "troubleshoot", keywords=keywords))
-    if query_type == "action":
-        parts.extend(_action(meta, lang))
-    if query_type == "outcome":
-        parts.extend(_outcomes(data.get("outcomes", []), lang))
-    if query_type == "impact":
-        parts.extend(_what_if(meta.get("entities") or {}, status, data, lang))
-    if query_type == "sla":
-        parts.extend(critical_list(data.get("critical", []), lang))
-    if query_type == "other":
-        parts.append(t("other", lang))
+    if failing and not sure:  # waiting: the engine's reason says it, not the runbooks
+        parts.extend(howto(data.get("knowledge", []), lang, brief=True, keywords=keywords))
     return parts
 
 
@@ -172,14 +161,14 @@ def _finish(parts: list[str], query_type: str, lang: str, meta: dict[str, Any]) 
 RELEASES_SUCCESSORS = {"cancel", "confirm"}  # the successors run (without the job's output)
 
 
-def _what_if(entities: dict[str, Any], status: list[dict[str, Any]], data: dict[str, Any], lang: str) -> list[str]:
+def what_if(entities: dict[str, Any], status: list[dict[str, Any]], data: dict[str, Any], lang: str) -> list[str]:
     """What an action would do, from the action's own declaration and the job's successors: a cancel
     releases them, a hold or a kill keeps them waiting. Nothing is changed."""
     action = entities.get("action") or ""
     target = (entities.get("jobs") or [None])[0]  # the job the action names first; others are asked about
     mine = [j for j in status if j.get("job") == target] or status[:1]
     deps = [d for d in data.get("dependencies", []) if (d.get("job") or {}).get("job") == target]
-    out = [job_line(j, lang) for j in mine[:1]] + _dependencies(deps or data.get("dependencies", [])[:1], lang)
+    out = [job_line(j, lang) for j in mine[:1]] + dependencies(deps or data.get("dependencies", [])[:1], lang)
     declared = ACTIONS.get("confirm_succ" if action == "confirm" else action)
     if declared is not None:
         out.append(declared.consequence_for({"status": mine[0].get("status")} if mine else {}, lang))
@@ -191,13 +180,13 @@ def _what_if(entities: dict[str, Any], status: list[dict[str, Any]], data: dict[
             said = helps[:1].upper() + helps[1:]
             out.append(t("rerun_verdict", lang, helps=said, cause=words, line=found.get("line") or "?", step=step))
     if action not in RELEASES_SUCCESSORS:  # the successors wait for it: how many, which critical
-        out.extend(_impact([k for k in data.get("kg", []) if k.get("job") == target] or data.get("kg", []), lang))
+        out.extend(impact([k for k in data.get("kg", []) if k.get("job") == target] or data.get("kg", []), lang))
     verb = REQUEST_WORDS.get(action, {}).get(lang, "")
     out.append(t("what_if", lang, verb=verb or "…", job=target or "…"))
     return out
 
 
-def _outcomes(items: list[dict[str, Any]], lang: str) -> list[str]:
+def outcomes(items: list[dict[str, Any]], lang: str) -> list[str]:
     requests = [r for d in items for r in d.get("requests", [])]
     if not requests:
         return [t("no_requests", lang)]
@@ -205,7 +194,7 @@ def _outcomes(items: list[dict[str, Any]], lang: str) -> list[str]:
     return [t("outcomes", lang) + "\n" + "\n".join(lines)]
 
 
-def _incidents(items: list[dict[str, Any]], lang: str, job: str | None = None) -> list[str]:
+def incidents(items: list[dict[str, Any]], lang: str, job: str | None = None) -> list[str]:
     """The job's own earlier failures apart from the same error on other jobs, each attributed."""
     incidents = [i for d in items for i in d.get("incidents", []) if i.get("match") == "signature"]
     if not incidents:
@@ -227,7 +216,7 @@ def _incidents(items: list[dict[str, Any]], lang: str, job: str | None = None) -
     return out
 
 
-def _impact(items: list[dict[str, Any]], lang: str) -> list[str]:
+def impact(items: list[dict[str, Any]], lang: str) -> list[str]:
     for impact in items[:1]:
         critical = impact.get("critical") or []
         extra = t("critical", lang, n=len(critical), names=", ".join(critical[:5])) if critical else ""
@@ -238,7 +227,7 @@ def _impact(items: list[dict[str, Any]], lang: str) -> list[str]:
     return []
 
 
-def _dependencies(items: list[dict[str, Any]], lang: str) -> list[str]:
+def dependencies(items: list[dict[str, Any]], lang: str) -> list[str]:
     out = []
     for deps in items[:1]:
         waits = ", ".join(f"{d['name']} [{d['status']}]" for d in deps.get("waits_for", [])[:10]) or t("nothing", lang)
@@ -312,7 +301,7 @@ def critical_list(items: list[dict[str, Any]], lang: str) -> list[str]:
     return []
 
 
-def _howto(items: list[dict[str, Any]], lang: str, brief: bool, keywords: tuple[str, ...] = ()) -> list[str]:
+def howto(items: list[dict[str, Any]], lang: str, brief: bool, keywords: tuple[str, ...] = ()) -> list[str]:
     found = [p for d in items for p in d.get("passages", [])]
     if keywords:  # passages about the cause first
         found.sort(key=lambda p: not any(k.lower() in p["text"].lower() for k in keywords))
@@ -326,7 +315,7 @@ def _howto(items: list[dict[str, Any]], lang: str, brief: bool, keywords: tuple[
     return [f"{t('howto', lang)}\n\n{body}"]
 
 
-def _action(meta: dict[str, Any], lang: str) -> list[str]:
+def action_parts(meta: dict[str, Any], lang: str) -> list[str]:
     results = meta.get("tool_results", [])
     if meta.get("denied"):
         denied = meta["denied"]

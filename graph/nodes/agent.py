@@ -143,28 +143,6 @@ def unparseable(reply: AIMessage) -> list[ToolMessage]:
     ]
 
 
-# question kinds whose gathered reads are the whole answer: the agent step has nothing to decide, so
-# the turn makes one model call (the draft) instead of two
-ANSWERED_BY_GATHER = frozenset(
-    {
-        "status",
-        "troubleshoot",
-        "failed_jobs",
-        "logs",
-        "dependencies",
-        "health",
-        "howto",
-        "outcome",
-        "impact",
-        "diagnose",
-    }
-)
-
-
-# kinds whose reads are about a named job: without one, the reads answered nothing
-ABOUT_A_JOB = frozenset({"status", "troubleshoot", "logs", "dependencies", "impact"})
-
-
 def route_after_rank(state: State) -> str:
     """Straight to the draft when the reads planned for this kind of question all came back and the
     question was understood with confidence; the agent (and its tools) otherwise: actions, unclear
@@ -172,9 +150,9 @@ def route_after_rank(state: State) -> str:
     entities = state.get("entities") or {}
     query_type = state.get("query_type")
     capability = REGISTRY.get(str(query_type))
-    about_a_job = query_type in ABOUT_A_JOB or bool(capability and capability.about_a_job)
+    about_a_job = bool(capability and capability.about_a_job)
     settled = (
-        (query_type in ANSWERED_BY_GATHER or capability is not None)
+        bool(capability and capability.settles)  # its reads are the whole answer: one model call (the draft)
         and state.get("confidence", 0.0) >= 0.5
         and bool(state.get("gathered"))
         and not state.get("errors")

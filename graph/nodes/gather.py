@@ -120,33 +120,17 @@ BRANCHES: dict[str, Branch] = {
     ),
 }
 
-PLAN: dict[str, list[str]] = {
-    "status": ["status", "workstations", "history", "cause"],  # history: is a running job a long runner?
-    "troubleshoot": ["status", "logs", "incidents", "kg", "knowledge"],
-    "failed_jobs": ["failed", "failed_causes"],
-    "logs": ["status", "logs"],
-    "dependencies": ["status", "dependencies", "kg", "cause"],
-    "health": ["health", "workstations"],
-    "action": ["status", "stream_failed", "stream_jobs"],
-    "howto": ["knowledge"],
-    "outcome": ["outcomes"],
-    "impact": ["status", "dependencies", "kg", "rerun_logs"],
-    "sla": ["critical"],
-    "diagnose": ["pasted"],
-    "other": [],
-}
-
 
 def planned_calls(query_type: str, entities: dict[str, Any], query: str) -> list[tuple[str, str, Args]]:
-    """(branch, tool, arguments) for every call this query needs: a capability's declared reads (its
-    own branches first, then the shared ones), or this module's plan for the other kinds."""
+    """(branch, tool, arguments) for every call this query needs: its capability's declared reads (its
+    own branches first, then the shared ones)."""
     calls: list[tuple[str, str, Args]] = []
     capability = REGISTRY.get(query_type)
-    for name in capability.reads if capability else PLAN.get(query_type, []):
-        branch = capability.branches.get(name) or BRANCHES[name] if capability else BRANCHES[name]
+    if capability is None:
+        return calls
+    for name in capability.reads:
+        branch = capability.branches.get(name) or BRANCHES[name]
         calls.extend((name, branch.tool, args) for args in branch.args(entities, query))
-    if query_type == "status" and not calls:
-        calls.append(("health", "get_system_health", {}))
     return calls
 
 

@@ -23,23 +23,6 @@ from ..context import Context
 from ..facts import render_item
 from ..state import GatheredItem, State
 
-#: how much each branch matters for each query type (unlisted: 0.3)
-WEIGHTS: dict[str, dict[str, float]] = {
-    "status": {"status": 1.0, "workstations": 0.8, "health": 0.7, "history": 0.6, "cause": 0.8},
-    "troubleshoot": {"logs": 1.0, "status": 0.9, "incidents": 0.8, "kg": 0.6, "knowledge": 0.5},
-    "failed_jobs": {"failed": 1.0, "failed_causes": 1.0},
-    "logs": {"logs": 1.0, "status": 0.6},
-    "dependencies": {"dependencies": 1.0, "kg": 0.9, "status": 0.6, "cause": 0.6},
-    "health": {"health": 1.0, "workstations": 0.9},
-    "action": {"status": 1.0, "stream_failed": 1.0, "stream_jobs": 1.0},
-    "howto": {"knowledge": 1.0},
-    "outcome": {"outcomes": 1.0},
-    "impact": {"dependencies": 1.0, "kg": 1.0, "status": 0.9, "rerun_logs": 1.0},
-    "sla": {"critical": 1.0},
-    "diagnose": {"pasted": 1.0},
-}
-
-
 MIN_RELEVANCE = 0.45  # an unlisted branch (0.3) needs some of the question's words to stay
 MAX_INCIDENTS = 3
 LOG_TAIL = 6
@@ -93,7 +76,7 @@ def raw_tokens_of(item: GatheredItem, rendered: int) -> int:
 def score(text: str, branch: str, query_type: str, terms: set[str]) -> float:
     overlap = sum(1 for term in terms if term in text.lower()) / max(len(terms), 1)
     capability = REGISTRY.get(query_type)
-    weight = capability.weight_of(branch) if capability else WEIGHTS.get(query_type, {}).get(branch, 0.3)
+    weight = capability.weight_of(branch) if capability else 0.3
     return round(weight + 0.5 * overlap, 4)
 
 
