@@ -108,6 +108,33 @@ STREAM_ALIASES = {"folha": "payroll", "faturamento": "billing", "backups": "back
 def extract_entities(text: str, known: KnownNames) -> Entities:
     folded = fold(text)
     entities = Entities()
+    jobs, streams = _names(text, folded, known, entities)
+    entities.jobs = list(dict.fromkeys(jobs))
+    entities.job_streams = list(dict.fromkeys(streams))
+    workstations = [w.upper() for w in re.findall(r"\b(agt\d+|master|fta_\w+)\b", folded)]
+    known_ws = {w.upper() for w in known.workstations}
+    entities.workstations = list(
+        dict.fromkeys(w for w in workstations if not known_ws or w in known_ws or w.startswith("AGT"))
+    )
+    entities.statuses = list(
+        dict.fromkeys([*entities.statuses, *(s for s, pattern in STATUS_WORDS.items() if re.search(pattern, folded))])
+    )
+    entities.return_codes = [int(code) for code in RETURN_CODE.findall(folded)]
+    entities.message_ids = list(
+        dict.fromkeys(next(g for g in m.groups() if g).upper() for m in MESSAGE_ID.finditer(text))
+    )
+    entities.time_window_hours = time_window(folded)
+    entities.run_ids = RUN_ID.findall(text.lower())
+    entities.day = production_day(folded)
+    entities.days_ago = {"yesterday": 1, "day_before": 2}.get(entities.day or "")
+    _action(folded, entities)
+    return entities
+
+
+def _names(text: str, folded: str, known: KnownNames, entities: Entities) -> tuple[list[str], list[str]]:
+    """The jobs and streams the text names: as written (a fuzzy match is recorded as inferred), else
+    as words ("payroll nightly"), else a stream by its word ("the billing stream"). A substatus
+    written like a name (READY_WAITING_FOR_AGENT) is a status."""
     jobs: list[str] = []
     streams: list[str] = []
     for token in NAME_TOKEN.findall(text):
@@ -135,32 +162,17 @@ def extract_entities(text: str, known: KnownNames) -> Entities:
             if job:
                 jobs.append(job)
                 break
-    if not streams:  # "the billing stream", "o fluxo da folha": a word naming one stream
-        word = STREAM_WORD.search(folded)
-        if word:
-            name = next((w for w in word.groups() if w), "")
-            found = [s for s in known.job_streams if s.upper().startswith(STREAM_ALIASES.get(name, name).upper() + "_")]
-            if len(found) == 1:
-                streams.append(found[0])
-                entities.inferred[word.group(0)] = found[0]
-    entities.jobs = list(dict.fromkeys(jobs))
-    entities.job_streams = list(dict.fromkeys(streams))
-    workstations = [w.upper() for w in re.findall(r"\b(agt\d+|master|fta_\w+)\b", folded)]
-    known_ws = {w.upper() for w in known.workstations}
-    entities.workstations = list(
-        dict.fromkeys(w for w in workstations if not known_ws or w in known_ws or w.startswith("AGT"))
-    )
-    entities.statuses = list(
-        dict.fromkeys([*entities.statuses, *(s for s, pattern in STATUS_WORDS.items() if re.search(pattern, folded))])
-    )
-    entities.return_codes = [int(code) for code in RETURN_CODE.findall(folded)]
-    entities.message_ids = list(
-        dict.fromkeys(next(g for g in m.groups() if g).upper() for m in MESSAGE_ID.finditer(text))
-    )
-    entities.time_window_hours = time_window(folded)
-    entities.run_ids = RUN_ID.findall(text.lower())
-    entities.day = production_day(folded)
-    entities.days_ago = {"yesterday": 1, "day_before": 2}.get(entities.day or "")
+    if not streams and (word := STREAM_WORD.search(folded)):  # "the billing stream", "o fluxo da folha"
+        name = next((w for w in word.groups() if w), "")
+        found = [s for s in known.job_streams if s.upper().startswith(STREAM_ALIASES.get(name, name).upper() + "_")]
+        if len(found) == 1:
+            streams.append(found[0])
+            entities.inferred[word.group(0)] = found[0]
+    return jobs, streams
+
+
+def _action(folded: str, entities: Entities) -> None:
+    """The action the text asks for; "jobs in HOLD" names a state, "hold X" the action."""
     for action, pattern in ACTIONS:
         if re.search(pattern, folded):
             entities.action = action
@@ -170,7 +182,6 @@ def extract_entities(text: str, known: KnownNames) -> Entities:
         entities.action = None  # "jobs in HOLD" asks about a state, not for the action
     elif entities.action == "hold" and "HOLD" in entities.statuses and not as_state:
         entities.statuses.remove("HOLD")  # "hold X" is the action, not a state
-    return entities
 
 
 DAY_WORDS: list[tuple[Day, str]] = [  # the first that matches names the production day

@@ -152,30 +152,8 @@ class Watcher:
         category: Category = diagnosis.category
         if category == "unknown" and root_run:
             category = "dependency"
-        similar = []
-        if lines:
-            found = await self.incidents.similar(job_name=run["job"], error_text=lines[-1]["text"], limit=4)
-            similar = [
-                {
-                    "run_id": i.run_id,
-                    "job": i.job_name,
-                    "when": iso(i.occurred_at),
-                    "signature": i.signature,
-                    "resolutions": [r.get("resolution") for r in i.resolutions][:3],
-                }
-                for i in found
-                if i.run_id != run["run_id"]
-            ][:3]
-        step = cause_for(category)
-        step_en, step_pt = (
-            (diagnosis.next_en, diagnosis.next_pt) if category == diagnosis.category else (step.next_en, step.next_pt)
-        )
-        if root_run:
-            step_en = f"fix the root failure first ({', '.join(upstream_failed[:3])}); this job follows it. " + step_en
-            step_pt = (
-                f"resolva primeiro a falha de origem ({', '.join(upstream_failed[:3])}); este job vem depois. "
-                + step_pt
-            )
+        similar = await self._similar(run, lines[-1]["text"]) if lines else []
+        step_en, step_pt = _next_step(diagnosis, category, upstream_failed if root_run else [])
         record = Investigation(
             run_id=run["run_id"],
             kind="failure",
@@ -205,6 +183,21 @@ class Watcher:
         )
         record.id = await self.store.save(record)
         return record if record.id is not None else None
+
+    async def _similar(self, run: dict[str, Any], error: str) -> list[dict[str, Any]]:
+        """Other runs' incidents with the same error (this job's own first), with what resolved them."""
+        found = await self.incidents.similar(job_name=run["job"], error_text=error, limit=4)
+        return [
+            {
+                "run_id": i.run_id,
+                "job": i.job_name,
+                "when": iso(i.occurred_at),
+                "signature": i.signature,
+                "resolutions": [r.get("resolution") for r in i.resolutions][:3],
+            }
+            for i in found
+            if i.run_id != run["run_id"]
+        ][:3]
 
     async def _late_job(self, job: dict[str, Any], now: datetime) -> Investigation | None:
         current = await self.client.get_job(job["id"])  # the engine's word, not the graph's last sync
@@ -308,3 +301,15 @@ async def watch_periodically(
         delay = min(interval_seconds * 2**failures, 600.0)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=delay)
+
+
+def _next_step(diagnosis: Diagnosis, category: Category, upstream_failed: list[str]) -> tuple[str, str]:
+    """The next step in en and pt: the diagnosis' own, or its category's when the category changed; a
+    failure that follows an upstream one says to fix that first."""
+    step = cause_for(category)
+    en, pt = (diagnosis.next_en, diagnosis.next_pt) if category == diagnosis.category else (step.next_en, step.next_pt)
+    if upstream_failed:
+        roots = ", ".join(upstream_failed[:3])
+        en = f"fix the root failure first ({roots}); this job follows it. " + en
+        pt = f"resolva primeiro a falha de origem ({roots}); este job vem depois. " + pt
+    return en, pt
