@@ -15,7 +15,7 @@ from langsmith import Client
 from langsmith.evaluation import aevaluate
 from langsmith.schemas import Example
 
-from graph.models import make_chat_model
+from graph.models.factory import make_chat_model
 from graph.variants import Variant, load_variant
 from server.settings import Settings
 

@@ -9,14 +9,15 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import yaml
-from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
-from .context import Context
-from .models.offline import OfflineChatModel
+if TYPE_CHECKING:  # the model and the graph's context load with a run, not with the settings' check
+    from langchain_core.language_models import BaseChatModel
+
+    from .context import Context
 
 VARIANTS_DIR = Path(__file__).resolve().parents[1] / "evals" / "variants"
 
@@ -40,6 +41,8 @@ class Variant(BaseModel):
     ) -> BaseChatModel:
         """The model this variant's runs use: ``configured`` (the settings'), or one ``build`` makes from
         this variant's model name, server and key (None: the settings' own) on the settings' terms."""
+        from .models.offline import OfflineChatModel
+
         if self.model == "offline":
             return OfflineChatModel()
         if self.model == "configured" and self.base_url is None:

@@ -25,13 +25,10 @@ def classify_command(
     from tools.hwa import HWAError
     from tools.store.db import DatabaseUnavailable
 
-    from .compose import known_names, open_app
-
     settings = load_settings()
 
     async def run() -> list[dict[str, Any]]:
-        async with open_app(settings) as app:
-            names = await known_names(app)
+        names = await _known_names(settings)
         lines = sys.stdin.read().splitlines() if text == "-" else [text]
         return [classify(line, names).as_output() for line in lines if line.strip()]
 
@@ -42,6 +39,38 @@ def classify_command(
         raise typer.Exit(1) from None
     for output in outputs:
         sys.stdout.write(json.dumps(output, ensure_ascii=False) + "\n")
+
+
+async def _known_names(settings: Any) -> Any:
+    """The names the knowledge graph knows, read straight from its tables (no scheduler, no graph: a
+    classification starts in well under a second); the whole application, which lists them from the
+    scheduler, only when the graph was never synced."""
+    from psycopg.errors import UndefinedTable
+
+    from tools.store.db import database_url, open_pool, release_embedded
+    from tools.store.kg import KnowledgeGraph
+
+    embedded = None if settings.database_url else settings.data_dir / "pg"
+    url = await asyncio.to_thread(database_url, settings.database_url, settings.data_dir / "pg")
+    try:
+        pool = await open_pool(url, min_size=1, max_size=1)
+        try:
+            jobs, streams, stations = await KnowledgeGraph(pool).names()
+        except UndefinedTable:  # a database nothing has migrated yet
+            jobs, streams, stations = [], [], []
+        finally:
+            await pool.close()
+        if jobs:
+            from graph.classifier import KnownNames
+
+            return KnownNames(jobs, streams, stations)
+        from .compose import known_names, open_app
+
+        async with open_app(settings) as app:
+            return await known_names(app)
+    finally:
+        if embedded is not None:
+            release_embedded(embedded)
 
 
 def chat_command(

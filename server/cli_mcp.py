@@ -8,15 +8,15 @@ import os
 
 import typer
 
-from tools.hwa import HWAError
-from tools.store.db import DatabaseUnavailable
-
 from .cli_common import errors, load_settings
 
 
 def mcp_command() -> None:
     """Serve the tools over MCP (stdio) for an MCP client such as an IDE or a desktop assistant."""
     from mcp.server.stdio import stdio_server
+
+    from tools.hwa import HWAError
+    from tools.store.db import DatabaseUnavailable
 
     from .compose import open_app
     from .mcp_tools import mcp_server

@@ -9,10 +9,6 @@ from typing import Annotated
 
 import typer
 
-from tools.hwa import HWAError
-from tools.store.db import DatabaseUnavailable
-from tools.store.leader import lead
-
 from .cli_common import errors, load_settings
 
 
@@ -25,8 +21,11 @@ def watch_command(
     """Investigate every new failed run and late job into investigation records (the knowledge graph
     is synced first). Without --once it keeps watching; with a server also watching, one of them
     does (an advisory lock) and the other waits to take over."""
+    from tools.hwa import HWAError
     from tools.services.watch import watch_periodically
+    from tools.store.db import DatabaseUnavailable
     from tools.store.kg_sync import KnowledgeGraphSync
+    from tools.store.leader import lead
 
     from .compose import notifier_for, open_store, scheduler, watcher_for
 

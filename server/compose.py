@@ -25,7 +25,7 @@ from graph.classifier import KnownNames
 from graph.context import Context
 from graph.facade import ServiceOrchestrator
 from graph.graph import build_graph
-from graph.models import make_chat_model
+from graph.models.factory import make_chat_model
 from graph.turns import TurnRunner
 from graph.variants import Variant, assign, load_variant
 from tools.cache import CacheManager, CacheTTLs, configure_cache_manager

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tools.services.notify import Channel, Smtp
-from tools.store.retention import Retention
+if TYPE_CHECKING:  # imported where used: reading the settings stays quick (the CLI's start)
+    from tools.services.notify import Channel, Smtp
+    from tools.store.retention import Retention
 
 SIM_USER, SIM_PASSWORD = "admin", "admin"
 
@@ -168,6 +169,7 @@ class Settings(BaseSettings):
 
     def notifier_channels(self) -> list[Channel]:
         """The configured notification channels, each with its severity floor."""
+        from tools.services.notify import Channel
 
         def secret(url: SecretStr | None) -> str | None:
             return url.get_secret_value() if url else None
@@ -181,6 +183,8 @@ class Settings(BaseSettings):
         return [Channel(kind, target, floor) for kind, target, floor in wanted if target]
 
     def smtp(self) -> Smtp | None:
+        from tools.services.notify import Smtp
+
         return (
             Smtp(self.notify_smtp_host, self.notify_smtp_port, self.notify_email_from)
             if self.notify_smtp_host
@@ -197,6 +201,8 @@ class Settings(BaseSettings):
     prune_interval_seconds: float = Field(3600, ge=60, le=604800, description="how often the pruning runs")
 
     def retention(self) -> Retention:
+        from tools.store.retention import Retention
+
         return Retention(
             tool_executions_days=self.retention_tool_executions_days,
             threads_days=self.retention_threads_days,

@@ -16,7 +16,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from graph.context import Context
 from graph.graph import build_graph
-from graph.models import make_chat_model
+from graph.models.factory import make_chat_model
 from graph.models.guard import MODEL_FAILURES
 from graph.models.offline import OfflineChatModel
 from tests.graphing import services_on_a_new_database

@@ -12,7 +12,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from graph.context import Context
 from graph.graph import build_graph
-from graph.models import make_chat_model
+from graph.models.factory import make_chat_model
 from tests.graphing import services
 from tests.live import LiveServer
 from tests.model_server import Script, model_app

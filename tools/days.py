@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from .hwa import HWAClient, HWAError
+if TYPE_CHECKING:  # parsing a start of day (the settings' check) needs no scheduler client
+    from .hwa import HWAClient
 
 HHMM = re.compile(r"^(\d{1,2}):?(\d{2})$")
 Day = Literal["today", "yesterday", "day_before", "last_night"]
@@ -39,6 +40,8 @@ class ProductionDays:
         if self.configured is not None:
             return self.configured
         if not self._asked and self.client is not None:
+            from .hwa import HWAError
+
             try:
                 self._engine = parse_start(await self.client.engine_option("startOfDay") or "")
                 self._asked = True
