@@ -4,11 +4,12 @@ jobs that drive it."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import timedelta
 from typing import Any
 
-from tests.test_kg import T0, known_dag
+from tests.test_kg import T0, job, known_dag
 from tools.services.sla import estimates, sla_risk
 from tools.store.kg import KnowledgeGraph
 
@@ -53,3 +54,27 @@ async def test_a_stream_waiting_for_a_stream_waits_for_its_jobs(pool: Any) -> No
     await add_runs(pool, "A", [60, 60, 60])
     [d] = [p for p in await sla_risk(kg, T0, timedelta(hours=6)) if p.name == "D"]
     assert d.slack_minutes < 0 and "A" in [step["job"] for step in d.drivers]
+
+
+async def test_the_walk_follows_waiting_chains_to_their_end_and_stops_at_finished_jobs(pool: Any) -> None:
+    """A chain of 40 waiting jobs (deeper than any fixed depth) behind a failed one: every link counts.
+    Above a finished job nothing is read: its end is known, so a failure further up does not move it."""
+    kg = KnowledgeGraph(pool)
+    snap = known_dag()
+    chain = [f"w{i}" for i in range(40)]
+    snap.jobs = [j for j in snap.jobs if j[0] != "x"] + [job(n, "s3") for n in chain[:-1]]
+    snap.jobs.append(job(chain[-1], "s3", critical=True, deadline=T0 + timedelta(hours=3)))
+    snap.edges |= {("job", "a", "job", chain[0], "INTERNAL")}
+    snap.edges |= {("job", p, "job", s, "INTERNAL") for p, s in itertools.pairwise(chain)}
+    snap.jobs += [job("done", "s3", "SUCC"), job("late", "s3", critical=True, deadline=T0 + timedelta(hours=3))]
+    snap.edges |= {("job", "a", "job", "done", "INTERNAL"), ("job", "done", "job", "late", "INTERNAL")}
+    await kg.apply(snap, full=True)
+    await add_runs(pool, "A", [60, 60, 60])
+    for name in chain:
+        await add_runs(pool, name.upper(), [5, 5, 5])
+    found = {p.name: p for p in await sla_risk(kg, T0, timedelta(hours=6))}
+    tail = found[chain[-1].upper()]
+    assert abs((tail.expected_finish - (T0 + timedelta(minutes=60 + 40 * 5))).total_seconds()) < 90
+    assert [d["job"] for d in tail.drivers] == ["A", *(n.upper() for n in chain)]
+    late = found["LATE"]  # behind a finished job: only its own duration (the default: it never ran)
+    assert late.drivers == [{"job": "LATE", "status": "HOLD", "expected_minutes": 5.0, "estimated_from_runs": 0}]

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..hwa.models import FAILED_STATUSES
-from ..store.deadlines import DONE, DeadlineReads
+from ..store.deadlines import DONE, DeadlineReads, PathJob
 from ..store.kg import KnowledgeGraph
 
 RECENT = 10
@@ -66,8 +66,10 @@ async def sla_risk(kg: KnowledgeGraph, now: datetime, within: timedelta = timede
     wanted = {t["id"] for t in targets} | {j for jobs in stream_jobs.values() for j in jobs}
     if not wanted:
         return []
-    jobs, preds = await reads.paths(wanted)
-    path = _Paths(jobs, preds, await estimates(kg, sorted({j["name"] for j in jobs.values()})), now)
+    rows = await reads.paths(wanted)
+    unfinished = sorted({row.name for row in rows if row.status not in DONE})  # a done job's end is known
+    durations = await estimates(kg, unfinished)
+    path = _Paths({row.id: row for row in rows}, {row.id: row.preds for row in rows if row.preds}, durations, now)
     out = []
     for target in targets:
         finish, drivers = path.finish(target["id"])
@@ -85,17 +87,19 @@ async def sla_risk(kg: KnowledgeGraph, now: datetime, within: timedelta = timede
 
 
 class _Paths:
-    """Expected finishes over the jobs that lead to the targets (their upstream closures)."""
+    """Expected finishes over the jobs that lead to the targets (the waiting part of their upstream).
+    Each job is settled once, keeping its end and the predecessor that decided it; the path of
+    drivers is rebuilt only for the targets."""
 
     def __init__(
         self,
-        jobs: dict[str, dict[str, Any]],
+        jobs: dict[str, PathJob],
         preds: dict[str, list[str]],
         durations: dict[str, Estimate],
         now: datetime,
     ) -> None:
         self.jobs, self.preds, self.durations, self.now = jobs, preds, durations, now
-        self.memo: dict[str, tuple[datetime, list[dict[str, Any]]]] = {}
+        self.memo: dict[str, tuple[datetime, str | None]] = {}  # job id → (expected end, deciding predecessor)
 
     def finish(self, job_id: str) -> tuple[datetime, list[dict[str, Any]]]:
         """(expected end, the path of jobs that decides it, first job first). Iterative (no recursion
@@ -107,30 +111,47 @@ class _Paths:
                 continue
             if expanded:
                 on_path.discard(node)
-                self.memo[node] = self._finish_of(node)
+                self.memo[node] = self._end_of(node)
             elif node not in on_path:
                 on_path.add(node)
                 stack.append((node, True))
-                stack.extend((p, False) for p in self.preds.get(node, []) if p not in self.memo and p not in on_path)
-        return self.memo[job_id]
+                stack.extend((p, False) for p in self.preds.get(node, ()) if p not in self.memo and p not in on_path)
+        return self.memo[job_id][0], self._drivers(job_id)
 
-    def _finish_of(self, job_id: str) -> tuple[datetime, list[dict[str, Any]]]:
+    def _estimate(self, job: PathJob) -> Estimate:
+        return self.durations.get(job.name, Estimate(DEFAULT_SECONDS, 0))
+
+    def _end_of(self, job_id: str) -> tuple[datetime, str | None]:
         job = self.jobs.get(job_id)
         if job is None:
-            return self.now, []
-        estimate = self.durations.get(job["name"], Estimate(DEFAULT_SECONDS, 0))
-        step = {
-            "job": job["name"],
-            "status": job["status"],
-            "expected_minutes": round(estimate.seconds / 60, 1),
-            "estimated_from_runs": estimate.runs,
-        }
-        if job["status"] in DONE:
-            return job.get("ended_at") or self.now, []
-        if job["status"] == "EXEC" and job.get("started_at"):
-            return max(job["started_at"] + timedelta(seconds=estimate.seconds), self.now + timedelta(minutes=1)), [step]
-        before = [self.memo.get(p, (self.now, [])) for p in self.preds.get(job_id, [])]
-        start, path = max(before, key=lambda b: b[0]) if before else (self.now, [])
-        if job["status"] in FAILED_STATUSES:
-            step["note"] = "failed: a rerun from now"
-        return max(start, self.now) + timedelta(seconds=estimate.seconds), [*path, step]
+            return self.now, None
+        seconds = self._estimate(job).seconds
+        if job.status in DONE:
+            return job.ended_at or self.now, None
+        if job.status == "EXEC" and job.started_at:
+            return max(job.started_at + timedelta(seconds=seconds), self.now + timedelta(minutes=1)), None
+        start, via = self.now, None
+        for index, pred in enumerate(self.preds.get(job_id, ())):  # the first latest predecessor decides
+            end = self.memo[pred][0] if pred in self.memo else self.now  # not settled: on a cycle
+            if index == 0 or end > start:
+                start, via = end, pred if pred in self.memo else None
+        return max(start, self.now) + timedelta(seconds=seconds), via
+
+    def _drivers(self, job_id: str) -> list[dict[str, Any]]:
+        """The jobs that decide ``job_id``'s end, first job first (none for a finished one)."""
+        path: list[dict[str, Any]] = []
+        node: str | None = job_id
+        while node is not None and (job := self.jobs.get(node)) is not None and job.status not in DONE:
+            estimate = self._estimate(job)
+            step = {
+                "job": job.name,
+                "status": job.status,
+                "expected_minutes": round(estimate.seconds / 60, 1),
+                "estimated_from_runs": estimate.runs,
+            }
+            if job.status in FAILED_STATUSES:
+                step["note"] = "failed: a rerun from now"
+            path.append(step)
+            running = job.status == "EXEC" and job.started_at
+            node = None if running else self.memo[node][1]
+        return path[::-1]

@@ -6,13 +6,27 @@ targets."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
+
+from psycopg.rows import args_row
 
 from .db import Pool
 
 DONE = frozenset({"SUCC", "CANCL", "CANCEL", "SUPPR"})  # the engine says CANCL; SUPPR: suppressed, will not run
 UNFINISHED = "coalesce(status, '') NOT IN (" + ", ".join(f"'{s}'" for s in sorted(DONE)) + ")"
-CLOSURE_DEPTH = 25
+SETTLED = DONE | {"EXEC"}  # a job whose expected end does not wait for its predecessors
+
+
+class PathJob(NamedTuple):
+    """A job on the way to a deadline: its latest run's start and end when it finished or runs (else
+    None), and its predecessors when it still waits (else None)."""
+
+    id: str
+    name: str
+    status: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    preds: list[str] | None
 
 
 class DeadlineReads:
@@ -67,33 +81,35 @@ class DeadlineReads:
                     stream_jobs.setdefault(row["job_stream_id"], []).append(row["id"])
         return job_targets, stream_targets, stream_jobs
 
-    async def paths(self, targets: set[str]) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
-        """(job id → the job and its latest run's start and end, job id → its predecessor job ids) over
-        the targets and their upstream closures (one query for all closures)."""
+    async def paths(self, targets: set[str]) -> list[PathJob]:
+        """The targets and the jobs upstream of them that decide when they end, in one query for all
+        targets: the walk goes on through jobs that still wait (each once) and stops at finished and
+        running ones — their ends do not depend on their predecessors."""
         async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT DISTINCT c.node_id FROM unnest(%s::text[]) t(id), LATERAL kg_closure(t.id, false, %s) c "
-                "WHERE c.node_kind = 'job'",
-                (sorted(targets), CLOSURE_DEPTH),
-            )
-            ids = sorted(targets | {row["node_id"] for row in await cur.fetchall()})
-            cur = await conn.execute(
-                "SELECT j.id, j.name, j.status, r.started_at, r.ended_at FROM kg_jobs j LEFT JOIN LATERAL "
-                "(SELECT started_at, ended_at FROM job_runs WHERE job_id = j.id "
-                "ORDER BY started_at DESC NULLS LAST LIMIT 1) r ON true WHERE j.id = ANY(%s)",
-                (ids,),
-            )
-            jobs = {row["id"]: dict(row) for row in await cur.fetchall()}
-            cur = await conn.execute(
-                "SELECT pred_id, succ_id FROM kg_edges WHERE pred_kind = 'job' AND succ_kind = 'job' "
-                "AND succ_id = ANY(%(ids)s) AND pred_id = ANY(%(ids)s) "
-                "UNION ALL "  # a job's stream waits for a stream: the job waits for that stream's jobs
-                "SELECT p.id, j.id FROM kg_jobs j JOIN kg_edges e ON e.succ_kind = 'stream' "
-                "AND e.succ_id = j.job_stream_id AND e.pred_kind = 'stream' JOIN kg_jobs p ON p.job_stream_id = "
-                "e.pred_id WHERE j.id = ANY(%(ids)s) AND p.id = ANY(%(ids)s)",
-                {"ids": ids},
-            )
-            preds: dict[str, list[str]] = {}
-            for row in await cur.fetchall():
-                preds.setdefault(row["succ_id"], []).append(row["pred_id"])
-        return jobs, preds
+            cur = conn.cursor(row_factory=args_row(PathJob))  # tens of thousands of rows: no dict per row
+            await cur.execute(WAITING_UPSTREAM, {"targets": sorted(targets), "settled": sorted(SETTLED)})
+            return await cur.fetchall()
+
+
+# a job's predecessors: its own, and the jobs of the streams its stream waits for
+_PREDECESSORS = """
+    SELECT e.pred_id FROM kg_edges e WHERE e.succ_kind = 'job' AND e.succ_id = j.id AND e.pred_kind = 'job'
+    UNION ALL
+    SELECT p.id FROM kg_edges e JOIN kg_jobs p ON p.job_stream_id = e.pred_id
+     WHERE e.succ_kind = 'stream' AND e.succ_id = j.job_stream_id AND e.pred_kind = 'stream'
+"""
+_SETTLED = "coalesce(j.status, '') = ANY(%(settled)s::text[])"
+WAITING_UPSTREAM = f"""
+WITH RECURSIVE walk(id) AS (
+    SELECT unnest(%(targets)s::text[])
+    UNION
+    SELECT x.pred FROM walk w JOIN kg_jobs j ON j.id = w.id AND NOT {_SETTLED}
+     CROSS JOIN LATERAL ({_PREDECESSORS}) x(pred)
+)
+SELECT j.id, j.name, j.status, r.started_at, r.ended_at,
+       CASE WHEN {_SETTLED} THEN NULL ELSE ARRAY({_PREDECESSORS}) END
+  FROM walk JOIN kg_jobs j USING (id)
+  LEFT JOIN LATERAL (  -- the latest run says when a finished job ended, a running one began
+      SELECT started_at, ended_at FROM job_runs WHERE job_id = j.id AND {_SETTLED}
+       ORDER BY started_at DESC NULLS LAST LIMIT 1) r ON true
+"""

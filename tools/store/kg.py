@@ -49,6 +49,9 @@ def _depth(depth: int) -> int:
     return depth
 
 
+ANALYZE_AFTER = 5_000  # rows changed by one sync that make the planner's statistics stale (autovacuum is late)
+
+
 class KnowledgeGraph:
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
@@ -71,6 +74,9 @@ class KnowledgeGraph:
                 counts["edges"] = await replace_edges_of(
                     conn, snapshot.edges, snapshot.detailed_jobs, snapshot.detailed_streams
                 )
+        if sum(c.changed for c in counts.values()) >= ANALYZE_AFTER:
+            async with self.pool.connection() as conn:  # fresh statistics: the closures' plans depend on them
+                await conn.execute("ANALYZE kg_jobs, kg_job_streams, kg_edges, job_runs")
         self.generation += 1
         return counts
 
