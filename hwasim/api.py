@@ -39,17 +39,19 @@ LimitParam = Annotated[int, Query(ge=0, le=100_000)]
 OffsetParam = Annotated[int, Query(ge=0)]
 
 
-def get_plan(request: Request) -> Plan:
+# dependencies are ``async def``: they do no I/O, and a plain ``def`` would cost every request a
+# round trip through the thread pool
+async def get_plan(request: Request) -> Plan:
     plan: Plan = request.app.state.plan
     return plan
 
 
-def get_principal(request: Request) -> Principal:
+async def get_principal(request: Request) -> Principal:
     principal: Principal = request.app.state.authenticator.authenticate(request)
     return principal
 
 
-def get_writer(request: Request, principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+async def get_writer(request: Request, principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     request.app.state.authenticator.require_write(principal)
     return principal
 
@@ -115,7 +117,18 @@ class ListQuery:
         return paginate(self.request, chosen, serializer, self.limit, self.offset, self.include_count)
 
 
-ListDep = Annotated[ListQuery, Depends()]
+async def list_query(
+    request: Request,
+    oql: str | None = None,
+    plan_filter: str | None = None,
+    limit: LimitParam = 10_000,
+    offset: OffsetParam = 0,
+    include_count: Annotated[str | None, Header()] = None,
+) -> ListQuery:
+    return ListQuery(request, oql, plan_filter, limit, offset, include_count)
+
+
+ListDep = Annotated[ListQuery, Depends(list_query)]
 
 
 def find_job(plan: Plan, job_id: str) -> Job:

@@ -25,7 +25,7 @@ from .config import SimConfig
 from .durations import late, night_of
 from .engine import Plan, plan_for
 from .errors import EngineError, error_response
-from .faults import FaultInjector, FaultRule
+from .faults import FaultInjector, FaultMiddleware, FaultRule
 from .staging import StagedRun, StagedWait, stage_run, stage_wait, true_cause
 
 admin = APIRouter(prefix="/admin", tags=["simulator admin"])
@@ -198,7 +198,7 @@ def create_app(config: SimConfig | None = None, plan: Plan | None = None) -> Fas
     app.state.plan = plan
     app.state.authenticator = Authenticator(config)
     app.state.faults = FaultInjector(config.seed)
-    app.middleware("http")(app.state.faults.middleware)
+    app.add_middleware(FaultMiddleware, injector=app.state.faults)
     _install_error_handlers(app)
     app.include_router(v2_router)
     app.include_router(objects_router)

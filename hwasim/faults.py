@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .errors import error_response
 
@@ -33,7 +33,8 @@ class FaultInjector:
         self.rng = random.Random(seed)
         self.injected = 0
 
-    async def middleware(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def before(self, request: Request) -> Response | None:
+        """What the matching rules do to a request: a delay, a hang, or an error answered instead."""
         for rule in [r for r in self.rules if r.matches(request)]:
             if rule.hang:
                 self.injected += 1
@@ -49,4 +50,20 @@ class FaultInjector:
                     "AWSSIM0500E Injected fault: the engine is unavailable.",
                     "ServiceUnavailableException",
                 )
-        return await call_next(request)
+        return None
+
+
+class FaultMiddleware:
+    """The injector as plain ASGI middleware: without rules a request passes straight through (no
+    per-request wrapping of the body, as Starlette's ``BaseHTTPMiddleware`` would do)."""
+
+    def __init__(self, app: ASGIApp, injector: FaultInjector) -> None:
+        self.app, self.injector = app, injector
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.injector.rules:
+            answer = await self.injector.before(Request(scope))
+            if answer is not None:
+                await answer(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
