@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.live import LiveServer
-from tools.hwa import HWAClient, HWAClientConfig
+from tools.hwa import HWAClient, HWAClientConfig, JobAction
 from tools.store.db import open_pool
 from tools.store.kg import KnowledgeGraph
 from tools.store.kg_sync import KnowledgeGraphSync
@@ -146,3 +146,15 @@ async def test_sync_from_the_simulator(fresh_sim: LiveServer, pool: Any) -> None
             admin.post("/admin/clock/step", json={"seconds": 4 * 3600})
         moved = await sync.sync(full=False)
         assert moved.counts["jobs"].updated > 0 and moved.counts["edges"].changed == 0
+        assert 0 < moved.listed < 300  # only what can have changed: not stable, or a run since the last sync
+    # an operator confirms a job that failed hours ago: its status changes, but no run starts or ends
+    failed = next(j for j in listed if j.status == "ABEND")
+    async with HWAClient(HWAClientConfig(fresh_sim.url, "admin", "admin")) as writer:
+        await writer.job_action(failed.id, JobAction.CONFIRM_SUCC)
+        settled = await writer.get_job(failed.id)
+        async with HWAClient(HWAClientConfig(fresh_sim.url, "viewer", "viewer")) as client:
+            sync.client = client
+            after = await sync.sync(full=False)
+    assert after.details_fetched == 0
+    stored = await kg.find_job(failed.name, failed.workstation)
+    assert stored is not None and stored["status"] == settled.status == "SUCC"

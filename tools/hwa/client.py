@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import httpx
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from . import oql
@@ -45,6 +45,7 @@ from .errors import (
 from .models import (
     ActionResult,
     ConfigValue,
+    Dependency,
     EngineInfo,
     FilterActionResult,
     FlowNode,
@@ -58,6 +59,7 @@ from .models import (
 from .reads import ReadMemo, WriteNotApproved, memoized
 
 API_PREFIX = "/twsd/api/v2"
+DEPENDENCIES = TypeAdapter(list[Dependency])
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -74,6 +76,11 @@ class HWAClient:
             verify=tls(config),
             timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
             transport=transport,
+            # every connection kept: one past httpx's 20 kept would be closed after each use (and the pool,
+            # scanned on every request, costs with its size: callers bound their own concurrency)
+            limits=httpx.Limits(
+                max_connections=config.max_connections, max_keepalive_connections=config.max_connections
+            ),
         )
         self._breakers = AsyncCircuitBreakerFactory(
             default_threshold=config.breaker_threshold,
@@ -363,6 +370,12 @@ class HWAClient:
 
     async def get_job_stream(self, jobstream_id: str) -> JobStreamInPlan:
         return await self._get(f"/plan/jobstream/{segment(jobstream_id)}", JobStreamInPlan)
+
+    async def dependencies_of(self, kind: str, object_id: str) -> list[Dependency]:
+        """A job's (``kind="job"``) or job stream's (``"jobstream"``) dependencies — only its detail GET
+        fills them (the list queries leave them empty) — read without validating the rest of it."""
+        response = await self._request("GET", f"/plan/{kind}/{segment(object_id)}")
+        return DEPENDENCIES.validate_python(response.json().get("dependencies") or [])
 
     @memoized
     async def query_workstations(

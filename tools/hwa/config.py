@@ -57,6 +57,7 @@ class HWAClientConfig:
     breaker_threshold: int = 5
     breaker_reset_seconds: float = 30.0
     page_size: int = 500
+    max_connections: int = 32  # to the engine, all kept alive; more requests at once wait for one
 
 
 def tls(config: HWAClientConfig) -> ssl.SSLContext | bool:

@@ -8,6 +8,7 @@ round trip (``kg_closure``, migration 0009), each node expanded once. See docs/k
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -101,12 +102,17 @@ class KnowledgeGraph:
                 found.append([row["name"] for row in await cur.fetchall()])
         return found[0], found[1], found[2]
 
-    async def ids(self, kind: Literal["jobs", "job_streams"], without_details: bool = False) -> set[str]:
-        """Ids of the jobs (or job streams) in the graph; only those whose dependencies were never fetched."""
+    async def ids(
+        self, kind: Literal["jobs", "job_streams"], without_details: bool = False, status_not_in: Collection[str] = ()
+    ) -> set[str]:
+        """Ids of the jobs (or job streams) in the graph; ``without_details``: only those whose
+        dependencies were never fetched; ``status_not_in``: only those whose status is none of these."""
         table = {"jobs": "kg_jobs", "job_streams": "kg_job_streams"}[kind]
         where = " WHERE NOT details_synced" if without_details else ""
+        if status_not_in:
+            where = " WHERE NOT (coalesce(status, '') = ANY(%(stable)s))"
         async with self.pool.connection() as conn:
-            cur = await conn.execute(f"SELECT id FROM {table}{where}")
+            cur = await conn.execute(f"SELECT id FROM {table}{where}", {"stable": sorted(status_not_in)})
             return {row["id"] for row in await cur.fetchall()}
 
     async def find_job(self, name: str, workstation: str | None = None) -> dict[str, Any] | None:
