@@ -4,6 +4,7 @@ clock moved on (about 1% of the jobs change), into a fresh embedded PostgreSQL. 
 detail GETs, the rows changed and the sync's own peak memory.
 
 Run: ``.venv/bin/python -m bench.sync_scale [--jobs 100000] [--step-seconds 600]``
+(``--page-size``, ``--filtered-page``: the sync's page sizes)
 """
 
 from __future__ import annotations
@@ -71,7 +72,9 @@ async def main(args: argparse.Namespace) -> None:
     with simulator(args.jobs) as url:
         config = HWAClientConfig(url, "admin", "admin", read_timeout=60, max_retries=2)
         async with HWAClient(config) as client:
-            sync = KnowledgeGraphSync(client, KnowledgeGraph(pool))
+            sync = KnowledgeGraphSync(
+                client, KnowledgeGraph(pool), page_size=args.page_size, filtered_page=args.filtered_page
+            )
             before = rss_mib()
             report = await sync.sync(full=True)
             print(
@@ -93,4 +96,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=100_000)
     parser.add_argument("--step-seconds", type=float, default=600)
+    parser.add_argument("--page-size", type=int, default=1000, help="jobs per page of a whole-plan list")
+    parser.add_argument("--filtered-page", type=int, default=5000, help="jobs per page of a filtered list")
     asyncio.run(main(parser.parse_args()))

