@@ -83,6 +83,29 @@ async def test_expiry(redis_server: RedisServer) -> None:
     await cache.aclose()
 
 
+async def test_a_hit_near_its_expiry_is_answered_at_once_and_refreshed_behind(redis_server: RedisServer) -> None:
+    cache = CacheManager(redis_server.url, CacheTTLs(job_status=2.0))
+    key, source = "tws:job:R:status", Source("first")
+    assert await cache.get_or_fetch(key, "job_status", source) == "first"
+    source.value, source.delay = "second", 0.6  # the source turns slow
+    await asyncio.sleep(0.4)
+    assert await cache.get_or_fetch(key, "job_status", source) == "first"  # 1.6 s left: no refresh
+    await asyncio.sleep(0.1)
+    assert source.calls == 1
+    await asyncio.sleep(1.1)  # about 0.4 s left, under 30 % of the TTL
+    started = asyncio.get_running_loop().time()
+    assert await cache.get_or_fetch(key, "job_status", source) == "first"
+    assert asyncio.get_running_loop().time() - started < 0.4  # answered at once, not after the slow source
+    await asyncio.sleep(0.1)
+    assert source.calls == 1 + 1  # refreshing behind
+    assert await cache.get_or_fetch(key, "job_status", source) == "first"
+    assert source.calls == 2  # one refresh in flight, not one per hit
+    await asyncio.sleep(0.8)
+    assert await cache.get_or_fetch(key, "job_status", source) == "second"  # landed, with a TTL of its own
+    assert sync_redis.Redis.from_url(redis_server.url).pttl(key) > 1000
+    await cache.aclose()
+
+
 async def test_single_flight(cache: CacheManager) -> None:
     source = Source([1, 2, 3], delay=0.2)
     results = await asyncio.gather(

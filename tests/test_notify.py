@@ -1,5 +1,5 @@
 """Notifications received by a local receiver on loopback: severities routed per channel, Slack and
-Teams in their own formats, a cascade as an update naming its root, nothing twice, a failed delivery
+Teams in their own formats, one message per root failure carrying its cascade, nothing twice, a failed delivery
 tried again, a healthy pass sends nothing, the digest once a day."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def receiver() -> Iterator[tuple[str, dict[str, list[dict[str, Any]]], dict[str,
         yield server.url, got, failing
 
 
-async def test_notifications_routed_once_with_cascades_as_updates(receiver: Any, pool: Any) -> None:
+async def test_notifications_routed_once_one_message_per_root(receiver: Any, pool: Any) -> None:
     url, got, _ = receiver
     channels = [
         Channel("webhook", f"{url}/webhook", "low"),
@@ -55,21 +55,25 @@ async def test_notifications_routed_once_with_cascades_as_updates(receiver: Any,
         await notifier.notify()
         await watcher.client.aclose()
     records = report.records
-    assert len(got["webhook"]) == len(records)  # every severity to the generic webhook, once each
+    roots = {r.root_run_id or r.run_id for r in records}
+    carried = [m["investigation"]["run_id"] for m in got["webhook"]]
+    carried += [c["run_id"] for m in got["webhook"] for c in m.get("cascade", [])]
+    assert sorted(carried) == sorted(r.run_id for r in records)  # every severity to the webhook, once each
+    assert len(got["webhook"]) == len(roots) < len(records)  # one message per root failure
+    assert any(m.get("cascade") for m in got["webhook"])
+    for message in got["webhook"]:
+        lead, thread = message["investigation"], message["thread_key"]
+        assert message["event"] == ("investigation.update" if lead["root_run_id"] else "investigation.new")
+        assert thread == (lead["root_run_id"] or lead["run_id"])
+        assert all(c["root_run_id"] == thread for c in message.get("cascade", []))
     severe = [r for r in records if r.severity in {"critical", "high"}]
-    assert len(got["slack"]) == len(severe) and all(
+    assert len(got["slack"]) == len({r.root_run_id or r.run_id for r in severe}) and all(
         m["text"].startswith("*") and "Next:" in m["text"] for m in got["slack"]
     )
     critical = [r for r in records if r.severity == "critical"]
-    # Teams failed once (503): the first critical one is retried on the next pass, so it arrives too
-    assert len(got["teams"]) == len(critical) and all(m["@type"] == "MessageCard" for m in got["teams"])
-    events = {m["investigation"]["run_id"]: m for m in got["webhook"]}
-    for record in records:
-        message = events[record.run_id]
-        if record.root_run_id and any(r.run_id == record.root_run_id for r in records):
-            assert message["event"] == "investigation.update" and message["thread_key"] == record.root_run_id
-        elif not record.root_run_id:
-            assert message["event"] == "investigation.new" and message["thread_key"] == record.run_id
+    # Teams failed once (503): the first critical message is retried on the next pass, so it arrives too
+    assert len(got["teams"]) == len({r.root_run_id or r.run_id for r in critical})
+    assert all(m["@type"] == "MessageCard" for m in got["teams"])
     first = datetime.now(UTC)
     assert await notifier.digest(first) == 3 and await notifier.digest(first + timedelta(minutes=5)) == 0
     assert "root failure(s)" in got["slack"][-1]["text"]

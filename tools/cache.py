@@ -1,7 +1,10 @@
 """Redis cache of scheduler reads: namespaced keys, a TTL per kind, single-flight misses, warmers,
 SCAN-based invalidation and hit statistics shared through Redis by every app process (each process
 counts in memory and sends its counts at most once a second, and when asked: a hit costs one Redis
-round trip, the read itself).
+round trip, the read itself). Refresh ahead: a hit in the last ``REFRESH_AHEAD`` of its TTL is
+answered at once and fetched again in the background (one fetch per key), so a key read often is
+never missed — a slow source (a busy engine) is paid by nobody waiting, and nothing is served past
+its TTL.
 
 When Redis is down the cache steps aside: calls go straight to the source, ``health()`` says
 ``degraded``, nothing raises; after ``retry_seconds`` it tries Redis again and resumes by itself.
@@ -27,6 +30,7 @@ from .shared import SharedFetches
 log = logging.getLogger(__name__)
 Kind = Literal["job_status", "logs", "dependencies", "static"]
 Fetch = Callable[[], Awaitable[Any]]
+REFRESH_AHEAD = 0.3  # of a TTL: a hit with less left than this starts a background refresh
 _SAFE = re.compile(r"[^A-Za-z0-9_.\-@#]")
 
 
@@ -116,12 +120,28 @@ class CacheManager:
         """The cached JSON value of ``key``, or ``fetch()``'s (stored for the kind's TTL).
         Concurrent misses of one key share a single ``fetch()``; a caller that is cancelled leaves
         it to the others (it stops only when nobody waits)."""
-        ok, raw = await self._call(lambda: self._redis.get(key))
-        if ok and raw is not None:
+        ok, found = await self._call(lambda: self._read(key))
+        if ok and found[0] is not None:
+            raw, left_ms = found
             self._count("hits")
+            if 0 <= left_ms < REFRESH_AHEAD * getattr(self.ttls, kind) * 1000:
+                self._refresh(key, kind, fetch)
             return json.loads(raw)
         self._count("misses")
         return await self._inflight.join(key, lambda: self._fill(key, kind, fetch))
+
+    async def _read(self, key: str) -> tuple[bytes | None, int]:
+        """The value and its milliseconds to live, in one round trip."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.get(key)
+            pipe.pttl(key)
+            raw, left_ms = await pipe.execute()
+        return raw, int(left_ms)
+
+    def _refresh(self, key: str, kind: Kind, fetch: Fetch) -> None:
+        """Fetch ``key`` again in the background (kept: it needs no waiter) unless a fetch of it flies."""
+        if key not in self._inflight:
+            self._inflight.start(key, lambda: self._fill(key, kind, fetch), keep=True).add_done_callback(_logged)
 
     async def _fill(self, key: str, kind: Kind, fetch: Fetch) -> Any:
         value = await fetch()
@@ -227,6 +247,11 @@ class CacheManager:
 
     def describe(self) -> dict[str, Any]:
         return {"redis_url": masked_url(self.redis_url), "ttls": asdict(self.ttls), "warmers": sorted(self._warmers)}
+
+
+def _logged(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:  # the entry stays until its TTL
+        log.warning("cache refresh failed: %s", task.exception())
 
 
 _manager: CacheManager | None = None

@@ -1,8 +1,9 @@
 """Notifications of what the watcher found: a generic JSON webhook, Slack and Microsoft Teams incoming
-webhooks and e-mail (SMTP), each with its own minimum severity. De-duplicated: one message per channel
-and investigation (a failed delivery is tried again on the next pass, three times at most); a cascade
-is sent as an update that names its root (``thread_key``: the root failure's run id), and a daily
-digest goes once a day."""
+webhooks and e-mail (SMTP), each with its own minimum severity. Batched per root: what a pass finds
+under one root failure is one message (``thread_key``: the root's run id; the failures that follow
+from it in ``cascade``), an update when the root went earlier. De-duplicated: each investigation
+reaches a channel once (a failed delivery is tried again on the next pass, three times at most).
+A daily digest goes once a day."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from ..store.notifications import Outbox
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
-PER_PASS = 100  # messages a channel gets per pass at most (a burst of failures does not flood it)
+PER_PASS = 500  # investigations a channel is sent per pass at most, in one message per root failure
 COLOURS = {"critical": "C0392B", "high": "E67E22", "medium": "F1C40F", "low": "95A5A6"}
 
 
@@ -69,40 +70,67 @@ def card(summary: str, text: str, title: str | None = None, colour: str | None =
     return body
 
 
-def payload(channel: Channel, record: Investigation, root: Investigation | None) -> dict[str, Any]:
-    """The message body in the channel's own format."""
-    title = summary(record)
-    if root is not None:
-        title = f"Update on {root.job_name}: {title} (follows from it)"
+def evidence_of(record: Investigation) -> str:
     line = record.telling_line()
-    evidence = f"line {line['line']}: {line['text']}" if line else str(record.evidence.get("cause") or "")
-    if channel.kind == "slack":
-        text = f"*{title}*\n> {evidence}\nNext: {record.next_step}"
-        return {
-            "text": text,
-            "metadata": {"event_type": "resync_investigation", "thread_key": record.root_run_id or record.run_id},
-        }
-    if channel.kind == "teams":
-        return card(title, f"{evidence}\n\nNext: {record.next_step}", title=title, colour=COLOURS[record.severity])
+    return f"line {line['line']}: {line['text']}" if line else str(record.evidence.get("cause") or "")
+
+
+def as_json(record: Investigation) -> dict[str, Any]:
     return {
-        "event": "investigation.update" if root is not None else "investigation.new",
-        "thread_key": record.root_run_id or record.run_id,
-        "investigation": {
-            "id": record.id,
-            "job": record.job_name,
-            "run_id": record.run_id,
-            "kind": record.kind,
-            "severity": record.severity,
-            "category": record.category,
-            "status": record.status,
-            "return_code": record.return_code,
-            "blocked_jobs": record.blocked_jobs,
-            "evidence": evidence,
-            "next_step": record.next_step,
-            "next_step_pt": record.next_step_pt,
-            "root_run_id": record.root_run_id,
-        },
+        "id": record.id,
+        "job": record.job_name,
+        "run_id": record.run_id,
+        "kind": record.kind,
+        "severity": record.severity,
+        "category": record.category,
+        "status": record.status,
+        "return_code": record.return_code,
+        "blocked_jobs": record.blocked_jobs,
+        "evidence": evidence_of(record),
+        "next_step": record.next_step,
+        "next_step_pt": record.next_step_pt,
+        "root_run_id": record.root_run_id,
     }
+
+
+def by_root(records: list[Investigation]) -> dict[str, list[Investigation]]:
+    """Records grouped by the root failure they follow from (a root by its own run), the root first."""
+    groups: dict[str, list[Investigation]] = {}
+    for record in records:
+        groups.setdefault(record.root_run_id or record.run_id, []).append(record)
+    for thread, group in groups.items():
+        group.sort(key=lambda r: r.run_id != thread)  # stable: the root, then the others in order
+    return groups
+
+
+def payload(channel: Channel, records: list[Investigation], root: Investigation | None) -> dict[str, Any]:
+    """One message in the channel's own format for what one pass found under one root: the lead
+    record (the root itself when it is new, else the first that follows from an earlier root) and
+    the others that follow from the same root (``cascade``)."""
+    lead, others = records[0], records[1:]
+    title = summary(lead)
+    if root is not None and root.run_id != lead.run_id:
+        title = f"Update on {root.job_name}: {title} (follows from it)"
+    if others:
+        title += f" — and {len(others)} more failure(s) following from {(root or lead).job_name}"
+    thread = lead.root_run_id or lead.run_id
+    listed = "".join(f"\n- {summary(r)}" for r in others[:20]) + (
+        f"\n- … {len(others) - 20} more" if len(others) > 20 else ""
+    )
+    if channel.kind == "slack":
+        text = f"*{title}*\n> {evidence_of(lead)}{listed}\nNext: {lead.next_step}"
+        return {"text": text, "metadata": {"event_type": "resync_investigation", "thread_key": thread}}
+    if channel.kind == "teams":
+        text = f"{evidence_of(lead)}{listed}\n\nNext: {lead.next_step}"
+        return card(title, text, title=title, colour=COLOURS[lead.severity])
+    body: dict[str, Any] = {
+        "event": "investigation.update" if lead.root_run_id else "investigation.new",
+        "thread_key": thread,
+        "investigation": as_json(lead),
+    }
+    if others:
+        body["cascade"] = [as_json(r) for r in others]
+    return body
 
 
 class Notifier:
@@ -131,17 +159,18 @@ class Notifier:
     async def notify(self) -> int:
         """The outbox: send every investigation of the last two days that a channel wants and has not had
         — whoever saved it (another process, ``resync watch --once``) and whatever happened since (a
-        crash, a cancelled pass) — at most ``PER_PASS`` a channel per pass; a failed delivery is tried
-        again on later passes, three times at most. How many were sent."""
+        crash, a cancelled pass) — at most ``PER_PASS`` a channel per pass, in one message per root
+        failure (a cascade of 40 failures is one message, not 41); a failed delivery is tried again
+        on later passes, three times at most. How many messages were sent."""
         sent = 0
         for channel in self.channels:
-            for record in await self._pending(channel):
-                root = await self.store.by_run(record.root_run_id) if record.root_run_id else None
+            for thread, records in by_root(await self._pending(channel)).items():
+                root = records[0] if records[0].run_id == thread else await self.store.by_run(thread)
                 sent += await self._deliver(
                     channel,
-                    f"investigation:{record.id}",
-                    record.root_run_id or record.run_id,
-                    functools.partial(self._send, channel, record, root),
+                    [f"investigation:{r.id}" for r in records],
+                    thread,
+                    functools.partial(self._send, channel, records, root),
                 )
         return sent
 
@@ -168,16 +197,19 @@ class Notifier:
                 body = card("Resync digest", text)
             sent += await self._deliver(
                 channel,
-                f"digest:{now.date().isoformat()}",
+                [f"digest:{now.date().isoformat()}"],
                 None,
                 functools.partial(self._raw, channel, body, "Resync digest", text),
             )
         return sent
 
     async def _deliver(
-        self, channel: Channel, key: str, thread: str | None, send: Callable[[], Awaitable[None]]
+        self, channel: Channel, keys: list[str], thread: str | None, send: Callable[[], Awaitable[None]]
     ) -> int:
-        if await self.outbox.done(channel.name, key, MAX_ATTEMPTS):
+        """Send once what ``keys`` stand for (unless all of them went or were given up on) and record
+        the attempt under each key."""
+        keys = [key for key in keys if not await self.outbox.done(channel.name, key, MAX_ATTEMPTS)]
+        if not keys:
             return 0
         error = None
         try:
@@ -185,12 +217,14 @@ class Notifier:
         except Exception as exc:  # a channel that is down must not stop the others
             error = _described(exc)  # never the URL: webhook URLs carry their secret in the path
             log.warning("notification to %s failed: %s", channel.name, error)
-        await self.outbox.record(channel.name, key, thread, error)
+        for key in keys:
+            await self.outbox.record(channel.name, key, thread, error)
         return 0 if error else 1
 
-    async def _send(self, channel: Channel, record: Investigation, root: Investigation | None) -> None:
-        body = payload(channel, record, root)
-        await self._raw(channel, body, summary(record), f"{summary(record)}\n\n{record.next_step}")
+    async def _send(self, channel: Channel, records: list[Investigation], root: Investigation | None) -> None:
+        body = payload(channel, records, root)
+        lines = "\n".join(summary(r) for r in records)
+        await self._raw(channel, body, summary(records[0]), f"{lines}\n\n{records[0].next_step}")
 
     async def _raw(self, channel: Channel, body: dict[str, Any], subject: str, text: str) -> None:
         if channel.kind == "email":
