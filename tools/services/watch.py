@@ -284,23 +284,39 @@ async def watch_periodically(
     stop: asyncio.Event,
     after: Callable[[WatchReport], Awaitable[None]] | None = None,
 ) -> None:
-    """Tick every ``interval_seconds`` (``after`` each pass: the notifications); after a failed tick wait
-    twice as long (up to 10 minutes)."""
+    """Tick every ``interval_seconds``; after a failed tick wait twice as long (up to 10 minutes).
+    ``after`` (the notifications) follows a pass in the background, one at a time, so a slow channel
+    never delays the next investigations: while one runs, passes do not start another (what is
+    pending stays in the outbox for the next)."""
     failures = 0
-    while not stop.is_set():
-        try:
-            report = await watcher.tick()
-            if after is not None:
-                await after(report)
-            failures = 0
-            if report.investigated:
-                log.info("watcher: %s", report)
-        except Exception as exc:  # the engine or the database is away: back off, try again
-            failures += 1
-            log.warning("watcher tick failed (%s); next in %.0f s", exc, min(interval_seconds * 2**failures, 600))
-        delay = min(interval_seconds * 2**failures, 600.0)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=delay)
+    following: asyncio.Task[None] | None = None
+    try:
+        while not stop.is_set():
+            try:
+                report = await watcher.tick()
+                if after is not None and (following is None or following.done()):
+                    following = asyncio.create_task(_after(after, report))
+                failures = 0
+                if report.investigated:
+                    log.info("watcher: %s", report)
+            except Exception as exc:  # the engine or the database is away: back off, try again
+                failures += 1
+                log.warning("watcher tick failed (%s); next in %.0f s", exc, min(interval_seconds * 2**failures, 600))
+            delay = min(interval_seconds * 2**failures, 600.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+    finally:
+        if following is not None and not following.done():
+            following.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await following
+
+
+async def _after(after: Callable[[WatchReport], Awaitable[None]], report: WatchReport) -> None:
+    try:
+        await after(report)
+    except Exception:  # the next pass tries again (the outbox keeps what was not sent)
+        log.exception("notifications after a watcher pass failed")
 
 
 def _next_step(diagnosis: Diagnosis, category: Category, upstream_failed: list[str]) -> tuple[str, str]:
