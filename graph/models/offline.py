@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, SystemMessage, ToolMessage
 from langchain_core.messages.ai import UsageMetadata
@@ -139,6 +139,16 @@ class OfflineChatModel(BaseChatModel):
     ) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=self._respond(messages, kwargs.get("tools")))])
 
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        """On the event loop: the default sends ``_generate`` to a thread."""
+        return self._generate(messages, stop, **kwargs)
+
     def _stream(
         self,
         messages: list[BaseMessage],
@@ -146,33 +156,52 @@ class OfflineChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        message = self._respond(messages, kwargs.get("tools"))
-        if message.tool_calls:
-            chunk = AIMessageChunk(
-                content="",
-                tool_call_chunks=[
-                    {
-                        "name": c["name"],
-                        "args": json.dumps(c["args"]),
-                        "id": c["id"],
-                        "index": i,
-                        "type": "tool_call_chunk",
-                    }
-                    for i, c in enumerate(message.tool_calls)
-                ],
-                usage_metadata=message.usage_metadata,
-                response_metadata=message.response_metadata,
-            )
-            yield ChatGenerationChunk(message=chunk)
-            return
-        words = re.findall(r"\S+\s*|\s+", str(message.content)) or [""]
-        for i, word in enumerate(words):
-            last = i == len(words) - 1
-            chunk = AIMessageChunk(
-                content=word,
-                usage_metadata=message.usage_metadata if last else None,
-                response_metadata=message.response_metadata if last else {},
-            )
+        for chunk in chunks_of(self._respond(messages, kwargs.get("tools"))):
             if run_manager:
-                run_manager.on_llm_new_token(word, chunk=ChatGenerationChunk(message=chunk))
-            yield ChatGenerationChunk(message=chunk)
+                run_manager.on_llm_new_token(str(chunk.message.content), chunk=chunk)
+            yield chunk
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        """The same chunks on the event loop (the default hops to a thread for every chunk: ~90 a turn)."""
+        for chunk in chunks_of(self._respond(messages, kwargs.get("tools"))):
+            if run_manager:
+                await run_manager.on_llm_new_token(str(chunk.message.content), chunk=chunk)
+            yield chunk
+
+
+def chunks_of(message: AIMessage) -> Iterator[ChatGenerationChunk]:
+    """A reply as a model streams it: its tool calls in one chunk, or its text word by word (the
+    usage on the last)."""
+    if message.tool_calls:
+        chunk = AIMessageChunk(
+            content="",
+            tool_call_chunks=[
+                {
+                    "name": c["name"],
+                    "args": json.dumps(c["args"]),
+                    "id": c["id"],
+                    "index": i,
+                    "type": "tool_call_chunk",
+                }
+                for i, c in enumerate(message.tool_calls)
+            ],
+            usage_metadata=message.usage_metadata,
+            response_metadata=message.response_metadata,
+        )
+        yield ChatGenerationChunk(message=chunk)
+        return
+    words = re.findall(r"\S+\s*|\s+", str(message.content)) or [""]
+    for i, word in enumerate(words):
+        last = i == len(words) - 1
+        chunk = AIMessageChunk(
+            content=word,
+            usage_metadata=message.usage_metadata if last else None,
+            response_metadata=message.response_metadata if last else {},
+        )
+        yield ChatGenerationChunk(message=chunk)
