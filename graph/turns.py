@@ -73,21 +73,22 @@ class TurnRunner:
     async def run(self, turn: Turn) -> dict[str, Any]:
         """The ``end`` event of a whole turn (for answers that are not streamed)."""
         final: dict[str, Any] = {}
-        async for event, data in self.events(turn):
+        async for event, data in self.events(turn, tokens=False):
             if event == "end":
                 final = data
         return final
 
-    async def events(self, turn: Turn) -> AsyncIterator[Event]:
+    async def events(self, turn: Turn, tokens: bool = True) -> AsyncIterator[Event]:
         """Stream one run (or the resumption of a paused one) of a claimed thread as events; the final
-        state comes from the same stream (no read back)."""
+        state comes from the same stream (no read back). Without ``tokens`` the answer is not streamed
+        word by word (no ``token`` events: nobody reads them, and each costs a callback round)."""
         context, config = turn.context, self._config(turn)
         stop = context.stop = context.stop or asyncio.Event()
         payload: Any = (
             Command(resume=turn.resume) if turn.resume is not None else {"messages": [HumanMessage(turn.message or "")]}
         )
         yield "metadata", {"run_id": turn.run_id, "thread_id": turn.thread_id}
-        modes: list[StreamMode] = ["messages", "custom", "values"]
+        modes: list[StreamMode] = ["messages", "custom", "values"] if tokens else ["custom", "values"]
         stream = self.graph.astream(payload, config, context=context, stream_mode=modes, durability=self.durability)
         try:
             async for mode, chunk in stream:
