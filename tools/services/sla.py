@@ -7,7 +7,7 @@ is at risk; the jobs on the path that decide the finish are the drivers."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..hwa.models import FAILED_STATUSES
@@ -15,6 +15,7 @@ from ..store.deadlines import DONE, DeadlineReads, PathJob
 from ..store.kg import KnowledgeGraph
 
 RECENT = 10
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PAST = timedelta(hours=24)  # deadlines missed longer ago than this are history, not risk
 DEFAULT_SECONDS = 300.0  # a job never seen to succeed: five minutes (said so in the answer)
 MAX_JOBS, MAX_STREAMS = 200, 50  # targets a projection covers, earliest deadlines first
@@ -66,9 +67,8 @@ async def sla_risk(kg: KnowledgeGraph, now: datetime, within: timedelta = timede
     wanted = {t["id"] for t in targets} | {j for jobs in stream_jobs.values() for j in jobs}
     if not wanted:
         return []
-    rows = await reads.paths(wanted)
-    unfinished = sorted({row.name for row in rows if row.status not in DONE})  # a done job's end is known
-    durations = await estimates(kg, unfinished)
+    rows = await reads.paths(wanted, RECENT)  # with the estimates of the jobs not done (a done one's end is known)
+    durations = {row.name: Estimate(row.median, row.runs or 0) for row in rows if row.median is not None}
     path = _Paths({row.id: row for row in rows}, {row.id: row.preds for row in rows if row.preds}, durations, now)
     out = []
     for target in targets:
@@ -98,44 +98,51 @@ class _Paths:
         durations: dict[str, Estimate],
         now: datetime,
     ) -> None:
-        self.jobs, self.preds, self.durations, self.now = jobs, preds, durations, now
-        self.memo: dict[str, tuple[datetime, str | None]] = {}  # job id → (expected end, deciding predecessor)
+        self.jobs, self.preds, self.durations = jobs, preds, durations
+        self.now = _micros(now)  # times are whole microseconds since the epoch: a 100k-job plan settles
+        # tens of thousands of jobs per projection, and datetime arithmetic was half of its time
+        self.memo: dict[str, tuple[int, str | None]] = {}  # job id → (expected end, deciding predecessor)
 
     def finish(self, job_id: str) -> tuple[datetime, list[dict[str, Any]]]:
         """(expected end, the path of jobs that decides it, first job first). Iterative (no recursion
         limit on long chains); a predecessor on a cycle counts as ending now."""
-        stack, on_path = [(job_id, False)], set()
+        memo, preds = self.memo, self.preds
+        stack: list[tuple[str, bool]] = [(job_id, False)]
+        on_path: set[str] = set()
         while stack:
             node, expanded = stack.pop()
-            if node in self.memo:
+            if node in memo:
                 continue
             if expanded:
                 on_path.discard(node)
-                self.memo[node] = self._end_of(node)
+                memo[node] = self._end_of(node)
             elif node not in on_path:
                 on_path.add(node)
                 stack.append((node, True))
-                stack.extend((p, False) for p in self.preds.get(node, ()) if p not in self.memo and p not in on_path)
-        return self.memo[job_id][0], self._drivers(job_id)
+                for pred in preds.get(node, ()):
+                    if pred not in memo and pred not in on_path:
+                        stack.append((pred, False))
+        return EPOCH + timedelta(microseconds=memo[job_id][0]), self._drivers(job_id)
 
     def _estimate(self, job: PathJob) -> Estimate:
         return self.durations.get(job.name, Estimate(DEFAULT_SECONDS, 0))
 
-    def _end_of(self, job_id: str) -> tuple[datetime, str | None]:
-        job = self.jobs.get(job_id)
+    def _end_of(self, job_id: str) -> tuple[int, str | None]:
+        job, now = self.jobs.get(job_id), self.now
         if job is None:
-            return self.now, None
-        seconds = self._estimate(job).seconds
+            return now, None
         if job.status in DONE:
-            return job.ended_at or self.now, None
+            return (_micros(job.ended_at) if job.ended_at else now), None
+        duration = round(self._estimate(job).seconds * 1_000_000)
         if job.status == "EXEC" and job.started_at:
-            return max(job.started_at + timedelta(seconds=seconds), self.now + timedelta(minutes=1)), None
-        start, via = self.now, None
+            return max(_micros(job.started_at) + duration, now + 60_000_000), None
+        start, via, memo = now, None, self.memo
         for index, pred in enumerate(self.preds.get(job_id, ())):  # the first latest predecessor decides
-            end = self.memo[pred][0] if pred in self.memo else self.now  # not settled: on a cycle
+            settled = memo.get(pred)
+            end = settled[0] if settled is not None else now  # not settled: on a cycle
             if index == 0 or end > start:
-                start, via = end, pred if pred in self.memo else None
-        return max(start, self.now) + timedelta(seconds=seconds), via
+                start, via = end, pred if settled is not None else None
+        return max(start, now) + duration, via
 
     def _drivers(self, job_id: str) -> list[dict[str, Any]]:
         """The jobs that decide ``job_id``'s end, first job first (none for a finished one)."""
@@ -155,3 +162,8 @@ class _Paths:
             running = job.status == "EXEC" and job.started_at
             node = None if running else self.memo[node][1]
         return path[::-1]
+
+
+def _micros(moment: datetime) -> int:
+    """Whole microseconds since the epoch (exact: no float rounding)."""
+    return (moment - EPOCH) // timedelta(microseconds=1)

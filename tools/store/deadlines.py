@@ -19,7 +19,8 @@ SETTLED = DONE | {"EXEC"}  # a job whose expected end does not wait for its pred
 
 class PathJob(NamedTuple):
     """A job on the way to a deadline: its latest run's start and end when it finished or runs (else
-    None), and its predecessors when it still waits (else None)."""
+    None), its predecessors when it still waits (else None), and — unless it is done — the median
+    seconds of its last successful runs and how many there were (None: it never succeeded)."""
 
     id: str
     name: str
@@ -27,6 +28,8 @@ class PathJob(NamedTuple):
     started_at: datetime | None
     ended_at: datetime | None
     preds: list[str] | None
+    median: float | None
+    runs: int | None
 
 
 class DeadlineReads:
@@ -81,13 +84,15 @@ class DeadlineReads:
                     stream_jobs.setdefault(row["job_stream_id"], []).append(row["id"])
         return job_targets, stream_targets, stream_jobs
 
-    async def paths(self, targets: set[str]) -> list[PathJob]:
+    async def paths(self, targets: set[str], recent: int) -> list[PathJob]:
         """The targets and the jobs upstream of them that decide when they end, in one query for all
         targets: the walk goes on through jobs that still wait (each once) and stops at finished and
-        running ones — their ends do not depend on their predecessors."""
+        running ones — their ends do not depend on their predecessors; each job not done comes with
+        the median of its last ``recent`` successful runs (as ``durations`` computes it)."""
         async with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=args_row(PathJob))  # tens of thousands of rows: no dict per row
-            await cur.execute(WAITING_UPSTREAM, {"targets": sorted(targets), "settled": sorted(SETTLED)})
+            params = {"targets": sorted(targets), "settled": sorted(SETTLED), "done": sorted(DONE), "recent": recent}
+            await cur.execute(WAITING_UPSTREAM, params)
             return await cur.fetchall()
 
 
@@ -105,11 +110,26 @@ WITH RECURSIVE walk(id) AS (
     UNION
     SELECT x.pred FROM walk w JOIN kg_jobs j ON j.id = w.id AND NOT {_SETTLED}
      CROSS JOIN LATERAL ({_PREDECESSORS}) x(pred)
+),
+path AS (
+    SELECT j.id, j.name, j.status, r.started_at, r.ended_at,
+           CASE WHEN {_SETTLED} THEN NULL ELSE ARRAY({_PREDECESSORS}) END AS preds
+      FROM walk JOIN kg_jobs j USING (id)
+      LEFT JOIN LATERAL (  -- the latest run says when a finished job ended, a running one began
+          SELECT started_at, ended_at FROM job_runs WHERE job_id = j.id AND {_SETTLED}
+           ORDER BY started_at DESC NULLS LAST LIMIT 1) r ON true
+),
+recent AS (  -- the successful runs of the jobs not done, newest first per name
+    SELECT job_name, extract(epoch FROM ended_at - started_at) AS seconds,
+           row_number() OVER (PARTITION BY job_name ORDER BY ended_at DESC) AS n
+      FROM job_runs
+     WHERE job_name = ANY(ARRAY(SELECT DISTINCT name FROM path WHERE coalesce(status, '') <> ALL(%(done)s::text[])))
+       AND status = 'SUCC' AND started_at IS NOT NULL AND ended_at > started_at
+),
+durations AS (
+    SELECT job_name, percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median, count(*)::int AS runs
+      FROM recent WHERE n <= %(recent)s GROUP BY job_name
 )
-SELECT j.id, j.name, j.status, r.started_at, r.ended_at,
-       CASE WHEN {_SETTLED} THEN NULL ELSE ARRAY({_PREDECESSORS}) END
-  FROM walk JOIN kg_jobs j USING (id)
-  LEFT JOIN LATERAL (  -- the latest run says when a finished job ended, a running one began
-      SELECT started_at, ended_at FROM job_runs WHERE job_id = j.id AND {_SETTLED}
-       ORDER BY started_at DESC NULLS LAST LIMIT 1) r ON true
+SELECT p.id, p.name, p.status, p.started_at, p.ended_at, p.preds, d.median, d.runs
+  FROM path p LEFT JOIN durations d ON d.job_name = p.name
 """
