@@ -84,25 +84,36 @@ async def test_expiry(redis_server: RedisServer) -> None:
 
 
 async def test_a_hit_near_its_expiry_is_answered_at_once_and_refreshed_behind(redis_server: RedisServer) -> None:
-    cache = CacheManager(redis_server.url, CacheTTLs(job_status=2.0))
-    key, source = "tws:job:R:status", Source("first")
-    assert await cache.get_or_fetch(key, "job_status", source) == "first"
-    source.value, source.delay = "second", 0.6  # the source turns slow
-    await asyncio.sleep(0.4)
-    assert await cache.get_or_fetch(key, "job_status", source) == "first"  # 1.6 s left: no refresh
-    await asyncio.sleep(0.1)
-    assert source.calls == 1
-    await asyncio.sleep(1.1)  # about 0.4 s left, under 30 % of the TTL
+    cache = CacheManager(redis_server.url, CacheTTLs(job_status=10.0))  # refreshed ahead under 3 s left
+    key, source, direct = "tws:job:R:status", Source("second", delay=0.3), sync_redis.Redis.from_url(redis_server.url)
+    direct.set(key, '"first"', px=8000)
+    assert await cache.get_or_fetch(key, "job_status", source) == "first"  # 8 s left: no refresh
+    await asyncio.sleep(0.05)
+    assert source.calls == 0
+    direct.set(key, '"first"', px=2000)  # 2 s left: under 30 % of the TTL
     started = asyncio.get_running_loop().time()
     assert await cache.get_or_fetch(key, "job_status", source) == "first"
-    assert asyncio.get_running_loop().time() - started < 0.4  # answered at once, not after the slow source
-    await asyncio.sleep(0.1)
-    assert source.calls == 1 + 1  # refreshing behind
+    assert asyncio.get_running_loop().time() - started < 0.25  # answered at once, not after the slow source
     assert await cache.get_or_fetch(key, "job_status", source) == "first"
-    assert source.calls == 2  # one refresh in flight, not one per hit
-    await asyncio.sleep(0.8)
+    await asyncio.sleep(0.05)
+    assert source.calls == 1  # one refresh behind the two hits, not one each
+    await asyncio.sleep(0.5)
     assert await cache.get_or_fetch(key, "job_status", source) == "second"  # landed, with a TTL of its own
-    assert sync_redis.Redis.from_url(redis_server.url).pttl(key) > 1000
+    assert direct.pttl(key) > 9000 and source.calls == 1
+    await cache.aclose()
+
+
+async def test_a_read_in_flight_when_a_write_invalidates_is_not_kept(redis_server: RedisServer) -> None:
+    cache = CacheManager(redis_server.url, CacheTTLs(job_status=10.0))
+    key, before = "tws:job:W:status", Source("before the write", delay=0.3)
+    reading = asyncio.create_task(cache.get_or_fetch(key, "job_status", before))
+    await asyncio.sleep(0.1)  # the read is under way at the engine when the write lands
+    await cache.invalidate_job_cache("W")
+    after = Source("after the write")
+    assert await cache.get_or_fetch(key, "job_status", after) == "after the write"  # not the read in flight
+    assert await reading == "before the write"  # its own caller gets what it read
+    assert await cache.get_or_fetch(key, "job_status", after) == "after the write"  # and it was not stored
+    assert before.calls == 1 and after.calls == 1
     await cache.aclose()
 
 

@@ -138,12 +138,14 @@ async def test_two_replicas_on_one_database_behave_as_one_service(
             # the rate limit is one budget for both replicas (30 a minute per key): 20 requests to
             # each, and each refuses some although it saw fewer than 30
             codes: dict[str, list[int]] = {a.url: [], b.url: []}
+            began = time.monotonic()
             for _ in range(20):
                 for replica in (a, b):
                     sent = await http.get(f"{replica.url}{V2}/jobs/failed", headers=headers["viewer"])
                     codes[replica.url].append(sent.status_code)
             answered = codes[a.url] + codes[b.url]
-            assert 30 <= answered.count(200) <= 32 and answered.count(429) >= 8, codes
+            refilled = int((time.monotonic() - began) / 2) + 1  # one request back every 2 s
+            assert 30 <= answered.count(200) <= 30 + refilled and 429 in answered, codes
             assert 429 in codes[a.url] and 429 in codes[b.url], codes
 
             # a key revoked anywhere is refused by both at once (each remembered it)

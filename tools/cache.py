@@ -2,7 +2,7 @@
 SCAN-based invalidation and hit statistics shared through Redis by every app process (each process
 counts in memory and sends its counts at most once a second, and when asked: a hit costs one Redis
 round trip, the read itself). Refresh ahead: a hit in the last ``REFRESH_AHEAD`` of its TTL is
-answered at once and fetched again in the background (one fetch per key), so a key read often is
+answered at once and fetched again in the background (one fetch per key and process), so a key read often is
 never missed — a slow source (a busy engine) is paid by nobody waiting, and nothing is served past
 its TTL.
 
@@ -13,6 +13,7 @@ When Redis is down the cache steps aside: calls go straight to the source, ``hea
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import json
 import logging
 import re
@@ -84,6 +85,7 @@ class CacheManager:
         self._last_error: str | None = None
         self._inflight = SharedFetches()  # one fetch per missed key; a waiter's cancellation is its own
         self._warmers: dict[str, Warmer] = {}
+        self._invalidations = 0  # bumped by every invalidation: a fetch begun before it is not stored
         self._local = LocalStats()
         self._unsent = LocalStats()  # counted here, not yet added to the shared statistics
         self._sent_at = 0.0
@@ -144,8 +146,10 @@ class CacheManager:
             self._inflight.start(key, lambda: self._fill(key, kind, fetch), keep=True).add_done_callback(_logged)
 
     async def _fill(self, key: str, kind: Kind, fetch: Fetch) -> Any:
+        invalidated = self._invalidations
         value = await fetch()
-        await self.set(key, kind, value)
+        if self._invalidations == invalidated:  # else it may be from before a write: serve, do not keep
+            await self.set(key, kind, value)
         return value
 
     async def set(self, key: str, kind: Kind, value: Any) -> None:
@@ -177,7 +181,10 @@ class CacheManager:
 
     # ------------------------------------------------------------------ invalidation
     async def invalidate_pattern(self, pattern: str) -> int:
-        """Delete the keys matching a glob pattern, walking the keyspace with SCAN (never KEYS)."""
+        """Delete the keys matching a glob pattern, walking the keyspace with SCAN (never KEYS). Fetches
+        in flight are not stored when they land, and later readers of those keys fetch afresh."""
+        self._invalidations += 1
+        self._inflight.forget(lambda key: not fnmatch.fnmatchcase(key, pattern))
 
         async def scan_and_unlink() -> int:
             removed, batch = 0, []
@@ -240,6 +247,7 @@ class CacheManager:
         return {"status": "ok" if ok else "degraded", "detail": masked_url(self.redis_url) if ok else self._last_error}
 
     async def aclose(self) -> None:
+        self._inflight.cancel_all()  # background refreshes end with the cache
         if self._sending is not None:
             await asyncio.shield(self._sending)
         await self._send_counts()

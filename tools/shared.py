@@ -71,6 +71,12 @@ class SharedFetches:
                     flight.task.cancel()  # the last waiter left: nobody needs it
         raise RuntimeError(f"the shared read {key} was cancelled three times by its starters")
 
+    def forget(self, keep: Callable[[str], bool]) -> None:
+        """Stop sharing the fetches whose key ``keep`` refuses: they run on for their waiters, and a
+        caller from now on starts a fetch of its own (what they read may be out of date)."""
+        for key in [k for k in self._flights if not keep(k)]:
+            del self._flights[key]
+
     def cancel_all(self) -> None:
         for flight in list(self._flights.values()):
             flight.task.cancel()

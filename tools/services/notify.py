@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
+import certifi
 import httpx
 
 from ..store.db import Pool
@@ -166,13 +167,14 @@ class Notifier:
         sent = 0
         for channel in self.channels:
             for thread, records in by_root(await self._pending(channel)).items():
+                keys = {f"investigation:{r.id}": r for r in records}
+                left = await self.outbox.undone(channel.name, list(keys), MAX_ATTEMPTS)  # another sender's
+                records = [record for key, record in keys.items() if key in left]
+                if not records:
+                    continue
                 root = records[0] if records[0].run_id == thread else await self.store.by_run(thread)
-                sent += await self._deliver(
-                    channel,
-                    [f"investigation:{r.id}" for r in records],
-                    thread,
-                    functools.partial(self._send, channel, records, root),
-                )
+                send = functools.partial(self._send, channel, records, root)
+                sent += await self._deliver(channel, [k for k in keys if k in left], thread, send)
         return sent
 
     async def _pending(self, channel: Channel) -> list[Investigation]:
@@ -196,9 +198,12 @@ class Notifier:
             )
             if channel.kind == "teams":
                 body = card("Resync digest", text)
+            key = f"digest:{now.date().isoformat()}"
+            if not await self.outbox.undone(channel.name, [key], MAX_ATTEMPTS):
+                continue
             sent += await self._deliver(
                 channel,
-                [f"digest:{now.date().isoformat()}"],
+                [key],
                 None,
                 functools.partial(self._raw, channel, body, "Resync digest", text),
             )
@@ -207,19 +212,14 @@ class Notifier:
     async def _deliver(
         self, channel: Channel, keys: list[str], thread: str | None, send: Callable[[], Awaitable[None]]
     ) -> int:
-        """Send once what ``keys`` stand for (unless all of them went or were given up on) and record
-        the attempt under each key."""
-        keys = [key for key in keys if not await self.outbox.done(channel.name, key, MAX_ATTEMPTS)]
-        if not keys:
-            return 0
+        """Send once what ``keys`` stand for and record the attempt under all of them at once."""
         error = None
         try:
             await send()
         except Exception as exc:  # a channel that is down must not stop the others
             error = _described(exc)  # never the URL: webhook URLs carry their secret in the path
             log.warning("notification to %s failed: %s", channel.name, error)
-        for key in keys:
-            await self.outbox.record(channel.name, key, thread, error)
+        await self.outbox.record(channel.name, keys, thread, error)
         return 0 if error else 1
 
     async def _send(self, channel: Channel, records: list[Investigation], root: Investigation | None) -> None:
@@ -238,8 +238,9 @@ class Notifier:
 
 @functools.cache
 def _tls() -> ssl.SSLContext:
-    """One TLS context for every delivery (building one reads the CA bundle: ~20 ms a message)."""
-    return ssl.create_default_context()
+    """One TLS context for every delivery (building one reads the CA bundle: ~20 ms a message), with
+    the CA bundle httpx trusts by default (certifi's)."""
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 async def _post(url: str, body: dict[str, Any]) -> None:

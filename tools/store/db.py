@@ -182,17 +182,25 @@ class BoundedCursor(AsyncCursor[DictRow]):
         return self
 
 
+def _readable(fd: int) -> bool:
+    """Whether the server wrote to an idle connection (poll: select() fails on descriptors ≥ 1024)."""
+    probe = select.poll()
+    probe.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(probe.poll(0))
+
+
 _checked_at: weakref.WeakKeyDictionary[AsyncConnection[DictRow], float] = weakref.WeakKeyDictionary()
 
 
 async def check_quickly(conn: AsyncConnection[DictRow]) -> None:
     """The pool's checkout check. A connection checked out within the last second, with nothing to
     read on its socket, is taken as it is (no round trip — on a busy server these checks were 7 of a
-    turn's 15 statements); one idle longer, or one the server wrote to while idle (a termination
-    notice, a close), must answer an empty query at once, or it is replaced."""
+    turn's 15 statements; a server that froze since is then found by the 15 s statement limit, not
+    this check's 2 s); one idle longer, or one the server wrote to while idle (a termination notice,
+    a close), must answer an empty query at once, or it is replaced."""
     now = time.monotonic()
     recent = now - _checked_at.get(conn, float("-inf")) < RECENT_SECONDS
-    if not recent or conn.broken or select.select([conn.pgconn.socket], [], [], 0)[0]:
+    if not recent or conn.broken or _readable(conn.pgconn.socket):
         await bounded(lambda: AsyncConnectionPool.check_connection(conn), CHECK_SECONDS)
     _checked_at[conn] = now
 

@@ -14,10 +14,17 @@ from typing import Any
 
 import psycopg
 
+from .db import bounded
+
 log = logging.getLogger(__name__)
 
-# the server probes a silent leader after 10 s idle, every 5 s, and drops it after 3 missed probes
-KEEPALIVES = "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3"
+# the server probes a silent leader after 10 s idle, every 5 s, and drops it after 3 missed probes;
+# data it sent that stays unacknowledged for 25 s drops it too (keepalives wait behind retransmission)
+KEEPALIVES = (
+    "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3; "
+    "SET tcp_user_timeout = 25000"
+)
+CHECK_SECONDS = 5.0  # the leader's own check of its connection: unanswered this long, it stops leading
 
 
 async def lead(
@@ -38,7 +45,8 @@ async def lead(
                     while not task.done():
                         await asyncio.wait({task}, timeout=retry_seconds)
                         if not task.done():
-                            await conn.execute("SELECT 1")  # the lock lives with this connection
+                            # the lock lives with this connection: unanswered (a partition), stop leading
+                            await bounded(lambda: conn.execute("SELECT 1"), CHECK_SECONDS)
                     await task  # work that ends ends the leadership (its error is logged below)
                     return
         except asyncio.CancelledError:

@@ -24,21 +24,25 @@ class Outbox:
             )
             return [Investigation(**row) for row in await cur.fetchall()]
 
-    async def done(self, channel: str, key: str, max_attempts: int) -> bool:
-        """Whether ``key`` was sent to ``channel``, or failed there ``max_attempts`` times."""
+    async def undone(self, channel: str, keys: list[str], max_attempts: int) -> set[str]:
+        """Those of ``keys`` that ``channel`` has neither received nor given up on (one query)."""
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                "SELECT status, attempts FROM notifications WHERE channel = %s AND key = %s", (channel, key)
+                "SELECT key FROM notifications WHERE channel = %s AND key = ANY(%s) "
+                "AND (status = 'sent' OR attempts >= %s)",
+                (channel, keys, max_attempts),
             )
-            row = await cur.fetchone()
-        return row is not None and (row["status"] == "sent" or row["attempts"] >= max_attempts)
+            finished = {row["key"] for row in await cur.fetchall()}
+        return set(keys) - finished
 
-    async def record(self, channel: str, key: str, thread: str | None, error: str | None) -> None:
-        """One delivery attempt: sent, or failed with ``error`` (never a secret)."""
+    async def record(self, channel: str, keys: list[str], thread: str | None, error: str | None) -> None:
+        """One delivery attempt of the message that carried ``keys``: sent, or failed with ``error``
+        (never a secret) — for all of them in one statement."""
         async with self.pool.connection() as conn:
             await conn.execute(
-                "INSERT INTO notifications (channel, key, thread_key, status, error) VALUES (%s, %s, %s, %s, %s) "
+                "INSERT INTO notifications (channel, key, thread_key, status, error) "
+                "SELECT %s, k, %s, %s, %s FROM unnest(%s::text[]) AS k "
                 "ON CONFLICT (channel, key) DO UPDATE SET status = excluded.status, error = excluded.error, "
                 "attempts = notifications.attempts + 1, sent_at = now()",
-                (channel, key, thread, "failed" if error else "sent", error),
+                (channel, thread, "failed" if error else "sent", error, keys),
             )
