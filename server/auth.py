@@ -16,7 +16,7 @@ from fastapi.security import APIKeyHeader
 
 from tools.roles import Role
 from tools.store.access import key_owner
-from tools.store.db import Pool, listen
+from tools.store.db import Pool, listen, readable
 
 from .keys import hash_key
 from .limits import RateLimited, RateLimiter
@@ -67,6 +67,7 @@ class Authenticator:
         self._known: dict[str, tuple[Principal, float]] = {}
         self._listening = False
         self._generation = 0  # bumped by every key change and every (re)connection of the listener
+        self._listener_fd = -1
 
     @contextlib.asynccontextmanager
     async def listening(self) -> AsyncIterator[None]:
@@ -79,9 +80,9 @@ class Authenticator:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    def _subscribed(self) -> None:
+    def _subscribed(self, fd: int) -> None:
         self._forget()  # what changed before the subscription is not known: every key is read again
-        self._listening = True
+        self._listening, self._listener_fd = True, fd
 
     async def _listen(self) -> None:
         conninfo = self.pool.conninfo
@@ -117,8 +118,8 @@ class Authenticator:
             name, role = self.static[digest]
             return Principal(name, role)
         held = self._known.get(digest)
-        if held is not None and self._listening and held[1] > time.monotonic():
-            return held[0]
+        if held is not None and self._listening and held[1] > time.monotonic() and not readable(self._listener_fd):
+            return held[0]  # (a notification arriving and not yet read: look the key up, it may be revoked)
         generation = self._generation
         found = await key_owner(self.pool, digest)
         if found is None:

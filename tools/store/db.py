@@ -182,7 +182,7 @@ class BoundedCursor(AsyncCursor[DictRow]):
         return self
 
 
-def _readable(fd: int) -> bool:
+def readable(fd: int) -> bool:
     """Whether the server wrote to an idle connection (poll: select() fails on descriptors ≥ 1024)."""
     probe = select.poll()
     probe.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
@@ -200,7 +200,7 @@ async def check_quickly(conn: AsyncConnection[DictRow]) -> None:
     a close), must answer an empty query at once, or it is replaced."""
     now = time.monotonic()
     recent = now - _checked_at.get(conn, float("-inf")) < RECENT_SECONDS
-    if not recent or conn.broken or _readable(conn.pgconn.socket):
+    if not recent or conn.broken or readable(conn.pgconn.socket):
         await bounded(lambda: AsyncConnectionPool.check_connection(conn), CHECK_SECONDS)
     _checked_at[conn] = now
 
@@ -297,14 +297,15 @@ async def server_facts(url: str) -> tuple[str, bool]:
 
 
 async def listen(
-    url: str, channel: str, check_seconds: float, listening: Callable[[], None], notified: Callable[[], None]
+    url: str, channel: str, check_seconds: float, listening: Callable[[int], None], notified: Callable[[], None]
 ) -> None:
-    """LISTEN on ``channel`` on a connection of its own: ``listening()`` once subscribed, then
+    """LISTEN on ``channel`` on a connection of its own: ``listening(fd)`` once subscribed (the
+    connection's socket: ``readable(fd)`` says a notification may be on its way in), then
     ``notified()`` on every notification; the connection is checked every ``check_seconds`` (a silently
     dropped one is found). Returns only by raising: the caller decides how to go on without it."""
     async with await AsyncConnection.connect(url, autocommit=True) as conn:
         await conn.execute(f"LISTEN {channel}")
-        listening()
+        listening(conn.pgconn.socket)
         while True:
             async for _ in conn.notifies(timeout=check_seconds):
                 notified()
