@@ -77,7 +77,11 @@ class Replica:
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process.poll() is None:
             self.process.send_signal(sig)
-            self.process.wait(timeout=30)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # never leave a server behind
+                self.process.kill()
+                self.process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -98,14 +102,14 @@ def replicas(
         "API_KEYS": f"{hash_key(PROBE)}:viewer:probe",
         "LOG_LEVEL": "INFO",
     }
-    first = Replica("a", env, tmp_path)
-    first.ready()  # the first migrates; the second finds the schema done
-    second = Replica("b", env, tmp_path)
-    second.ready()
+    started: list[Replica] = []
     try:
-        yield first, second
+        for name in ("a", "b"):  # the first migrates; the second finds the schema done
+            started.append(Replica(name, env, tmp_path))
+            started[-1].ready()
+        yield started[0], started[1]
     finally:
-        for replica in (first, second):
+        for replica in started:
             replica.stop()
 
 
