@@ -169,12 +169,13 @@ class Notifier:
             for thread, records in by_root(await self._pending(channel)).items():
                 keys = {f"investigation:{r.id}": r for r in records}
                 left = await self.outbox.undone(channel.name, list(keys), MAX_ATTEMPTS)  # another sender's
-                records = [record for key, record in keys.items() if key in left]
-                if not records:
+                unsent = {key: record for key, record in keys.items() if key in left}
+                if not unsent:
                     continue
+                records = list(unsent.values())
                 root = records[0] if records[0].run_id == thread else await self.store.by_run(thread)
                 send = functools.partial(self._send, channel, records, root)
-                sent += await self._deliver(channel, [k for k in keys if k in left], thread, send)
+                sent += await self._deliver(channel, list(unsent), thread, send)
         return sent
 
     async def _pending(self, channel: Channel) -> list[Investigation]:

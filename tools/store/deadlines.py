@@ -40,19 +40,9 @@ class DeadlineReads:
         """job name → (median seconds, runs) over its last ``recent`` successful runs ended before ``before``."""
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                """
-                SELECT job_name, percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median, count(*) AS n
-                  FROM (SELECT job_name, extract(epoch FROM ended_at - started_at) AS seconds,
-                               row_number() OVER (PARTITION BY job_name ORDER BY ended_at DESC) AS recent
-                          FROM job_runs
-                         WHERE job_name = ANY(%(names)s) AND status = 'SUCC' AND started_at IS NOT NULL
-                           AND ended_at > started_at AND (%(before)s::timestamptz IS NULL OR ended_at < %(before)s)) r
-                 WHERE recent <= %(recent)s
-                 GROUP BY job_name
-                """,
-                {"names": names, "before": before, "recent": recent},
+                _recent_medians("%(names)s::text[]"), {"names": names, "before": before, "recent": recent}
             )
-            return {row["job_name"]: (float(row["median"]), int(row["n"])) for row in await cur.fetchall()}
+            return {row["job_name"]: (float(row["median"]), int(row["runs"])) for row in await cur.fetchall()}
 
     async def targets(
         self, since: datetime, until: datetime, jobs: int, streams: int
@@ -91,9 +81,29 @@ class DeadlineReads:
         the median of its last ``recent`` successful runs (as ``durations`` computes it)."""
         async with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=args_row(PathJob))  # tens of thousands of rows: no dict per row
-            params = {"targets": sorted(targets), "settled": sorted(SETTLED), "done": sorted(DONE), "recent": recent}
+            params = {
+                "targets": sorted(targets),
+                "settled": sorted(SETTLED),
+                "done": sorted(DONE),
+                "recent": recent,
+                "before": None,
+            }
             await cur.execute(WAITING_UPSTREAM, params)
             return await cur.fetchall()
+
+
+def _recent_medians(names: str) -> str:
+    """Per job name in ``names`` (an SQL text[] expression): the median seconds and the count of its
+    last ``%(recent)s`` successful runs, ended before ``%(before)s`` when that is not null."""
+    return f"""
+    SELECT job_name, percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median, count(*)::int AS runs
+      FROM (SELECT job_name, extract(epoch FROM ended_at - started_at) AS seconds,
+                   row_number() OVER (PARTITION BY job_name ORDER BY ended_at DESC) AS n
+              FROM job_runs
+             WHERE job_name = ANY({names}) AND status = 'SUCC' AND started_at IS NOT NULL
+               AND ended_at > started_at AND (%(before)s::timestamptz IS NULL OR ended_at < %(before)s)) r
+     WHERE n <= %(recent)s
+     GROUP BY job_name"""
 
 
 # a job's predecessors: its own, and the jobs of the streams its stream waits for
@@ -119,16 +129,8 @@ path AS (
           SELECT started_at, ended_at FROM job_runs WHERE job_id = j.id AND {_SETTLED}
            ORDER BY started_at DESC NULLS LAST LIMIT 1) r ON true
 ),
-recent AS (  -- the successful runs of the jobs not done, newest first per name
-    SELECT job_name, extract(epoch FROM ended_at - started_at) AS seconds,
-           row_number() OVER (PARTITION BY job_name ORDER BY ended_at DESC) AS n
-      FROM job_runs
-     WHERE job_name = ANY(ARRAY(SELECT DISTINCT name FROM path WHERE coalesce(status, '') <> ALL(%(done)s::text[])))
-       AND status = 'SUCC' AND started_at IS NOT NULL AND ended_at > started_at
-),
-durations AS (
-    SELECT job_name, percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median, count(*)::int AS runs
-      FROM recent WHERE n <= %(recent)s GROUP BY job_name
+durations AS (  -- estimates for the jobs not done (a done job's end is known)
+    {_recent_medians("ARRAY(SELECT DISTINCT name FROM path WHERE coalesce(status, '') <> ALL(%(done)s::text[]))")}
 )
 SELECT p.id, p.name, p.status, p.started_at, p.ended_at, p.preds, d.median, d.runs
   FROM path p LEFT JOIN durations d ON d.job_name = p.name
